@@ -1,0 +1,363 @@
+//! Chinese text analysis: normalization, jieba segmentation (through lindera)
+//! and the tantivy tokenizer that indexes and queries with the same rules.
+//!
+//! # Contract
+//! * **Normalization** happens character by character before segmenting:
+//!   Unicode NFKC (full-width `２０１６` → `2016`), lowercase, and
+//!   traditional → simplified Chinese (`資訊` → `资讯`). Because it is done
+//!   per character, every normalized character knows the byte range of the
+//!   original character it came from, so offsets always point into the
+//!   original text and highlights land on the right characters.
+//! * **Positions count characters** of the normalized text: a token's
+//!   position is the index of its first character. Words, the shorter
+//!   dictionary words inside them (jieba's "search mode") and every single
+//!   Han character are emitted at their own character index, so a phrase
+//!   matches whatever way either side was segmented: the phrase `人民政府`
+//!   is the characters 人,民,政,府 at consecutive positions.
+//! * **Tokens** are [`Piece`]s of three kinds ([`PieceKind`]): whole words as
+//!   the segmenter found them, sub-words inside longer words, and single Han
+//!   characters. Non-Han runs (numbers, Latin words) are single words.
+//!   Punctuation and whitespace make no token.
+//! * Pinyin is deliberately not indexed: it makes homophones match.
+
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
+
+use lindera::dictionary::load_dictionary;
+use lindera::mode::Mode;
+use lindera::segmenter::Segmenter;
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use unicode_normalization::UnicodeNormalization;
+
+/// Name under which the analyzer is registered with tantivy.
+pub const TOKENIZER_NAME: &str = "zh";
+
+/// Longest token kept, in bytes; longer runs (base64 blobs, hashes) are noise.
+const MAX_TOKEN_BYTES: usize = 64;
+
+/// What a [`Piece`] stands for; the query side weighs them differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PieceKind {
+    /// A word as the segmenter found it (or a run of digits / Latin letters).
+    Word,
+    /// A shorter dictionary word inside a longer word (`政府` in `中华人民共和国政府`).
+    SubWord,
+    /// One Han character of a longer word, so `税` finds `税收`.
+    Char,
+}
+
+/// One token of analyzed text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    /// Normalized token text (what is indexed).
+    pub text: String,
+    /// Character index of the token's first character in the normalized text.
+    pub position: usize,
+    /// Length in characters.
+    pub chars: usize,
+    /// Byte range of the token in the original text.
+    pub from: usize,
+    pub to: usize,
+    pub kind: PieceKind,
+}
+
+/// Text after normalization, with the original byte range of each character.
+#[derive(Debug, Clone)]
+pub struct Normalized {
+    pub chars: Vec<char>,
+    /// `origin[i]` is the byte range in the original text that produced `chars[i]`.
+    pub origin: Vec<(usize, usize)>,
+}
+
+impl Normalized {
+    pub fn text(&self) -> String {
+        self.chars.iter().collect()
+    }
+}
+
+/// Normalize `text` character by character: NFKC, lowercase, traditional →
+/// simplified. Characters that normalize to nothing are dropped.
+pub fn normalize(text: &str) -> Normalized {
+    let mut chars = Vec::with_capacity(text.len() / 2);
+    let mut origin = Vec::with_capacity(text.len() / 2);
+    let mut one = [0u8; 4];
+    for (start, c) in text.char_indices() {
+        let end = start + c.len_utf8();
+        if c.is_ascii() {
+            chars.push(c.to_ascii_lowercase());
+            origin.push((start, end));
+            continue;
+        }
+        for n in c.encode_utf8(&mut one).nfkc() {
+            for l in n.to_lowercase() {
+                chars.push(l);
+                origin.push((start, end));
+            }
+        }
+    }
+    // fast2s converts one character into exactly one character (with a
+    // look at its neighbours), so the origin table stays aligned.
+    let joined: String = chars.iter().collect();
+    let simplified: Vec<char> = fast2s::convert(&joined).chars().collect();
+    if simplified.len() == chars.len() {
+        chars = simplified;
+    }
+    Normalized { chars, origin }
+}
+
+/// Whether `c` is a Han ideograph (CJK Unified Ideographs and extensions,
+/// compatibility ideographs, and `〇`, the zero of written dates).
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x3007                  // 〇 IDEOGRAPHIC NUMBER ZERO
+        | 0x3400..=0x4DBF       // Extension A
+        | 0x4E00..=0x9FFF       // Unified Ideographs
+        | 0xF900..=0xFAFF       // Compatibility Ideographs
+        | 0x20000..=0x323AF)    // Extensions B–H and Compatibility Supplement
+}
+
+/// The jieba segmenter, loaded once per process (the dictionary is embedded).
+fn segmenter() -> Result<&'static Segmenter, String> {
+    static SEGMENTER: OnceLock<Result<Segmenter, String>> = OnceLock::new();
+    SEGMENTER
+        .get_or_init(|| {
+            load_dictionary("embedded://jieba")
+                .map(|dictionary| Segmenter::new(Mode::Normal, dictionary, None))
+                .map_err(|e| format!("cannot load the jieba dictionary: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Load the dictionary now, so a broken build fails at start-up rather
+/// than at the first document.
+pub fn init() -> Result<(), String> {
+    segmenter().map(|_| ())
+}
+
+/// Analyze `text` into pieces ordered by position.
+pub fn analyze(text: &str) -> Vec<Piece> {
+    let norm = normalize(text);
+    let Ok(segmenter) = segmenter() else {
+        return Vec::new();
+    };
+    let joined = norm.text();
+    // Byte offset (in `joined`) → character index.
+    let mut char_at = vec![0usize; joined.len() + 1];
+    for (i, (b, _)) in joined.char_indices().enumerate() {
+        char_at[b] = i;
+    }
+    char_at[joined.len()] = norm.chars.len();
+    let Ok(tokens) = segmenter.segment(Cow::Borrowed(joined.as_str())) else {
+        return Vec::new();
+    };
+    let mut pieces = Vec::with_capacity(tokens.len() * 2);
+    for token in &tokens {
+        let start = char_at[token.byte_start];
+        let end = char_at[token.byte_end];
+        emit_word(&norm, start, end, &mut pieces);
+    }
+    pieces
+}
+
+/// Emit the pieces of one segmenter token spanning characters `start..end`.
+fn emit_word(norm: &Normalized, start: usize, end: usize, out: &mut Vec<Piece>) {
+    let chars = &norm.chars[start..end];
+    if !chars.iter().any(|c| c.is_alphanumeric()) {
+        return;
+    }
+    let han = chars.iter().all(|&c| is_han(c));
+    if !han {
+        // Mixed runs keep only letters and digits, split at anything else.
+        let mut run_start = None;
+        for i in start..=end {
+            let keep = i < end && norm.chars[i].is_alphanumeric() && !is_han(norm.chars[i]);
+            match (keep, run_start) {
+                (true, None) => run_start = Some(i),
+                (false, Some(s)) => {
+                    push(norm, s, i, PieceKind::Word, out);
+                    run_start = None;
+                }
+                _ => {}
+            }
+            if i < end && is_han(norm.chars[i]) {
+                push(norm, i, i + 1, PieceKind::Word, out);
+            }
+        }
+        return;
+    }
+    let len = end - start;
+    for i in start..end {
+        if i == start {
+            push(norm, start, end, PieceKind::Word, out);
+        }
+        if len > 2 {
+            for sub_end in sub_words(&norm.chars[i..end]) {
+                let sub_end = i + sub_end;
+                if sub_end - i >= 2 && sub_end - i < len {
+                    push(norm, i, sub_end, PieceKind::SubWord, out);
+                }
+            }
+        }
+        if len > 1 {
+            push(norm, i, i + 1, PieceKind::Char, out);
+        }
+    }
+}
+
+/// Lengths (in characters) of the dictionary words that start `chars`.
+fn sub_words(chars: &[char]) -> Vec<usize> {
+    let Ok(segmenter) = segmenter() else {
+        return Vec::new();
+    };
+    segmenter
+        .dictionary
+        .prefix_dictionary
+        .common_prefix_search(chars)
+        .map(|(_, len)| len)
+        .collect()
+}
+
+fn push(norm: &Normalized, start: usize, end: usize, kind: PieceKind, out: &mut Vec<Piece>) {
+    let text: String = norm.chars[start..end].iter().collect();
+    if text.len() > MAX_TOKEN_BYTES {
+        return;
+    }
+    out.push(Piece {
+        text,
+        position: start,
+        chars: end - start,
+        from: norm.origin[start].0,
+        to: norm.origin[end - 1].1,
+        kind,
+    });
+}
+
+/// The tantivy side of [`analyze`]: registered as [`TOKENIZER_NAME`] and used
+/// for both indexing and queries.
+#[derive(Clone, Default)]
+pub struct ChineseTokenizer;
+
+/// Token stream over pre-computed pieces.
+pub struct PieceStream {
+    tokens: Arc<[Token]>,
+    next: usize,
+}
+
+impl Tokenizer for ChineseTokenizer {
+    type TokenStream<'a> = PieceStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PieceStream {
+        let tokens: Vec<Token> = analyze(text)
+            .into_iter()
+            .map(|p| Token {
+                offset_from: p.from,
+                offset_to: p.to,
+                position: p.position,
+                text: p.text,
+                position_length: p.chars,
+            })
+            .collect();
+        PieceStream { tokens: tokens.into(), next: 0 }
+    }
+}
+
+impl TokenStream for PieceStream {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        // Tantivy never needs to mutate our tokens in place; copy on write
+        // keeps the stream cheap to build.
+        let tokens = Arc::make_mut(&mut self.tokens);
+        &mut tokens[self.next - 1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<(String, usize, PieceKind)> {
+        analyze(text).into_iter().map(|p| (p.text, p.position, p.kind)).collect()
+    }
+
+    fn texts(text: &str) -> Vec<String> {
+        analyze(text).into_iter().map(|p| p.text).collect()
+    }
+
+    #[test]
+    fn full_width_digits_and_letters_fold_to_ascii() {
+        assert_eq!(texts("２０１６"), vec!["2016"]);
+        assert_eq!(texts("ＡＢＣ"), vec!["abc"]);
+    }
+
+    #[test]
+    fn traditional_characters_fold_to_simplified() {
+        let trad = texts("政府資訊公開");
+        let simp = texts("政府资讯公开");
+        assert_eq!(trad, simp);
+        assert!(texts("政府資訊公開").contains(&"公开".to_string()));
+    }
+
+    #[test]
+    fn long_words_also_index_the_words_inside_them() {
+        let t = texts("中华人民共和国政府");
+        for w in ["政府", "人民", "共和国", "中华"] {
+            assert!(t.contains(&w.to_string()), "{w} missing from {t:?}");
+        }
+    }
+
+    #[test]
+    fn every_han_character_of_a_word_is_indexed() {
+        let t = words("税收征收");
+        assert!(t.contains(&("税".into(), 0, PieceKind::Char)), "{t:?}");
+    }
+
+    #[test]
+    fn positions_count_characters_so_phrases_survive_segmentation() {
+        // 人民 starts at char 2, 政府 at char 7 of 中华人民共和国政府.
+        let t = words("中华人民共和国政府");
+        assert!(t.contains(&("人民".into(), 2, PieceKind::SubWord)), "{t:?}");
+        assert!(t.iter().any(|(w, p, _)| w == "政府" && *p == 7), "{t:?}");
+        for (i, c) in "中华人民共和国政府".chars().enumerate() {
+            assert!(t.contains(&(c.to_string(), i, PieceKind::Char)), "{c} at {i}: {t:?}");
+        }
+    }
+
+    #[test]
+    fn offsets_point_into_the_original_text() {
+        let text = "ＡＢ，政府資訊公開";
+        for p in analyze(text) {
+            let original = &text[p.from..p.to];
+            assert_eq!(normalize(original).text(), p.text, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn punctuation_and_spaces_make_no_tokens() {
+        assert!(texts("，。、；：“”（） \n\t").is_empty());
+    }
+
+    #[test]
+    fn mixed_runs_split_into_latin_and_han() {
+        let t = texts("第2016号ABC");
+        assert!(t.contains(&"2016".to_string()) && t.contains(&"abc".to_string()), "{t:?}");
+    }
+
+    #[test]
+    fn han_ranges_cover_the_blocks_they_name() {
+        for c in ['〇', '㐀', '一', '龥', '鿿', '豈', '𠀀', '𪜀', '𫝀'] {
+            assert!(is_han(c), "{c:?} U+{:X}", c as u32);
+        }
+        for c in ['a', '1', '，', 'ア', '가', '〆'] {
+            assert!(!is_han(c), "{c:?}");
+        }
+    }
+}

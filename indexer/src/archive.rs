@@ -1,0 +1,477 @@
+//! A data folder opened read-only for searching: what the search server and
+//! the evaluation command use. It follows `indexer ingest` commits by itself.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::time::Instant;
+
+use serde::Serialize;
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::columnar::StrColumn;
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, DocId, Index, IndexReader, Order, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
+
+use crate::catalog::Disclosure;
+use crate::error::{Error, Result};
+use crate::extract::{decode_with, encoding_named};
+use crate::query::ParsedQuery;
+use crate::ranking;
+use crate::schema::{register_analyzer, Fields};
+use crate::search::{snippet, Facets, Hit, SearchError, SearchRequest, SearchResponse, Sort, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
+use crate::store::BlobStore;
+
+/// Fields counted as facets, by their API names.
+const FACETS: [&str; 4] = ["category", "publisher", "year", "disclosure"];
+
+/// A document as `GET /api/documents/{id}` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentView {
+    pub id: String,
+    pub path: String,
+    pub title: String,
+    pub index_no: Option<String>,
+    pub publisher: Option<String>,
+    pub doc_number: Option<String>,
+    pub written_date: Option<String>,
+    pub published_date: Option<String>,
+    pub category: Option<String>,
+    pub disclosure: String,
+    pub validity: Option<String>,
+    pub format: String,
+    pub bytes: u64,
+    pub sha256: String,
+    /// Omitted for `on_request` documents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// What `GET /api/documents/{id}/original` can answer.
+#[derive(Debug)]
+pub enum Original {
+    NotFound,
+    /// 依申请公开: the original is given out on application only.
+    OnRequest,
+    Found { bytes: Vec<u8>, content_type: &'static str, file_name: String },
+}
+
+/// Counts for the annual disclosure report and `GET /api/stats`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    pub documents: u64,
+    pub category: BTreeMap<String, u64>,
+    pub publisher: BTreeMap<String, u64>,
+    pub year: BTreeMap<String, u64>,
+    pub disclosure: BTreeMap<String, u64>,
+}
+
+/// An opened data folder.
+pub struct Archive {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    blobs: BlobStore,
+    /// Titles for suggestions, rebuilt when a new commit is seen.
+    titles: RwLock<TitleCache>,
+}
+
+#[derive(Default)]
+struct TitleCache {
+    generation: u64,
+    /// (normalized title, title)
+    titles: Vec<(String, String)>,
+}
+
+impl Archive {
+    /// Open `data_dir` for reading. Fails with [`Error::NoIndex`] when no
+    /// ingest has committed there yet.
+    pub fn open(data_dir: &Path) -> Result<Archive> {
+        let index_dir = index_dir(data_dir);
+        if !index_dir.join("meta.json").exists() {
+            return Err(Error::NoIndex(data_dir.to_path_buf()));
+        }
+        crate::analysis::init().map_err(Error::Analysis)?;
+        let index = Index::open_in_dir(&index_dir).map_err(|source| Error::Index { path: index_dir.clone(), source })?;
+        register_analyzer(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()
+            .map_err(|source| Error::Index { path: index_dir, source })?;
+        let fields = Fields::of(&index.schema());
+        Ok(Archive { index, reader, fields, blobs: BlobStore::new(data_dir), titles: RwLock::new(TitleCache::default()) })
+    }
+
+    /// The data folder's index (for tools that inspect it).
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// Pick up the newest commit now rather than within the reload delay.
+    pub fn reload(&self) -> Result<()> {
+        Ok(self.reader.reload()?)
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Run one search: the query as typed, filters, sort and page.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, SearchError> {
+        let started = Instant::now();
+        let limit = match request.limit {
+            0 => 10,
+            n if n > MAX_LIMIT => return Err(SearchError::BadRequest(format!("limit must be at most {MAX_LIMIT}"))),
+            n => n,
+        };
+        if request.offset > MAX_OFFSET {
+            return Err(SearchError::BadRequest(format!(
+                "offset must be at most {MAX_OFFSET}; narrow the search with words or filters instead of paging deeper"
+            )));
+        }
+        let text: String = request.q.chars().take(MAX_QUERY_CHARS).collect();
+        let parsed = ParsedQuery::parse(&text);
+        let filters = self.filters(request)?;
+        let internal = |e: tantivy::TantivyError| SearchError::Internal(e.to_string());
+        let searcher = self.reader.searcher();
+        let mut relaxed = false;
+        let mut query = self.full_query(&parsed, &text, false, &filters);
+        let mut total = searcher.search(&*query, &Count).map_err(internal)?;
+        if total == 0 && parsed.groups.len() > 1 {
+            query = self.full_query(&parsed, &text, true, &filters);
+            total = searcher.search(&*query, &Count).map_err(internal)?;
+            relaxed = total > 0;
+        }
+        let page = TopDocs::with_limit(limit).and_offset(request.offset);
+        let facets = FacetCollector;
+        let (top, facets): (Vec<(Score, DocAddress)>, Facets) = match request.sort {
+            Sort::Relevance => {
+                let ranked = ranking::tweak(page);
+                searcher.search(&*query, &(ranked, facets)).map_err(internal)?
+            }
+            Sort::DateDesc | Sort::DateAsc => {
+                let order = if request.sort == Sort::DateDesc { Order::Desc } else { Order::Asc };
+                let (dated, facets) =
+                    searcher.search(&*query, &(page.order_by_u64_field("date", order), facets)).map_err(internal)?;
+                (dated.into_iter().map(|(_, address)| (0.0, address)).collect(), facets)
+            }
+        };
+        let needles = parsed.highlight_terms();
+        let hits = top
+            .into_iter()
+            .map(|(score, address)| self.hit(&searcher, address, score, &needles))
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| SearchError::Internal(e.to_string()))?;
+        Ok(SearchResponse {
+            query: request.q.clone(),
+            total,
+            took_ms: (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
+            relaxed,
+            hits,
+            facets,
+        })
+    }
+
+    /// The whole query: the words (all, or any when `relaxed`), a 文号 typed
+    /// as the query found by its exact key, and the filters.
+    fn full_query(&self, parsed: &ParsedQuery, text: &str, relaxed: bool, filters: &[Box<dyn Query>]) -> Box<dyn Query> {
+        let words: Box<dyn Query> = if parsed.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            let words = ranking::words_query(&self.fields, parsed, relaxed);
+            match ranking::doc_number_query(&self.fields, text) {
+                Some(exact) => Box::new(BooleanQuery::new(vec![(Occur::Should, exact), (Occur::Should, words)])),
+                None => words,
+            }
+        };
+        if filters.is_empty() {
+            return words;
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, words)];
+        clauses.extend(filters.iter().map(|f| (Occur::Must, Box::new(BoostQuery::new(f.box_clone(), 0.0)) as Box<dyn Query>)));
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Filter clauses: any of the values of a field, all fields together.
+    fn filters(&self, request: &SearchRequest) -> Result<Vec<Box<dyn Query>>, SearchError> {
+        let f = &self.fields;
+        let mut filters: Vec<Box<dyn Query>> = Vec::new();
+        for (field, values) in [
+            (f.category, &request.category),
+            (f.publisher, &request.publisher),
+            (f.disclosure, &request.disclosure),
+            (f.year, &request.year),
+        ] {
+            let any: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .filter(|v| !v.is_empty())
+                .map(|v| (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic)) as Box<dyn Query>))
+                .collect();
+            if !any.is_empty() {
+                filters.push(Box::new(BooleanQuery::new(any)));
+            }
+        }
+        let bound = |date: &Option<String>, name: &str| -> Result<Bound<Term>, SearchError> {
+            match date.as_deref().filter(|d| !d.is_empty()) {
+                None => Ok(Bound::Unbounded),
+                Some(d) => {
+                    let iso = crate::catalog::parse_date(d)
+                        .ok_or_else(|| SearchError::BadRequest(format!("`{name}` must be a date like 2016-12-30")))?;
+                    Ok(Bound::Included(Term::from_field_u64(f.date, date_key(&iso))))
+                }
+            }
+        };
+        let (from, to) = (bound(&request.from, "from")?, bound(&request.to, "to")?);
+        if !matches!((&from, &to), (Bound::Unbounded, Bound::Unbounded)) {
+            filters.push(Box::new(RangeQuery::new(from, to)));
+        }
+        Ok(filters)
+    }
+
+    fn hit(&self, searcher: &tantivy::Searcher, address: DocAddress, score: Score, needles: &[String]) -> Result<Hit> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let f = &self.fields;
+        let get = |field| first_str(&doc, field).unwrap_or_default();
+        let disclosure = get(f.disclosure);
+        let snippet = if disclosure == Disclosure::Public.as_str() {
+            snippet(&self.text_of(&doc)?.unwrap_or_default(), needles)
+        } else {
+            String::new()
+        };
+        Ok(Hit {
+            id: get(f.id),
+            path: get(f.path),
+            title: get(f.title_raw),
+            publisher: get(f.publisher),
+            doc_number: get(f.doc_number),
+            category: get(f.category),
+            published_date: first_str(&doc, f.published_date).or_else(|| first_str(&doc, f.written_date)).unwrap_or_default(),
+            disclosure,
+            validity: get(f.validity),
+            score,
+            snippet,
+        })
+    }
+
+    /// The text of a stored document: from the doc store, or re-read from
+    /// its original when the text is the original decoded.
+    fn text_of(&self, doc: &TantivyDocument) -> Result<Option<String>> {
+        if let Some(text) = first_str(doc, self.fields.text) {
+            return Ok(Some(text));
+        }
+        let (Some(encoding), Some(sha)) = (first_str(doc, self.fields.text_encoding), first_str(doc, self.fields.sha256)) else {
+            return Ok(None);
+        };
+        let Some(encoding) = encoding_named(&encoding) else { return Ok(None) };
+        Ok(self.blobs.get(&sha)?.map(|bytes| decode_with(&bytes, encoding).text))
+    }
+
+    fn find(&self, id: &str) -> Result<Option<TantivyDocument>> {
+        if !crate::catalog::is_safe_id(id) {
+            return Ok(None);
+        }
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
+        let found = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        match found.first() {
+            Some((_, address)) => Ok(Some(searcher.doc(*address)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A document's catalog fields, and its text unless it is on request.
+    pub fn document(&self, id: &str) -> Result<Option<DocumentView>> {
+        let Some(doc) = self.find(id)? else { return Ok(None) };
+        let f = &self.fields;
+        let disclosure = first_str(&doc, f.disclosure).unwrap_or_default();
+        let text = if disclosure == Disclosure::Public.as_str() { self.text_of(&doc)? } else { None };
+        Ok(Some(DocumentView {
+            id: first_str(&doc, f.id).unwrap_or_default(),
+            path: first_str(&doc, f.path).unwrap_or_default(),
+            title: first_str(&doc, f.title_raw).unwrap_or_default(),
+            index_no: first_str(&doc, f.index_no),
+            publisher: first_str(&doc, f.publisher),
+            doc_number: first_str(&doc, f.doc_number),
+            written_date: first_str(&doc, f.written_date),
+            published_date: first_str(&doc, f.published_date),
+            category: first_str(&doc, f.category),
+            disclosure,
+            validity: first_str(&doc, f.validity),
+            format: first_str(&doc, f.format).unwrap_or_default(),
+            bytes: doc.get_first(f.bytes).and_then(|v| v.as_u64()).unwrap_or(0),
+            sha256: first_str(&doc, f.sha256).unwrap_or_default(),
+            text,
+        }))
+    }
+
+    /// The original file of a public document, verified against its sha256.
+    pub fn original(&self, id: &str) -> Result<Original> {
+        let Some(doc) = self.find(id)? else { return Ok(Original::NotFound) };
+        let f = &self.fields;
+        if first_str(&doc, f.disclosure).as_deref() != Some(Disclosure::Public.as_str()) {
+            return Ok(Original::OnRequest);
+        }
+        let sha = first_str(&doc, f.sha256).unwrap_or_default();
+        let Some(bytes) = self.blobs.get(&sha)? else { return Ok(Original::NotFound) };
+        let path = first_str(&doc, f.path).unwrap_or_default();
+        let file_name = path.rsplit('/').next().unwrap_or("original").to_string();
+        let content_type = content_type(&first_str(&doc, f.format).unwrap_or_default());
+        Ok(Original::Found { bytes, content_type, file_name })
+    }
+
+    /// Titles containing what was typed so far, those starting with it first.
+    pub fn suggest(&self, q: &str, limit: usize) -> Vec<String> {
+        let typed: String = crate::analysis::normalize(q.trim()).text().chars().take(MAX_QUERY_CHARS).collect();
+        if typed.is_empty() {
+            return Vec::new();
+        }
+        self.refresh_titles();
+        let Ok(cache) = self.titles.read() else { return Vec::new() };
+        let mut found: Vec<&(String, String)> = cache.titles.iter().filter(|(norm, _)| norm.contains(&typed)).collect();
+        found.sort_by_key(|(norm, title)| (!norm.starts_with(&typed), title.chars().count()));
+        let mut seen = HashSet::new();
+        found.into_iter().filter(|(_, t)| seen.insert(t.clone())).take(limit).map(|(_, t)| t.clone()).collect()
+    }
+
+    fn refresh_titles(&self) {
+        let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        if self.titles.read().map(|c| c.generation == generation && !c.titles.is_empty()).unwrap_or(false) {
+            return;
+        }
+        let mut titles = Vec::new();
+        for segment in searcher.segment_readers() {
+            let Ok(store) = segment.get_store_reader(16) else { continue };
+            for doc_id in segment.doc_ids_alive() {
+                if let Ok(doc) = store.get::<TantivyDocument>(doc_id) {
+                    if let Some(title) = first_str(&doc, self.fields.title_raw) {
+                        titles.push((crate::analysis::normalize(&title).text(), title));
+                    }
+                }
+            }
+        }
+        if let Ok(mut cache) = self.titles.write() {
+            *cache = TitleCache { generation, titles };
+        }
+    }
+
+    /// Document counts by category, publisher, year and disclosure.
+    pub fn stats(&self) -> Result<Stats> {
+        let searcher = self.reader.searcher();
+        let mut facets = searcher.search(&AllQuery, &FacetCollector)?;
+        let mut take = |name: &str| facets.remove(name).unwrap_or_default();
+        Ok(Stats {
+            documents: searcher.num_docs(),
+            category: take("category"),
+            publisher: take("publisher"),
+            year: take("year"),
+            disclosure: take("disclosure"),
+        })
+    }
+}
+
+/// The index folder inside a data folder (shared with ingest).
+pub fn index_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("index")
+}
+
+/// `2016-12-30` → 20161230, the sortable date key.
+pub fn date_key(iso: &str) -> u64 {
+    iso.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0)
+}
+
+fn first_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<String> {
+    doc.get_first(field).and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn content_type(format: &str) -> &'static str {
+    match format {
+        "txt" | "csv" => "text/plain; charset=utf-8",
+        "md" | "markdown" => "text/markdown; charset=utf-8",
+        "html" | "htm" => "text/html; charset=utf-8",
+        "json" => "application/json",
+        "jsonl" => "application/jsonl",
+        "pdf" => "application/pdf",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "ofd" => "application/ofd",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Counts matching documents per value of each [`FACETS`] field, from the
+/// fast-field ordinals of each segment (no stored document is read).
+struct FacetCollector;
+
+struct FacetSegment {
+    columns: Vec<(&'static str, Option<StrColumn>, Vec<u64>)>,
+}
+
+impl Collector for FacetCollector {
+    type Fruit = Facets;
+    type Child = FacetSegment;
+
+    fn for_segment(&self, _: u32, reader: &SegmentReader) -> tantivy::Result<FacetSegment> {
+        let mut columns = Vec::new();
+        for name in FACETS {
+            let column = reader.fast_fields().str(name)?;
+            let terms = column.as_ref().map(|c| c.num_terms()).unwrap_or(0);
+            columns.push((name, column, vec![0; terms]));
+        }
+        Ok(FacetSegment { columns })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Facets>) -> tantivy::Result<Facets> {
+        let mut merged = Facets::new();
+        for name in FACETS {
+            merged.insert(name.to_string(), BTreeMap::new());
+        }
+        for fruit in fruits {
+            for (name, counts) in fruit {
+                let into = merged.entry(name).or_default();
+                for (value, n) in counts {
+                    *into.entry(value).or_default() += n;
+                }
+            }
+        }
+        Ok(merged)
+    }
+}
+
+impl SegmentCollector for FacetSegment {
+    type Fruit = Facets;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        for (_, column, counts) in &mut self.columns {
+            if let Some(column) = column {
+                for ord in column.term_ords(doc) {
+                    if let Some(n) = counts.get_mut(ord as usize) {
+                        *n += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> Facets {
+        let mut facets = Facets::new();
+        for (name, column, counts) in self.columns {
+            let mut values = BTreeMap::new();
+            if let Some(column) = column {
+                for (ord, n) in counts.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+                    let mut value = String::new();
+                    if column.ord_to_str(ord as u64, &mut value).unwrap_or(false) && !value.is_empty() {
+                        values.insert(value, n);
+                    }
+                }
+            }
+            facets.insert(name.to_string(), values);
+        }
+        facets
+    }
+}

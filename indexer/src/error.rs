@@ -1,0 +1,33 @@
+//! Errors of the indexer library, each with a message a person can act on.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+    #[error("another `indexer ingest` is already writing to {0} (lock held on ingest.lock); wait for it to finish")]
+    Locked(PathBuf),
+    #[error("{0} holds no index yet; run `indexer ingest <SOURCE_DIR> --data {0}` first")]
+    NoIndex(PathBuf),
+    #[error("the index in {path} cannot be used: {source}")]
+    Index { path: PathBuf, source: tantivy::TantivyError },
+    #[error("index error: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("stored original {0} is damaged: its content no longer matches its sha256")]
+    CorruptBlob(String),
+    #[error("{0}")]
+    Analysis(String),
+    #[error("source folder {0} does not exist or is not a folder")]
+    NoSource(PathBuf),
+}
+
+impl Error {
+    /// Wrap an I/O error with what was being done, so the message says where.
+    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let context = context.into();
+        move |source| Error::Io { context, source }
+    }
+}

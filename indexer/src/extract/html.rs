@@ -1,0 +1,131 @@
+//! HTML pages: the body text only (no script, style or navigation), the
+//! page title, and the charset the page declares.
+
+use scraper::{ElementRef, Html, Node, Selector};
+
+use super::text::{decode_text, decode_with, encoding_named, looks_binary};
+use super::{cap_text, ExtractError, Limits, Record};
+use crate::catalog::Catalog;
+
+/// Elements whose content is never document text.
+const SKIPPED: [&str; 14] = [
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "iframe", "svg",
+    "button", "select", "head",
+];
+
+/// Class or id words that mark navigation chrome on government sites.
+const CHROME: [&str; 8] = ["nav", "menu", "breadcrumb", "footer", "header", "sidebar", "share", "position"];
+
+/// Elements after which a line ends.
+const BLOCKS: [&str; 18] = [
+    "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article", "pre",
+    "blockquote", "dd", "dt",
+];
+
+pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractError> {
+    let decoded = match declared_charset(bytes).and_then(|c| encoding_named(&c)) {
+        Some(encoding) => decode_with(bytes, encoding),
+        None => decode_text(bytes),
+    };
+    if looks_binary(&decoded.text) {
+        return Err(ExtractError::Binary);
+    }
+    let document = Html::parse_document(&decoded.text);
+    let root = main_content(&document).unwrap_or_else(|| document.root_element());
+    let mut text = String::new();
+    collect_text(root, &mut text);
+    let text = tidy(&text);
+    let mut warnings = Vec::new();
+    let text = cap_text(text, limits.max_text_bytes, &mut warnings);
+    Ok(Record { text, catalog: Catalog { title: page_title(&document), ..Catalog::default() }, encoding: None, warnings })
+}
+
+/// The charset a page declares in its first 2 KB (`<meta charset=…>` or
+/// `<meta http-equiv=… content="…; charset=…">`).
+fn declared_charset(bytes: &[u8]) -> Option<String> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).to_ascii_lowercase();
+    let at = head.find("charset=")? + "charset=".len();
+    let value: String = head[at..]
+        .trim_start_matches(['"', '\'', ' '])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    (!value.is_empty()).then_some(value)
+}
+
+/// The article of a page when it marks one (`<article>`, `<main>`, or a
+/// content/article class), so menus around it stay out.
+fn main_content(document: &Html) -> Option<ElementRef<'_>> {
+    let selector = Selector::parse("article, main, .article, .content, #content, .TRS_Editor").ok()?;
+    document.select(&selector).max_by_key(|e| e.text().map(str::len).sum::<usize>())
+}
+
+fn page_title(document: &Html) -> Option<String> {
+    ["h1", "title"].iter().find_map(|tag| {
+        let selector = Selector::parse(tag).ok()?;
+        let text: String = document.select(&selector).next()?.text().collect();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        (!text.is_empty()).then_some(text)
+    })
+}
+
+fn is_chrome(element: &scraper::node::Element) -> bool {
+    if SKIPPED.contains(&element.name()) {
+        return true;
+    }
+    let marks = element.attr("class").unwrap_or("").to_ascii_lowercase() + " " + &element.attr("id").unwrap_or("").to_ascii_lowercase();
+    marks.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| CHROME.contains(&w))
+}
+
+fn collect_text(element: ElementRef<'_>, out: &mut String) {
+    for child in element.children() {
+        match child.value() {
+            Node::Text(text) => out.push_str(text),
+            Node::Element(e) if !is_chrome(e) => {
+                if let Some(child) = ElementRef::wrap(child) {
+                    collect_text(child, out);
+                }
+                if BLOCKS.contains(&e.name()) {
+                    out.push('\n');
+                } else if matches!(e.name(), "td" | "th") {
+                    out.push('\t');
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Collapse runs of blank space into single spaces and blank lines away.
+fn tidy(text: &str) -> String {
+    text.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r#"<!doctype html><html><head><meta charset="gbk"><title>临河区政府网</title>
+<style>.x{color:red}</style><script>var tracking = "脚本内容";</script></head>
+<body><nav><a href="/">首页</a><a href="/news">新闻中心</a></nav>
+<div class="breadcrumb">当前位置：首页 &gt; 通知公告</div>
+<div class="article"><h1>关于开展控烟宣传月活动的通知</h1><p>各单位：为控制吸烟危害，决定开展宣传月活动。</p>
+<table><tr><td>时间</td><td>五月</td></tr></table></div>
+<footer>版权所有 临河区人民政府 网站地图</footer></body></html>"#;
+
+    #[test]
+    fn body_text_only_with_declared_charset_and_title() {
+        let bytes = encoding_rs::GBK.encode(PAGE).0.into_owned();
+        let r = extract(&bytes, &Limits::default()).unwrap();
+        assert!(r.text.contains("为控制吸烟危害，决定开展宣传月活动。"), "{}", r.text);
+        assert!(r.text.contains("时间\t五月") || r.text.contains("时间 五月"), "{}", r.text);
+        for chrome in ["脚本内容", "color", "新闻中心", "当前位置", "版权所有"] {
+            assert!(!r.text.contains(chrome), "{chrome} leaked into {}", r.text);
+        }
+        assert_eq!(r.catalog.title.as_deref(), Some("关于开展控烟宣传月活动的通知"));
+    }
+}

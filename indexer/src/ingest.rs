@@ -1,0 +1,487 @@
+//! `indexer ingest`: walk source folders, extract what changed, and commit
+//! it to the data folder so that a search server sees it.
+//!
+//! Safety: one ingest at a time (a lock file); originals are written before
+//! the commit that references them; a changed file's old documents are
+//! deleted in the same commit that adds the new ones, so a run killed at
+//! any moment leaves the last commit intact and the next run finishes the
+//! work with every file present exactly once.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::store::{Compressor, ZstdCompressor};
+use tantivy::{Index, IndexSettings, IndexWriter, TantivyDocument, Term};
+
+use crate::archive::{date_key, index_dir};
+use crate::catalog::{self, Catalog, Disclosure};
+use crate::error::{Error, Result};
+use crate::extract::{self, Limits, Record};
+use crate::schema::{build_schema, register_analyzer, Fields, FORMAT_VERSION};
+use crate::store::{sha256_hex, BlobStore};
+
+/// Memory tantivy may use for its in-progress segments, all threads together.
+const WRITER_HEAP_BYTES: usize = 256 << 20;
+/// Files between intermediate commits, so an interrupted run keeps its progress.
+const COMMIT_EVERY: usize = 2_000;
+/// Suffix of a sidecar file of catalog data.
+const SIDECAR_SUFFIX: &str = ".meta.json";
+/// A folder's catalog of its files.
+const CATALOG_CSV: &str = "catalog.csv";
+
+/// What to ingest where.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub sources: Vec<PathBuf>,
+    pub data_dir: PathBuf,
+    /// Remove documents whose files are gone from the walked sources.
+    pub prune: bool,
+    /// Draw a progress bar (only shown on a terminal).
+    pub progress: bool,
+    pub limits: Limits,
+}
+
+impl IngestOptions {
+    pub fn new(sources: Vec<PathBuf>, data_dir: PathBuf) -> Self {
+        IngestOptions { sources, data_dir, prune: false, progress: false, limits: Limits::default() }
+    }
+}
+
+/// The report of one run (`--json` prints it as is).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+    pub rejected: Vec<Rejection>,
+    /// Files marked 不予公开: refused, never indexed.
+    pub withheld: Vec<String>,
+    /// Files indexed with something the archivist should know.
+    pub warnings: Vec<Rejection>,
+}
+
+/// A file and what is wrong with it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Rejection {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Identity of an indexed file: its source folder and path inside it.
+type FileKey = (String, String);
+
+/// Run one ingest.
+pub fn run(options: &IngestOptions) -> Result<Summary> {
+    let sources = options
+        .sources
+        .iter()
+        .map(|s| s.canonicalize().ok().filter(|c| c.is_dir()).ok_or_else(|| Error::NoSource(s.clone())))
+        .collect::<Result<Vec<_>>>()?;
+    fs::create_dir_all(&options.data_dir).map_err(Error::io(format!("creating data folder {}", options.data_dir.display())))?;
+    let _lock = lock(&options.data_dir)?;
+    crate::analysis::init().map_err(Error::Analysis)?;
+    let index = open_or_create(&options.data_dir)?;
+    let fields = Fields::of(&index.schema());
+    let known = indexed_files(&index)?;
+    let mut writer: IndexWriter = index.writer(WRITER_HEAP_BYTES)?;
+    let mut run = Run {
+        fields,
+        blobs: BlobStore::new(&options.data_dir),
+        limits: options.limits.clone(),
+        known,
+        seen: HashSet::new(),
+        summary: Summary::default(),
+        catalogs: HashMap::new(),
+    };
+    for source in &sources {
+        let files = walk(source, &mut run.summary);
+        let bar = progress_bar(options.progress, files.len() as u64, source);
+        for (n, path) in files.iter().enumerate() {
+            bar.inc(1);
+            run.file(&mut writer, source, path)?;
+            if (n + 1) % COMMIT_EVERY == 0 {
+                writer.commit()?;
+            }
+        }
+        bar.finish_and_clear();
+    }
+    if options.prune {
+        run.prune(&mut writer, &sources)?;
+    }
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    collect_garbage(&index, &run.blobs)?;
+    Ok(run.summary)
+}
+
+/// Hold the data folder's ingest lock, or fail at once with a clear message.
+fn lock(data_dir: &Path) -> Result<fs::File> {
+    let path = data_dir.join("ingest.lock");
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(Error::io(format!("opening {}", path.display())))?;
+    // The OS releases the lock when the process dies, even by kill -9.
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(Error::Locked(data_dir.to_path_buf())),
+        Err(fs::TryLockError::Error(e)) => Err(Error::io(format!("locking {}", path.display()))(e)),
+    }
+}
+
+fn open_or_create(data_dir: &Path) -> Result<Index> {
+    let dir = index_dir(data_dir);
+    let index = if dir.join("meta.json").exists() {
+        Index::open_in_dir(&dir).map_err(|source| Error::Index { path: dir.clone(), source })?
+    } else {
+        fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
+        let settings = IndexSettings {
+            docstore_compression: Compressor::Zstd(ZstdCompressor { compression_level: Some(9) }),
+            docstore_blocksize: 64 << 10,
+            ..IndexSettings::default()
+        };
+        Index::builder().schema(build_schema()).settings(settings).create_in_dir(&dir)?
+    };
+    register_analyzer(&index);
+    Ok(index)
+}
+
+/// Fingerprint of every file already indexed, from the fast fields.
+fn indexed_files(index: &Index) -> Result<HashMap<FileKey, String>> {
+    let searcher = index.reader()?.searcher();
+    let mut known = HashMap::new();
+    for segment in searcher.segment_readers() {
+        let fast = segment.fast_fields();
+        let (Some(source), Some(path), Some(print)) = (fast.str("source")?, fast.str("path")?, fast.str("fingerprint")?) else {
+            continue;
+        };
+        let value = |column: &tantivy::columnar::StrColumn, doc| {
+            let mut s = String::new();
+            if let Some(ord) = column.term_ords(doc).next() {
+                let _ = column.ord_to_str(ord, &mut s);
+            }
+            s
+        };
+        for doc in segment.doc_ids_alive() {
+            known.insert((value(&source, doc), value(&path, doc)), value(&print, doc));
+        }
+    }
+    Ok(known)
+}
+
+/// Every candidate file under `source`, sorted; walk errors (unreadable
+/// folders, symlink loops) are reported and the walk goes on.
+fn walk(source: &Path, summary: &mut Summary) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(source).follow_links(true).sort_by_file_name() {
+        match entry {
+            Ok(e) if e.file_type().is_file() => {
+                let name = e.file_name().to_string_lossy();
+                if !name.starts_with('.') && !name.ends_with(SIDECAR_SUFFIX) && name != CATALOG_CSV {
+                    files.push(e.into_path());
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let path = e.path().map(|p| relative(source, p)).unwrap_or_default();
+                let reason = if e.loop_ancestor().is_some() {
+                    "symbolic link loop; not followed".to_string()
+                } else {
+                    format!("cannot read: {}", e.io_error().map(|io| io.to_string()).unwrap_or_else(|| e.to_string()))
+                };
+                summary.rejected.push(Rejection { path, reason });
+            }
+        }
+    }
+    files
+}
+
+fn progress_bar(enabled: bool, len: u64, source: &Path) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} files, {per_sec}, {eta} left") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(source.display().to_string());
+    bar
+}
+
+/// `path` relative to `source`, `/`-separated.
+fn relative(source: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(source).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// State of one run.
+struct Run {
+    fields: Fields,
+    blobs: BlobStore,
+    limits: Limits,
+    known: HashMap<FileKey, String>,
+    seen: HashSet<FileKey>,
+    summary: Summary,
+    /// Parsed `catalog.csv` of each folder visited (None: the folder has none).
+    catalogs: HashMap<PathBuf, Option<HashMap<String, Catalog>>>,
+}
+
+/// What the catalog inputs of a file say, beside the file itself.
+struct CatalogInputs {
+    sidecar: Catalog,
+    row: Catalog,
+    /// Bytes that determine the catalog (for the fingerprint).
+    raw: Vec<u8>,
+}
+
+impl Run {
+    /// Ingest one file: unchanged, added, updated, withheld or rejected.
+    fn file(&mut self, writer: &mut IndexWriter, source: &Path, path: &Path) -> Result<()> {
+        let rel = relative(source, path);
+        let key: FileKey = (source.to_string_lossy().to_string(), rel.clone());
+        self.seen.insert(key.clone());
+        let bytes = match self.read(path) {
+            Ok(bytes) => bytes,
+            Err(reason) => return Ok(self.reject(&rel, reason)),
+        };
+        let inputs = self.catalog_inputs(path, &rel);
+        let fingerprint = sha256_hex(&[FORMAT_VERSION.as_bytes(), &sha256_hex(&bytes).into_bytes(), &inputs.raw].concat());
+        if self.known.get(&key) == Some(&fingerprint) {
+            self.summary.unchanged += 1;
+            return Ok(());
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let records = match extract::extract(&name, &bytes, &self.limits) {
+            Ok(records) => records,
+            Err(e) => return Ok(self.reject(&rel, e.to_string())),
+        };
+        let was_indexed = self.known.contains_key(&key);
+        writer.delete_query(self.file_query(&key))?;
+        let sha = sha256_hex(&bytes);
+        let mut indexed = 0;
+        let many = records.len() > 1;
+        for (n, record) in records.into_iter().enumerate() {
+            let catalog = inputs.sidecar.clone().or(inputs.row.clone()).or(record.catalog.clone());
+            let catalog = catalog.or(catalog::from_text(&record.text)).or(catalog::from_path(&rel));
+            for warning in &record.warnings {
+                self.warn(&rel, warning.clone());
+            }
+            if catalog.disclosure == Some(Disclosure::Withheld) {
+                let label = if many { format!("{rel}#{}", n + 1) } else { rel.clone() };
+                self.summary.withheld.push(label);
+                continue;
+            }
+            let public = catalog.disclosure.unwrap_or(Disclosure::Public) == Disclosure::Public;
+            if public {
+                self.blobs.put(&sha, &bytes)?;
+            }
+            let id = catalog.id.clone().unwrap_or_else(|| derived_id(&rel, many.then_some(n + 1)));
+            let doc = self.document(&key, &id, &catalog, &record, public, &sha, bytes.len() as u64, &fingerprint, &name);
+            writer.add_document(doc)?;
+            indexed += 1;
+        }
+        match (was_indexed, indexed > 0) {
+            (true, true) => self.summary.updated += 1,
+            (true, false) => self.summary.removed += 1,
+            (false, true) => self.summary.added += 1,
+            (false, false) => {}
+        }
+        Ok(())
+    }
+
+    fn read(&self, path: &Path) -> std::result::Result<Vec<u8>, String> {
+        let size = fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?.len();
+        if size > self.limits.max_file_bytes {
+            return Err(extract::ExtractError::TooLarge { size, limit: self.limits.max_file_bytes }.to_string());
+        }
+        let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+        if bytes.is_empty() {
+            return Err("empty file (0 bytes)".into());
+        }
+        Ok(bytes)
+    }
+
+    fn reject(&mut self, path: &str, reason: String) {
+        self.summary.rejected.push(Rejection { path: path.to_string(), reason });
+    }
+
+    fn warn(&mut self, path: &str, reason: String) {
+        self.summary.warnings.push(Rejection { path: path.to_string(), reason });
+    }
+
+    /// The sidecar and catalog.csv row of a file, with problems reported.
+    fn catalog_inputs(&mut self, path: &Path, rel: &str) -> CatalogInputs {
+        let mut raw = Vec::new();
+        let sidecar_path = PathBuf::from(format!("{}{SIDECAR_SUFFIX}", path.display()));
+        let sidecar = match fs::read(&sidecar_path) {
+            Ok(bytes) => {
+                let parsed = catalog::parse_sidecar(&bytes);
+                for problem in parsed.problems {
+                    self.warn(&format!("{rel}{SIDECAR_SUFFIX}"), problem);
+                }
+                raw.extend_from_slice(&bytes);
+                parsed.catalog
+            }
+            Err(_) => Catalog::default(),
+        };
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let row = self.folder_catalog(path, rel).and_then(|rows| rows.get(&name).cloned()).unwrap_or_default();
+        raw.extend_from_slice(format!("{row:?}").as_bytes());
+        CatalogInputs { sidecar, row, raw }
+    }
+
+    /// The parsed catalog.csv of the folder holding `path`, read once.
+    fn folder_catalog(&mut self, path: &Path, rel: &str) -> Option<&HashMap<String, Catalog>> {
+        let folder = path.parent()?.to_path_buf();
+        if !self.catalogs.contains_key(&folder) {
+            let parsed = match fs::read(folder.join(CATALOG_CSV)) {
+                Ok(bytes) => match catalog::parse_catalog_csv(&bytes) {
+                    Ok(rows) => Some(rows),
+                    Err(problem) => {
+                        let csv_rel = match rel.rsplit_once('/') {
+                            Some((dir, _)) => format!("{dir}/{CATALOG_CSV}"),
+                            None => CATALOG_CSV.to_string(),
+                        };
+                        self.warn(&csv_rel, problem);
+                        None
+                    }
+                },
+                Err(_) => None,
+            };
+            self.catalogs.insert(folder.clone(), parsed);
+        }
+        self.catalogs.get(&folder)?.as_ref()
+    }
+
+    /// Documents of one file: its source and path.
+    fn file_query(&self, key: &FileKey) -> Box<dyn Query> {
+        let term = |field, value: &str| -> (Occur, Box<dyn Query>) {
+            (Occur::Must, Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic)))
+        };
+        Box::new(BooleanQuery::new(vec![term(self.fields.source, &key.0), term(self.fields.path, &key.1)]))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn document(
+        &self,
+        key: &FileKey,
+        id: &str,
+        catalog: &Catalog,
+        record: &Record,
+        public: bool,
+        sha: &str,
+        bytes: u64,
+        fingerprint: &str,
+        name: &str,
+    ) -> TantivyDocument {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::new();
+        let title = catalog.title.clone().unwrap_or_else(|| name.to_string());
+        let disclosure = catalog.disclosure.unwrap_or(Disclosure::Public);
+        let date = catalog.published_date.as_ref().or(catalog.written_date.as_ref());
+        doc.add_text(f.id, id);
+        doc.add_text(f.source, &key.0);
+        doc.add_text(f.path, &key.1);
+        doc.add_text(f.title, &title);
+        doc.add_text(f.title_raw, &title);
+        let meta: Vec<&str> = [&catalog.doc_number, &catalog.index_no, &catalog.publisher].into_iter().flatten().map(String::as_str).collect();
+        doc.add_text(f.meta, meta.join("\n"));
+        if public {
+            doc.add_text(f.body, &record.text);
+            match record.encoding {
+                Some(encoding) => doc.add_text(f.text_encoding, encoding),
+                None => doc.add_text(f.text, &record.text),
+            }
+        }
+        let optional = [
+            (f.doc_number, &catalog.doc_number),
+            (f.index_no, &catalog.index_no),
+            (f.publisher, &catalog.publisher),
+            (f.category, &catalog.category),
+            (f.validity, &catalog.validity),
+            (f.written_date, &catalog.written_date),
+            (f.published_date, &catalog.published_date),
+        ];
+        for (field, value) in optional {
+            if let Some(value) = value {
+                doc.add_text(field, value);
+            }
+        }
+        if let Some(n) = &catalog.doc_number {
+            doc.add_text(f.doc_number_key, catalog::normalize_doc_number(n));
+        }
+        if let Some(n) = &catalog.index_no {
+            doc.add_text(f.index_no_key, catalog::normalize_doc_number(n));
+        }
+        if let Some(date) = date {
+            doc.add_text(f.year, &date[..4]);
+        }
+        doc.add_u64(f.date, date.map(|d| date_key(d)).unwrap_or(0));
+        doc.add_text(f.disclosure, disclosure.as_str());
+        doc.add_text(f.format, extract::extension_of(name));
+        doc.add_u64(f.bytes, bytes);
+        doc.add_text(f.sha256, sha);
+        doc.add_text(f.fingerprint, fingerprint);
+        doc
+    }
+
+    /// Delete the documents of files gone from the walked sources.
+    fn prune(&mut self, writer: &mut IndexWriter, sources: &[PathBuf]) -> Result<()> {
+        let walked: HashSet<String> = sources.iter().map(|s| s.to_string_lossy().to_string()).collect();
+        let gone: Vec<FileKey> =
+            self.known.keys().filter(|k| walked.contains(&k.0) && !self.seen.contains(*k)).cloned().collect();
+        for key in gone {
+            writer.delete_query(self.file_query(&key))?;
+            self.summary.removed += 1;
+        }
+        Ok(())
+    }
+}
+
+/// A stable id from the path (and record number inside an export).
+fn derived_id(rel: &str, record: Option<usize>) -> String {
+    let name = match record {
+        Some(n) => format!("{rel}#{n}"),
+        None => rel.to_string(),
+    };
+    sha256_hex(name.as_bytes())[..16].to_string()
+}
+
+/// Remove originals no public document references any more (and leftovers
+/// of a killed run): an original that became 依申请公开 leaves the folder the
+/// server reads. Runs after the commit, so a blob is never missing.
+fn collect_garbage(index: &Index, blobs: &BlobStore) -> Result<()> {
+    let searcher = index.reader()?.searcher();
+    let mut keep = HashSet::new();
+    for segment in searcher.segment_readers() {
+        let fast = segment.fast_fields();
+        let (Some(column), Some(disclosure)) = (fast.str("sha256")?, fast.str("disclosure")?) else { continue };
+        let public_ords: Vec<u64> = (0..disclosure.num_terms() as u64)
+            .filter(|&ord| {
+                let mut value = String::new();
+                disclosure.ord_to_str(ord, &mut value).unwrap_or(false) && value == Disclosure::Public.as_str()
+            })
+            .collect();
+        for doc in segment.doc_ids_alive() {
+            if !disclosure.term_ords(doc).any(|o| public_ords.contains(&o)) {
+                continue;
+            }
+            for ord in column.term_ords(doc) {
+                let mut sha = String::new();
+                if column.ord_to_str(ord, &mut sha).unwrap_or(false) {
+                    keep.insert(sha);
+                }
+            }
+        }
+    }
+    blobs.retain(&keep)?;
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! Yuelan's indexer library: everything that reads public records and the
+//! data folder they are archived in. The `indexer` binary writes a data
+//! folder; the search server opens it read-only through [`archive::Archive`].
+//!
+//! Data folder layout:
+//! * `index/`  tantivy index (catalog fields, analyzed text, stored text)
+//! * `blobs/`  originals, zstd-compressed, named by the sha256 of their bytes
+//! * `ingest.lock`  held by the one `indexer ingest` allowed at a time
+
+pub mod analysis;
+pub mod archive;
+pub mod catalog;
+pub mod error;
+pub mod eval;
+pub mod extract;
+pub mod ingest;
+pub mod query;
+pub mod ranking;
+pub mod schema;
+pub mod search;
+pub mod store;
+
+pub use archive::Archive;
+pub use error::{Error, Result};

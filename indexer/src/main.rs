@@ -1,0 +1,129 @@
+//! `indexer`: ingest folders of public records into a data folder, and
+//! measure search quality on judged queries.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use indexer::ingest::{self, IngestOptions, Summary};
+use indexer::{eval, Archive};
+
+#[derive(Parser)]
+#[command(name = "indexer", version, about = "Yuelan indexer: public records in, a compressed Chinese full-text archive out")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Add new and changed files of SOURCE_DIRs to the archive in --data;
+    /// unchanged files (same content, same catalog data) are left alone.
+    Ingest {
+        /// Folders of documents; a document's path is relative to the folder it was found in.
+        #[arg(required = true, value_name = "SOURCE_DIR")]
+        sources: Vec<PathBuf>,
+        /// Data folder to create or update (the search server reads it).
+        #[arg(long, value_name = "DATA_DIR")]
+        data: PathBuf,
+        /// Also remove documents whose files are gone from the SOURCE_DIRs.
+        #[arg(long)]
+        prune: bool,
+        /// Print the summary as one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ingest a corpus and score judged queries (nDCG@10, MRR@10, Recall@10)
+    /// through the same search the server runs.
+    Eval {
+        /// Corpus folder; qrels paths are relative to it (e.g. ../shared/corpus).
+        #[arg(long, value_name = "DIR")]
+        corpus: PathBuf,
+        /// Queries file: `qid<TAB>query` lines.
+        #[arg(long, value_name = "FILE")]
+        queries: PathBuf,
+        /// Judgments: `qid<TAB>path<TAB>grade` lines.
+        #[arg(long, value_name = "FILE")]
+        qrels: PathBuf,
+        /// Data folder for the corpus index (re-used when unchanged).
+        #[arg(long, value_name = "DATA_DIR", default_value = "target/eval-data")]
+        data: PathBuf,
+        /// Also write the ranked results as `qid<TAB>rank<TAB>path` lines.
+        #[arg(long, value_name = "FILE")]
+        run: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+    ).init();
+    let result = match Cli::parse().command {
+        Command::Ingest { sources, data, prune, json } => ingest_command(sources, data, prune, json),
+        Command::Eval { corpus, queries, qrels, data, run, json } => eval_command(corpus, queries, qrels, data, run, json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("indexer: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn ingest_command(sources: Vec<PathBuf>, data: PathBuf, prune: bool, json: bool) -> Result<(), String> {
+    let options = IngestOptions { prune, progress: !json, ..IngestOptions::new(sources, data) };
+    let started = std::time::Instant::now();
+    let summary = ingest::run(&options).map_err(|e| e.to_string())?;
+    if json {
+        println!("{}", serde_json::to_string(&summary).map_err(|e| e.to_string())?);
+    } else {
+        print!("{}", report(&summary, started.elapsed()));
+    }
+    Ok(())
+}
+
+/// The end-of-run summary for a person.
+fn report(s: &Summary, took: std::time::Duration) -> String {
+    let mut out = format!(
+        "{} added, {} updated, {} unchanged, {} removed, {} withheld, {} rejected in {:.1}s\n",
+        s.added, s.updated, s.unchanged, s.removed, s.withheld.len(), s.rejected.len(), took.as_secs_f64()
+    );
+    for path in &s.withheld {
+        out.push_str(&format!("  withheld (不予公开, not indexed): {path}\n"));
+    }
+    for r in &s.rejected {
+        out.push_str(&format!("  rejected: {}: {}\n", r.path, r.reason));
+    }
+    for w in &s.warnings {
+        out.push_str(&format!("  note: {}: {}\n", w.path, w.reason));
+    }
+    out
+}
+
+fn eval_command(
+    corpus: PathBuf,
+    queries: PathBuf,
+    qrels: PathBuf,
+    data: PathBuf,
+    run: Option<PathBuf>,
+    json: bool,
+) -> Result<(), String> {
+    let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+    let (queries, qrels) = (eval::parse_queries(&read(&queries)?), eval::parse_qrels(&read(&qrels)?));
+    ingest::run(&IngestOptions { prune: true, ..IngestOptions::new(vec![corpus], data.clone()) }).map_err(|e| e.to_string())?;
+    let archive = Archive::open(&data).map_err(|e| e.to_string())?;
+    let report = eval::evaluate(&archive, &queries, &qrels);
+    if let Some(path) = run {
+        std::fs::write(&path, report.run_file()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    if json {
+        println!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(())
+}

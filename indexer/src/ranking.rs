@@ -1,0 +1,173 @@
+//! How a parsed query becomes a tantivy query, and how results are ordered:
+//! the rules a librarian would state for Chinese records.
+//!
+//! * A word matches where its characters appear together, in the title,
+//!   the catalog line (文号, 索引号, publisher) or the body, whatever way the
+//!   segmenter split either side; matches in the title weigh most, then the
+//!   catalog line, then the body.
+//! * A word that is a whole dictionary word scores extra where the text has
+//!   it as a word too, so exact words are not drowned by sub-word matches.
+//! * Several words found together as a phrase, or close to each other,
+//!   score above the same words scattered.
+//! * A document marked 失效 (no longer in force) ranks below one in force.
+
+use tantivy::collector::{Collector, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, DocId, Score, SegmentReader, Term};
+
+use crate::analysis::{analyze, is_han, Piece, PieceKind};
+use crate::catalog::{looks_like_doc_number, normalize_doc_number};
+use crate::query::{ParsedQuery, Term as QueryTerm};
+use crate::schema::Fields;
+
+const TITLE_WEIGHT: f32 = 3.0;
+const META_WEIGHT: f32 = 2.0;
+const BODY_WEIGHT: f32 = 1.0;
+/// Extra weight of a whole-word match over a character-sequence match.
+const WORD_WEIGHT: f32 = 0.5;
+/// Weight of all words appearing near each other, in order.
+const PROXIMITY_WEIGHT: f32 = 1.0;
+/// Positions (characters) the words of a query may be spread over and
+/// still count as near each other.
+const PROXIMITY_SLOP: u32 = 6;
+/// Weight of an exact 文号 / 索引号 match.
+const KEY_WEIGHT: f32 = 20.0;
+/// Score factor for documents no longer in force.
+const REPEALED_FACTOR: f32 = 0.6;
+
+type Clause = (Occur, Box<dyn Query>);
+
+/// The query for the words of `parsed`: all groups must match (any one
+/// when `relaxed`), excluded terms must not.
+pub fn words_query(fields: &Fields, parsed: &ParsedQuery, relaxed: bool) -> Box<dyn Query> {
+    let occur = if relaxed { Occur::Should } else { Occur::Must };
+    let mut clauses: Vec<Clause> = parsed
+        .groups
+        .iter()
+        .map(|alternatives| {
+            let any: Vec<Clause> = alternatives.iter().map(|t| (Occur::Should, term_query(fields, t))).collect();
+            (occur, Box::new(BooleanQuery::new(any)) as Box<dyn Query>)
+        })
+        .collect();
+    clauses.extend(parsed.excluded.iter().map(|t| (Occur::MustNot, anywhere(fields, &atoms(&analyze(&t.text))))));
+    if let Some(near) = proximity(fields, parsed) {
+        clauses.push((Occur::Should, near));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// An exact match on the 文号 or 索引号 key, when the query text is one.
+pub fn doc_number_query(fields: &Fields, text: &str) -> Option<Box<dyn Query>> {
+    let text = text.trim();
+    if text.is_empty() || text.contains(char::is_whitespace) || !text.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let key = normalize_doc_number(text);
+    let mut any: Vec<Clause> = vec![(Occur::Should, exact(fields.index_no_key, &key))];
+    if looks_like_doc_number(text) {
+        any.push((Occur::Should, exact(fields.doc_number_key, &key)));
+    }
+    Some(Box::new(BoostQuery::new(Box::new(BooleanQuery::new(any)), KEY_WEIGHT)))
+}
+
+fn exact(field: Field, key: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, key), IndexRecordOption::Basic))
+}
+
+/// One word or phrase: its characters together in any field, plus the
+/// whole-word bonus.
+fn term_query(fields: &Fields, term: &QueryTerm) -> Box<dyn Query> {
+    let pieces = analyze(&term.text);
+    let mut clauses: Vec<Clause> = vec![(Occur::Must, anywhere(fields, &atoms(&pieces)))];
+    if !term.phrase {
+        for word in pieces.iter().filter(|p| p.kind == PieceKind::Word && p.chars > 1) {
+            for (field, weight) in [(fields.title, TITLE_WEIGHT), (fields.body, BODY_WEIGHT)] {
+                let q = TermQuery::new(Term::from_field_text(field, &word.text), IndexRecordOption::WithFreqs);
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), weight * WORD_WEIGHT))));
+            }
+        }
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// The atoms of analyzed text: single Han characters and non-Han words,
+/// the units whose consecutive positions spell the text exactly.
+fn atoms(pieces: &[Piece]) -> Vec<(usize, String)> {
+    let Some(first) = pieces.first().map(|p| p.position) else { return Vec::new() };
+    pieces
+        .iter()
+        .filter(|p| match p.kind {
+            PieceKind::Char => true,
+            PieceKind::Word => p.chars == 1 || !p.text.chars().all(is_han),
+            PieceKind::SubWord => false,
+        })
+        .map(|p| (p.position - first, p.text.clone()))
+        .collect()
+}
+
+/// The atoms in sequence in the title, the catalog line or the body.
+fn anywhere(fields: &Fields, atoms: &[(usize, String)]) -> Box<dyn Query> {
+    let any: Vec<Clause> = [(fields.title, TITLE_WEIGHT), (fields.meta, META_WEIGHT), (fields.body, BODY_WEIGHT)]
+        .into_iter()
+        .filter_map(|(field, weight)| {
+            let q = sequence(field, atoms, 0)?;
+            Some((Occur::Should, Box::new(BoostQuery::new(q, weight)) as Box<dyn Query>))
+        })
+        .collect();
+    Box::new(BooleanQuery::new(any))
+}
+
+/// Atoms at their relative positions in one field (a term query for one).
+fn sequence(field: Field, atoms: &[(usize, String)], slop: u32) -> Option<Box<dyn Query>> {
+    match atoms {
+        [] => None,
+        [(_, text)] => Some(Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))),
+        _ => {
+            let terms = atoms.iter().map(|(at, text)| (*at, Term::from_field_text(field, text))).collect();
+            Some(Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop)))
+        }
+    }
+}
+
+/// All plain words of a query near each other, in order, in the title or
+/// the body: the proximity bonus. None for a single word.
+fn proximity(fields: &Fields, parsed: &ParsedQuery) -> Option<Box<dyn Query>> {
+    let words: Vec<&QueryTerm> = parsed.groups.iter().filter(|g| g.len() == 1).map(|g| &g[0]).collect();
+    if words.len() < 2 {
+        return None;
+    }
+    let joined: String = words.iter().map(|t| t.text.as_str()).collect();
+    let atoms = atoms(&analyze(&joined));
+    let any: Vec<Clause> = [(fields.title, TITLE_WEIGHT), (fields.body, BODY_WEIGHT)]
+        .into_iter()
+        .filter_map(|(field, weight)| {
+            let q = sequence(field, &atoms, PROXIMITY_SLOP)?;
+            Some((Occur::Should, Box::new(BoostQuery::new(q, weight * PROXIMITY_WEIGHT)) as Box<dyn Query>))
+        })
+        .collect();
+    Some(Box::new(BooleanQuery::new(any)))
+}
+
+/// Top documents by score, with documents no longer in force lowered.
+pub fn tweak(page: TopDocs) -> impl Collector<Fruit = Vec<(Score, DocAddress)>> {
+    page.tweak_score(move |segment: &SegmentReader| {
+        let repealed = repealed_ords(segment);
+        let column = segment.fast_fields().str("validity").ok().flatten();
+        move |doc: DocId, score: Score| {
+            let is_repealed = column.as_ref().is_some_and(|c| c.term_ords(doc).any(|o| repealed.contains(&o)));
+            if is_repealed { score * REPEALED_FACTOR } else { score }
+        }
+    })
+}
+
+/// Ordinals of the validity values that mean "no longer in force".
+fn repealed_ords(segment: &SegmentReader) -> Vec<u64> {
+    let Ok(Some(column)) = segment.fast_fields().str("validity") else { return Vec::new() };
+    (0..column.num_terms() as u64)
+        .filter(|&ord| {
+            let mut value = String::new();
+            column.ord_to_str(ord, &mut value).unwrap_or(false) && (value.contains("失效") || value.contains("废止"))
+        })
+        .collect()
+}

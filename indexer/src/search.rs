@@ -1,0 +1,224 @@
+//! Search requests and responses as the HTTP API and the evaluation command
+//! see them, and the highlighting shared by snippets and the reading view.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::normalize;
+use crate::query::ParsedQuery;
+
+/// Largest page a request may ask for.
+pub const MAX_LIMIT: usize = 100;
+/// Deepest start offset served; deeper paging is refused (narrow the query).
+pub const MAX_OFFSET: usize = 10_000;
+/// Longest query text searched, in characters; the rest is ignored.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Length of a snippet, in characters.
+const SNIPPET_CHARS: usize = 120;
+
+/// Result order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Relevance,
+    DateDesc,
+    DateAsc,
+}
+
+/// One search, as `GET /api/search` takes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchRequest {
+    pub q: String,
+    pub category: Vec<String>,
+    pub publisher: Vec<String>,
+    pub disclosure: Vec<String>,
+    pub year: Vec<String>,
+    /// Inclusive range on published_date, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub sort: Sort,
+    /// Page size; 0 means the default of 10.
+    pub limit: usize,
+    pub offset: usize,
+}
+
+/// A result list, as `GET /api/search` answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResponse {
+    pub query: String,
+    pub total: usize,
+    pub took_ms: f64,
+    /// True when no document matched every word and the best partial
+    /// matches are shown instead.
+    pub relaxed: bool,
+    pub hits: Vec<Hit>,
+    pub facets: Facets,
+}
+
+/// Counts per value of `category`, `publisher`, `year` and `disclosure`.
+pub type Facets = BTreeMap<String, BTreeMap<String, u64>>;
+
+/// One result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub id: String,
+    pub path: String,
+    pub title: String,
+    pub publisher: String,
+    pub doc_number: String,
+    pub category: String,
+    pub published_date: String,
+    pub disclosure: String,
+    pub validity: String,
+    pub score: f32,
+    /// HTML-escaped text with `<mark>` around matches, nothing else.
+    pub snippet: String,
+}
+
+/// Why a search was refused; everything else is answered.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SearchError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("search failed: {0}")]
+    Internal(String),
+}
+
+/// Byte ranges of `text` that match the words and phrases of `query`
+/// (after the same folding as indexing: full-width, case, traditional),
+/// sorted and merged. Excluded words are not highlighted.
+pub fn highlight_ranges(text: &str, query: &str) -> Vec<Range<usize>> {
+    let needles = ParsedQuery::parse(query).highlight_terms();
+    ranges_of(text, &needles)
+}
+
+pub(crate) fn ranges_of(text: &str, needles: &[String]) -> Vec<Range<usize>> {
+    let norm = normalize(text);
+    let needles: Vec<Vec<char>> = needles.iter().map(|n| normalize(n).chars).filter(|n| !n.is_empty()).collect();
+    let mut ranges = Vec::new();
+    for needle in &needles {
+        let n = needle.len();
+        if n > norm.chars.len() {
+            continue;
+        }
+        for start in 0..=norm.chars.len() - n {
+            if norm.chars[start..start + n] == needle[..] {
+                ranges.push(norm.origin[start].0..norm.origin[start + n - 1].1);
+            }
+        }
+    }
+    merge(ranges)
+}
+
+fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.sort_by_key(|r| (r.start, r.end));
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    merged
+}
+
+/// Escape text for HTML.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text` HTML-escaped with `<mark>` around `ranges` (sorted, disjoint).
+pub fn mark_html(text: &str, ranges: &[Range<usize>]) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    for r in ranges {
+        out.push_str(&escape_html(&text[at..r.start]));
+        out.push_str("<mark>");
+        out.push_str(&escape_html(&text[r.start..r.end]));
+        out.push_str("</mark>");
+        at = r.end;
+    }
+    out.push_str(&escape_html(&text[at..]));
+    out
+}
+
+/// A snippet of about [`SNIPPET_CHARS`] characters around the densest
+/// cluster of matches (the start of the text when nothing matches).
+pub(crate) fn snippet(text: &str, needles: &[String]) -> String {
+    let ranges = ranges_of(text, needles);
+    let starts: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
+    if starts.is_empty() {
+        return String::new();
+    }
+    let char_of = |byte: usize| starts.partition_point(|&b| b < byte);
+    // The window that starts a little before the match with most matches after it.
+    let best = (0..ranges.len())
+        .max_by_key(|&i| {
+            let end = starts.get(char_of(ranges[i].start) + SNIPPET_CHARS).copied().unwrap_or(text.len());
+            (ranges[i..].iter().take_while(|r| r.end <= end).count(), usize::MAX - i)
+        })
+        .map(|i| char_of(ranges[i].start).saturating_sub(SNIPPET_CHARS / 6))
+        .unwrap_or(0)
+        .min(starts.len().saturating_sub(SNIPPET_CHARS));
+    let from = starts[best];
+    let to = starts.get(best + SNIPPET_CHARS).copied().unwrap_or(text.len());
+    let inside: Vec<Range<usize>> = ranges
+        .into_iter()
+        .filter(|r| r.start >= from && r.end <= to)
+        .map(|r| r.start - from..r.end - from)
+        .collect();
+    let window = text[from..to].split_whitespace().collect::<Vec<_>>().join(" ");
+    // Whitespace collapsing moves offsets; recompute ranges on the window.
+    let marked = if window.len() == to - from { mark_html(&text[from..to], &inside) } else { mark_html(&window, &ranges_of(&window, needles)) };
+    let prefix = if from > 0 { "…" } else { "" };
+    let suffix = if to < text.len() { "…" } else { "" };
+    format!("{prefix}{marked}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlights_fold_traditional_and_full_width() {
+        let text = "臨河區政府資訊公開，２０１６年";
+        let r = highlight_ranges(text, "资讯公开 2016");
+        let marked: Vec<&str> = r.iter().map(|r| &text[r.clone()]).collect();
+        assert_eq!(marked, vec!["資訊公開", "２０１６"]);
+    }
+
+    #[test]
+    fn snippets_escape_everything_but_mark() {
+        let s = snippet("<script>alert(1)</script> 低保 申请", &["低保".to_string()]);
+        assert_eq!(s, "&lt;script&gt;alert(1)&lt;/script&gt; <mark>低保</mark> 申请");
+    }
+
+    #[test]
+    fn overlapping_matches_merge_into_one_mark() {
+        let text = "人民政府";
+        assert_eq!(ranges_of(text, &["人民政".into(), "政府".into()]), vec![0..12]);
+    }
+
+    #[test]
+    fn snippets_centre_on_matches_far_into_the_text() {
+        let text = format!("{}最低生活保障{}", "前".repeat(500), "后".repeat(500));
+        let s = snippet(&text, &["最低生活保障".to_string()]);
+        assert!(s.starts_with('…') && s.ends_with('…') && s.contains("<mark>最低生活保障</mark>"), "{s}");
+    }
+}

@@ -1,0 +1,249 @@
+//! End-to-end behaviour of `indexer ingest` on folders built in each test:
+//! what is found, what is never found, what comes back byte-identical, and
+//! what a second run does.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use indexer::archive::Original;
+use indexer::ingest::{self, IngestOptions, Summary};
+use indexer::search::SearchRequest;
+use indexer::Archive;
+
+fn write(root: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+fn ingest(src: &Path, data: &Path, prune: bool) -> Summary {
+    ingest::run(&IngestOptions { prune, ..IngestOptions::new(vec![src.to_path_buf()], data.to_path_buf()) }).unwrap()
+}
+
+fn paths(archive: &Archive, q: &str) -> Vec<String> {
+    archive.reload().unwrap();
+    let request = SearchRequest { q: q.into(), limit: 100, ..SearchRequest::default() };
+    archive.search(&request).unwrap().hits.into_iter().map(|h| h.path).collect()
+}
+
+fn dirs() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, data) = (tmp.path().join("src"), tmp.path().join("data"));
+    fs::create_dir_all(&src).unwrap();
+    (tmp, src, data)
+}
+
+const NOTICE: &str = "临河区人民政府文件\n临政发〔2019〕12号\n关于印发临河区城乡居民最低生活保障实施办法的通知\n各乡镇人民政府：\n现将最低生活保障实施办法印发给你们，请认真贯彻执行。\n临河区人民政府\n2019年3月15日\n（此件公开发布）\n";
+
+#[test]
+fn every_encoding_is_found_and_the_original_comes_back_byte_identical() {
+    let (_tmp, src, data) = dirs();
+    let gb = encoding_rs::GB18030.encode("关于做好春节期间安全生产工作的通知\n各单位要落实烟花爆竹安全管理责任。").0.into_owned();
+    let big5 = encoding_rs::BIG5.encode("關於辦理機動車駕駛證的公告\n請攜帶身份證件辦理換證業務。").0.into_owned();
+    let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("防汛应急预案\n汛期实行二十四小时值班。".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let bom = [&[0xEF, 0xBB, 0xBF][..], "政府投资项目管理办法\n项目实行代建制度。".as_bytes()].concat();
+    write(&src, "gb.txt", &gb);
+    write(&src, "big5.txt", &big5);
+    write(&src, "utf16.txt", &utf16);
+    write(&src, "bom.md", &bom);
+    let summary = ingest(&src, &data, false);
+    assert_eq!(summary.added, 4, "{summary:?}");
+    let archive = Archive::open(&data).unwrap();
+    assert_eq!(paths(&archive, "烟花爆竹"), vec!["gb.txt"]);
+    assert_eq!(paths(&archive, "驾驶证"), vec!["big5.txt"], "simplified query finds Big5 traditional text");
+    assert_eq!(paths(&archive, "值班"), vec!["utf16.txt"]);
+    assert_eq!(paths(&archive, "代建"), vec!["bom.md"]);
+    for (name, bytes) in [("gb.txt", &gb), ("big5.txt", &big5), ("utf16.txt", &utf16), ("bom.md", &bom)] {
+        let q = SearchRequest { q: String::new(), limit: 100, ..SearchRequest::default() };
+        let id = archive.search(&q).unwrap().hits.into_iter().find(|h| h.path == name).unwrap().id;
+        match archive.original(&id).unwrap() {
+            Original::Found { bytes: got, .. } => assert_eq!(&got, bytes, "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+        let doc = archive.document(&id).unwrap().unwrap();
+        assert!(!doc.text.unwrap().is_empty());
+    }
+}
+
+#[test]
+fn disclosure_rules_hold_withheld_out_and_on_request_to_its_catalog() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "公开.txt", NOTICE);
+    write(&src, "信访.txt", "信访事项处理意见书\n申请人住红砖楼七单元。");
+    write(&src, "信访.txt.meta.json", r#"{"disclosure":"withheld"}"#);
+    write(&src, "补偿.txt", "关于房屋征收补偿协议签订情况的报告\n鹭鸶湾地块共签约十二户。");
+    write(&src, "补偿.txt.meta.json", r#"{"disclosure":"on_request","title":"房屋征收补偿协议签订情况的报告","doc_number":"临住建发〔2021〕19号"}"#);
+    write(&src, "附注.txt", "关于某事项的通知\n正文内容。\n临河区财政局\n2020年1月2日\n（此件不予公开）\n");
+    let summary = ingest(&src, &data, false);
+    assert_eq!(summary.withheld, vec!["信访.txt", "附注.txt"]);
+    assert_eq!(summary.added, 2);
+    let archive = Archive::open(&data).unwrap();
+    assert!(paths(&archive, "红砖楼七单元").is_empty());
+    assert!(paths(&archive, "信访").is_empty());
+    assert!(paths(&archive, "鹭鸶湾").is_empty(), "on_request text is not searchable");
+    assert_eq!(paths(&archive, "征收补偿协议"), vec!["补偿.txt"], "on_request found by its title");
+    assert_eq!(paths(&archive, "临住建发(2021)19号"), vec!["补偿.txt"], "and by its 文号");
+    let hit = archive.search(&SearchRequest { q: "征收补偿协议".into(), ..SearchRequest::default() }).unwrap().hits.remove(0);
+    assert_eq!(hit.disclosure, "on_request");
+    assert!(hit.snippet.is_empty());
+    let doc = archive.document(&hit.id).unwrap().unwrap();
+    assert!(doc.text.is_none());
+    assert!(matches!(archive.original(&hit.id).unwrap(), Original::OnRequest));
+    let stats = archive.stats().unwrap();
+    assert_eq!(stats.documents, 2);
+    assert!(!stats.disclosure.contains_key("withheld"));
+    // Nothing of the withheld or on_request files reaches the blob store.
+    let blobs = walkdir::WalkDir::new(data.join("blobs")).into_iter().flatten().filter(|e| e.file_type().is_file()).count();
+    assert_eq!(blobs, 1);
+}
+
+#[test]
+fn catalog_fields_come_from_sidecar_then_csv_then_text_then_folder() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "规范性文件/a.txt", NOTICE);
+    write(&src, "规范性文件/a.txt.meta.json", r#"{"category":"社会救助","published_date":"2019-03-20"}"#);
+    write(&src, "规范性文件/catalog.csv", "path,published_date,publisher,index_no\na.txt,2019-03-25,csv单位,11629902MB0001021A/2019-00012\n");
+    write(&src, "规范性文件/b.txt", "关于公布征地补偿标准的通知\n正文。");
+    write(&src, "规范性文件/b.txt.meta.json", r#"{"written_date": 20190315, "title": ["bad"]}"#);
+    let summary = ingest(&src, &data, false);
+    assert_eq!(summary.added, 2);
+    assert_eq!(summary.warnings.iter().filter(|w| w.path == "规范性文件/b.txt.meta.json").count(), 2, "{summary:?}");
+    let archive = Archive::open(&data).unwrap();
+    let search = |q: &str| archive.search(&SearchRequest { q: q.into(), ..SearchRequest::default() }).unwrap();
+    let a = archive.document(&search("最低生活保障").hits[0].id).unwrap().unwrap();
+    assert_eq!(a.category.as_deref(), Some("社会救助"));
+    assert_eq!(a.published_date.as_deref(), Some("2019-03-20"));
+    assert_eq!(a.publisher.as_deref(), Some("csv单位"));
+    assert_eq!(a.doc_number.as_deref(), Some("临政发〔2019〕12号"));
+    assert_eq!(a.written_date.as_deref(), Some("2019-03-15"));
+    assert_eq!(a.title, "关于印发临河区城乡居民最低生活保障实施办法的通知");
+    for pasted in ["临政发[2019]12号", "临政发（2019）12号", "临政发〔2019〕12号", "11629902MB0001021A/2019-00012"] {
+        assert_eq!(search(pasted).hits[0].id, a.id, "{pasted}");
+    }
+    let b = archive.document(&search("征地补偿").hits[0].id).unwrap().unwrap();
+    assert_eq!(b.title, "关于公布征地补偿标准的通知", "a wrong-typed sidecar leaves the text's fields");
+    assert_eq!(b.category.as_deref(), Some("规范性文件"));
+}
+
+#[test]
+fn second_run_processes_only_changes_and_prune_removes_vanished_files() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "a.txt", "甲文件讲述城市供水价格调整。");
+    write(&src, "b.txt", "乙文件讲述农村道路建设。");
+    write(&src, "c.txt", "丙文件讲述学校招生办法。");
+    let first = ingest(&src, &data, false);
+    assert_eq!((first.added, first.updated, first.unchanged), (3, 0, 0));
+    let again = ingest(&src, &data, false);
+    assert_eq!((again.added, again.updated, again.unchanged, again.removed), (0, 0, 3, 0));
+    write(&src, "b.txt", "乙文件改为讲述农村公路养护。");
+    write(&src, "d.txt", "丁文件讲述医疗保险报销。");
+    fs::remove_file(src.join("c.txt")).unwrap();
+    let third = ingest(&src, &data, false);
+    assert_eq!((third.added, third.updated, third.unchanged, third.removed), (1, 1, 1, 0));
+    let archive = Archive::open(&data).unwrap();
+    assert!(paths(&archive, "道路建设").is_empty(), "the old version of b is gone");
+    assert_eq!(paths(&archive, "公路养护"), vec!["b.txt"]);
+    assert_eq!(paths(&archive, "招生"), vec!["c.txt"], "without --prune a vanished file stays");
+    let pruned = ingest(&src, &data, true);
+    assert_eq!((pruned.removed, pruned.unchanged), (1, 3));
+    assert!(paths(&archive, "招生").is_empty());
+    assert_eq!(archive.num_docs(), 3);
+    // A sidecar change alone re-indexes the file.
+    write(&src, "a.txt.meta.json", r#"{"title":"供水价格调整通知"}"#);
+    let sidecar = ingest(&src, &data, false);
+    assert_eq!((sidecar.updated, sidecar.unchanged), (1, 2));
+}
+
+#[test]
+fn identical_files_under_two_names_are_two_documents_but_one_original() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "一.txt", NOTICE);
+    write(&src, "副本/二.txt", NOTICE);
+    assert_eq!(ingest(&src, &data, false).added, 2);
+    let blobs = walkdir::WalkDir::new(data.join("blobs")).into_iter().flatten().filter(|e| e.file_type().is_file()).count();
+    assert_eq!(blobs, 1);
+    fs::remove_file(src.join("一.txt")).unwrap();
+    ingest(&src, &data, true);
+    let archive = Archive::open(&data).unwrap();
+    let id = archive.search(&SearchRequest::default()).unwrap().hits[0].id.clone();
+    assert!(matches!(archive.original(&id).unwrap(), Original::Found { .. }), "the shared original survives pruning one name");
+}
+
+#[test]
+fn a_second_concurrent_ingest_fails_fast_with_a_clear_message() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "a.txt", NOTICE);
+    fs::create_dir_all(&data).unwrap();
+    let held = fs::File::create(data.join("ingest.lock")).unwrap();
+    held.try_lock().unwrap();
+    let err = ingest::run(&IngestOptions::new(vec![src.clone()], data.clone())).unwrap_err();
+    assert!(err.to_string().contains("another `indexer ingest`"), "{err}");
+}
+
+#[test]
+fn bad_files_are_reported_and_the_batch_goes_on() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "good.txt", NOTICE);
+    write(&src, "empty.txt", "");
+    write(&src, "junk.txt", (0..3000u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<u8>>());
+    write(&src, "broken.json", "{\"title\": ");
+    write(&src, "scan.doc", "not really");
+    let summary = ingest(&src, &data, false);
+    assert_eq!(summary.added, 1);
+    let reasons: Vec<(&str, &str)> = summary.rejected.iter().map(|r| (r.path.as_str(), r.reason.as_str())).collect();
+    assert_eq!(reasons.len(), 4, "{reasons:?}");
+    assert!(reasons.iter().any(|(p, r)| *p == "empty.txt" && r.contains("empty")));
+    assert!(reasons.iter().any(|(p, r)| *p == "junk.txt" && r.contains("binary")));
+    assert!(reasons.iter().any(|(p, r)| *p == "broken.json" && r.contains("JSON")));
+    assert!(reasons.iter().any(|(p, r)| *p == "scan.doc" && r.starts_with("unsupported format")));
+}
+
+#[test]
+fn an_ingest_killed_at_any_moment_leaves_an_index_that_opens_and_the_next_run_completes() {
+    let (_tmp, src, data) = dirs();
+    let files = 3000;
+    for i in 0..files {
+        let body = format!("第{i}号文件\n关于编号{i}的事项说明。{}", "政府信息公开工作要求依法及时准确。".repeat(20));
+        write(&src, &format!("d{}/f{i}.txt", i % 30), body);
+    }
+    let bin = env!("CARGO_BIN_EXE_indexer");
+    for delay_ms in [150u64, 600, 1500] {
+        let mut child = std::process::Command::new(bin)
+            .args(["ingest", src.to_str().unwrap(), "--data", data.to_str().unwrap(), "--json"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        if data.join("index/meta.json").exists() {
+            let archive = Archive::open(&data).expect("a killed ingest leaves an index that opens");
+            assert!(archive.num_docs() <= files);
+        }
+    }
+    let summary = ingest(&src, &data, false);
+    assert!(summary.rejected.is_empty(), "{summary:?}");
+    assert_eq!(summary.added + summary.unchanged, files as usize);
+    let archive = Archive::open(&data).unwrap();
+    assert_eq!(archive.num_docs(), files, "every file present exactly once");
+    assert_eq!(paths(&archive, "编号2999"), vec!["d29/f2999.txt"]);
+}
+
+#[test]
+fn the_laws_corpus_ingests_without_rejections() {
+    let laws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/laws");
+    if !laws.is_dir() {
+        println!("skipped: {} is absent (the shared corpus lives beside the checkout)", laws.display());
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let summary = ingest(&laws, tmp.path(), false);
+    let files = walkdir::WalkDir::new(&laws).into_iter().flatten().filter(|e| e.file_type().is_file()).count();
+    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
+    assert_eq!(summary.added, files);
+    let archive = Archive::open(tmp.path()).unwrap();
+    let top = paths(&archive, "不动产登记暂行条例");
+    assert!(top[0].contains("不动产登记暂行条例"), "{top:?}");
+    assert!(!paths(&archive, "中华人民共和国政府").is_empty());
+}
