@@ -134,30 +134,26 @@ impl Archive {
         let text: String = request.q.chars().take(MAX_QUERY_CHARS).collect();
         let parsed = ParsedQuery::parse(&text);
         let filters = self.filters(request)?;
-        let internal = |e: tantivy::TantivyError| SearchError::Internal(e.to_string());
         let searcher = self.reader.searcher();
+        let strict = self.full_query(&parsed, &text, false, &filters);
+        let wanted = request.offset + limit;
+        let (mut top, mut total, mut facets) = self.ranked(&searcher, &*strict, request.sort, wanted)?;
+        // Fewer documents match every word than the page shows: follow them
+        // with the best partial matches, and say so.
         let mut relaxed = false;
-        let mut query = self.full_query(&parsed, &text, false, &filters);
-        let mut total = searcher.search(&*query, &Count).map_err(internal)?;
-        if total == 0 && parsed.groups.len() > 1 {
-            query = self.full_query(&parsed, &text, true, &filters);
-            total = searcher.search(&*query, &Count).map_err(internal)?;
-            relaxed = total > 0;
+        if total < wanted && ranking::can_relax(&parsed) {
+            let loose = self.full_query(&parsed, &text, true, &filters);
+            let (more, loose_total, loose_facets) = self.ranked(&searcher, &*loose, request.sort, wanted + total)?;
+            let seen: HashSet<DocAddress> = top.iter().map(|(_, a)| *a).collect();
+            let before = top.len();
+            top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
+            top.truncate(wanted);
+            relaxed = top.len() > before;
+            if relaxed {
+                (total, facets) = (loose_total, loose_facets);
+            }
         }
-        let page = TopDocs::with_limit(limit).and_offset(request.offset);
-        let facets = FacetCollector;
-        let (top, facets): (Vec<(Score, DocAddress)>, Facets) = match request.sort {
-            Sort::Relevance => {
-                let ranked = ranking::tweak(page);
-                searcher.search(&*query, &(ranked, facets)).map_err(internal)?
-            }
-            Sort::DateDesc | Sort::DateAsc => {
-                let order = if request.sort == Sort::DateDesc { Order::Desc } else { Order::Asc };
-                let (dated, facets) =
-                    searcher.search(&*query, &(page.order_by_u64_field("date", order), facets)).map_err(internal)?;
-                (dated.into_iter().map(|(_, address)| (0.0, address)).collect(), facets)
-            }
-        };
+        let top: Vec<(Score, DocAddress)> = top.into_iter().skip(request.offset).collect();
         let needles = parsed.highlight_terms();
         let hits = top
             .into_iter()
@@ -172,6 +168,32 @@ impl Archive {
             hits,
             facets,
         })
+    }
+
+    /// The first `wanted` documents of `query` in the requested order, the
+    /// number of matches, and the facet counts.
+    fn ranked(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        sort: Sort,
+        wanted: usize,
+    ) -> Result<(Vec<(Score, DocAddress)>, usize, Facets), SearchError> {
+        let internal = |e: tantivy::TantivyError| SearchError::Internal(e.to_string());
+        let page = TopDocs::with_limit(wanted.max(1));
+        let collectors = (Count, FacetCollector);
+        match sort {
+            Sort::Relevance => {
+                let (top, (total, facets)) = searcher.search(query, &(ranking::tweak(page), collectors)).map_err(internal)?;
+                Ok((top, total, facets))
+            }
+            Sort::DateDesc | Sort::DateAsc => {
+                let order = if sort == Sort::DateDesc { Order::Desc } else { Order::Asc };
+                let (top, (total, facets)) =
+                    searcher.search(query, &(page.order_by_u64_field("date", order), collectors)).map_err(internal)?;
+                Ok((top.into_iter().map(|(_, address)| (0.0, address)).collect(), total, facets))
+            }
+        }
     }
 
     /// The whole query: the words (all, or any when `relaxed`), a 文号 typed

@@ -19,6 +19,7 @@ pub mod ranking;
 pub mod schema;
 pub mod search;
 pub mod store;
+pub mod thesaurus;
 
 pub use archive::Archive;
 pub use error::{Error, Result};

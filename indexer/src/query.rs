@@ -4,6 +4,7 @@
 //! plain words: parsing never fails.
 
 use crate::analysis::normalize;
+use crate::thesaurus;
 
 /// One word or phrase of a query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +20,15 @@ pub struct Term {
 pub struct ParsedQuery {
     pub groups: Vec<Vec<Term>>,
     pub excluded: Vec<Term>,
+}
+
+/// A group after the thesaurus: its alternatives (with the official terms
+/// of everyday words added) and whether a document may lack it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub alternatives: Vec<Term>,
+    /// Question words (怎么, 如何 …) only score; they need not match.
+    pub optional: bool,
 }
 
 /// Characters that open and close a phrase.
@@ -64,9 +74,32 @@ impl ParsedQuery {
         self.groups.is_empty()
     }
 
-    /// The texts to highlight: every term that is not excluded.
+    /// The groups with the thesaurus applied. A query made only of
+    /// question words keeps them required.
+    pub fn expanded(&self) -> Vec<Group> {
+        let all_optional = self.groups.iter().all(|g| g.iter().all(|t| !t.phrase && thesaurus::is_optional(&t.text)));
+        self.groups
+            .iter()
+            .map(|alternatives| {
+                let mut all = alternatives.clone();
+                for t in alternatives.iter().filter(|t| !t.phrase) {
+                    for synonym in thesaurus::synonyms(&t.text) {
+                        let term = Term { text: synonym.clone(), phrase: false };
+                        if !all.contains(&term) {
+                            all.push(term);
+                        }
+                    }
+                }
+                let optional = !all_optional && alternatives.iter().all(|t| !t.phrase && thesaurus::is_optional(&t.text));
+                Group { alternatives: all, optional }
+            })
+            .collect()
+    }
+
+    /// The texts to highlight: every term that is not excluded, and the
+    /// official terms its everyday words stand for.
     pub fn highlight_terms(&self) -> Vec<String> {
-        self.groups.iter().flatten().map(|t| t.text.clone()).collect()
+        self.expanded().into_iter().flat_map(|g| g.alternatives).map(|t| t.text).collect()
     }
 }
 
@@ -130,6 +163,15 @@ mod tests {
         assert_eq!(ParsedQuery::parse("title:政府").groups, vec![vec![t("title:政府", false)]]);
         assert_eq!(ParsedQuery::parse("OR OR - -- \u{0}").groups, Vec::<Vec<Term>>::new());
         assert_eq!(ParsedQuery::parse("-低保").groups, vec![vec![t("低保", false)]]);
+    }
+
+    #[test]
+    fn everyday_words_gain_official_terms_and_question_words_become_optional() {
+        let groups = ParsedQuery::parse("家暴 怎么 办").expanded();
+        assert!(groups[0].alternatives.contains(&t("家庭暴力", false)));
+        assert!(!groups[0].optional && groups[1].optional && !groups[2].optional);
+        assert!(!ParsedQuery::parse("怎么").expanded()[0].optional, "a query of question words only keeps them");
+        assert_eq!(ParsedQuery::parse("\"家暴\"").expanded()[0].alternatives.len(), 1, "phrases are taken literally");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use tantivy::{DocAddress, DocId, Score, SegmentReader, Term};
 
 use crate::analysis::{analyze, is_han, Piece, PieceKind};
 use crate::catalog::{looks_like_doc_number, normalize_doc_number};
-use crate::query::{ParsedQuery, Term as QueryTerm};
+use crate::query::{Group, ParsedQuery, Term as QueryTerm};
 use crate::schema::Fields;
 
 const TITLE_WEIGHT: f32 = 3.0;
@@ -38,23 +38,29 @@ const REPEALED_FACTOR: f32 = 0.6;
 
 type Clause = (Occur, Box<dyn Query>);
 
-/// The query for the words of `parsed`: all groups must match (any one
-/// when `relaxed`), excluded terms must not.
+/// The query for the words of `parsed`: every required group must match
+/// (any one when `relaxed`), excluded terms must not.
 pub fn words_query(fields: &Fields, parsed: &ParsedQuery, relaxed: bool) -> Box<dyn Query> {
-    let occur = if relaxed { Occur::Should } else { Occur::Must };
-    let mut clauses: Vec<Clause> = parsed
-        .groups
+    let groups = parsed.expanded();
+    let mut clauses: Vec<Clause> = groups
         .iter()
-        .map(|alternatives| {
-            let any: Vec<Clause> = alternatives.iter().map(|t| (Occur::Should, term_query(fields, t))).collect();
+        .map(|group| {
+            let occur = if relaxed || group.optional { Occur::Should } else { Occur::Must };
+            let any: Vec<Clause> = group.alternatives.iter().map(|t| (Occur::Should, term_query(fields, t))).collect();
             (occur, Box::new(BooleanQuery::new(any)) as Box<dyn Query>)
         })
         .collect();
     clauses.extend(parsed.excluded.iter().map(|t| (Occur::MustNot, anywhere(fields, &atoms(&analyze(&t.text))))));
-    if let Some(near) = proximity(fields, parsed) {
+    if let Some(near) = proximity(fields, &groups) {
         clauses.push((Occur::Should, near));
     }
     Box::new(BooleanQuery::new(clauses))
+}
+
+/// Whether a query has partial matches to fall back on: more than one
+/// required group.
+pub fn can_relax(parsed: &ParsedQuery) -> bool {
+    parsed.expanded().iter().filter(|g| !g.optional).count() > 1
 }
 
 /// An exact match on the 文号 or 索引号 key, when the query text is one.
@@ -132,13 +138,18 @@ fn sequence(field: Field, atoms: &[(usize, String)], slop: u32) -> Option<Box<dy
 
 /// All plain words of a query near each other, in order, in the title or
 /// the body: the proximity bonus. None for a single word.
-fn proximity(fields: &Fields, parsed: &ParsedQuery) -> Option<Box<dyn Query>> {
-    let words: Vec<&QueryTerm> = parsed.groups.iter().filter(|g| g.len() == 1).map(|g| &g[0]).collect();
+fn proximity(fields: &Fields, groups: &[Group]) -> Option<Box<dyn Query>> {
+    let words: Vec<&str> = groups
+        .iter()
+        .filter(|g| !g.optional)
+        .filter_map(|g| g.alternatives.first())
+        .filter(|t| !t.phrase)
+        .map(|t| t.text.as_str())
+        .collect();
     if words.len() < 2 {
         return None;
     }
-    let joined: String = words.iter().map(|t| t.text.as_str()).collect();
-    let atoms = atoms(&analyze(&joined));
+    let atoms = atoms(&analyze(&words.concat()));
     let any: Vec<Clause> = [(fields.title, TITLE_WEIGHT), (fields.body, BODY_WEIGHT)]
         .into_iter()
         .filter_map(|(field, weight)| {
