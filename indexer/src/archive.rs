@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::extract::{decode_with, encoding_named};
 use crate::query::ParsedQuery;
 use crate::ranking;
-use crate::schema::{register_analyzer, Fields};
+use crate::schema::{build_schema, register_analyzer, Fields};
 use crate::search::{snippet, Facets, Hit, SearchError, SearchRequest, SearchResponse, Sort, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
 use crate::store::BlobStore;
 
@@ -94,6 +94,9 @@ impl Archive {
         }
         crate::analysis::init().map_err(Error::Analysis)?;
         let index = Index::open_in_dir(&index_dir).map_err(|source| Error::Index { path: index_dir.clone(), source })?;
+        if index.schema() != build_schema() {
+            return Err(Error::OldFormat(data_dir.to_path_buf()));
+        }
         register_analyzer(&index);
         let reader = index
             .reader_builder()
@@ -137,13 +140,14 @@ impl Archive {
         let searcher = self.reader.searcher();
         let strict = self.full_query(&parsed, &text, false, &filters);
         let wanted = request.offset + limit;
-        let (mut top, mut total, mut facets) = self.ranked(&searcher, &*strict, request.sort, wanted)?;
+        let needles = parsed.highlight_terms();
+        let (mut top, mut total, mut facets) = self.ranked(&searcher, &*strict, request.sort, wanted, &needles)?;
         // Fewer documents match every word than the page shows: follow them
         // with the best partial matches, and say so.
         let mut relaxed = false;
         if total < wanted && ranking::can_relax(&parsed) {
             let loose = self.full_query(&parsed, &text, true, &filters);
-            let (more, loose_total, loose_facets) = self.ranked(&searcher, &*loose, request.sort, wanted + total)?;
+            let (more, loose_total, loose_facets) = self.ranked(&searcher, &*loose, request.sort, wanted + total, &needles)?;
             let seen: HashSet<DocAddress> = top.iter().map(|(_, a)| *a).collect();
             let before = top.len();
             top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
@@ -154,7 +158,6 @@ impl Archive {
             }
         }
         let top: Vec<(Score, DocAddress)> = top.into_iter().skip(request.offset).collect();
-        let needles = parsed.highlight_terms();
         let hits = top
             .into_iter()
             .map(|(score, address)| self.hit(&searcher, address, score, &needles))
@@ -178,13 +181,17 @@ impl Archive {
         query: &dyn Query,
         sort: Sort,
         wanted: usize,
+        needles: &[String],
     ) -> Result<(Vec<(Score, DocAddress)>, usize, Facets), SearchError> {
         let internal = |e: tantivy::TantivyError| SearchError::Internal(e.to_string());
         let page = TopDocs::with_limit(wanted.max(1));
         let collectors = (Count, FacetCollector);
         match sort {
             Sort::Relevance => {
+                let page = TopDocs::with_limit(wanted.max(ranking::RERANK_DEPTH));
                 let (top, (total, facets)) = searcher.search(query, &(ranking::tweak(page), collectors)).map_err(internal)?;
+                let mut top = ranking::rerank(searcher, top, needles);
+                top.truncate(wanted);
                 Ok((top, total, facets))
             }
             Sort::DateDesc | Sort::DateAsc => {

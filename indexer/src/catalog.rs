@@ -360,8 +360,10 @@ fn title(head: &[&str]) -> Option<String> {
         "通知", "办法", "规定", "报告", "决定", "意见", "方案", "预案", "公告", "通告", "批复", "函", "条例", "细则",
         "规划", "计划", "名单", "公示", "纲要", "总结", "法", "规则", "解释", "标准",
     ];
-    if let Some(h) = head.iter().find_map(|l| l.strip_prefix("# ")) {
-        return Some(h.trim().to_string());
+    // A document in parts (民法典 → 婚姻家庭编) stacks its top headings.
+    let headings: Vec<&str> = head.iter().take(5).filter_map(|l| l.strip_prefix("# ")).map(str::trim).collect();
+    if !headings.is_empty() {
+        return Some(headings.join(" "));
     }
     let candidates = || {
         head.iter().take(12).map(|l| l.trim_start_matches('#').trim()).filter(|l| {
@@ -457,6 +459,12 @@ mod tests {
         let c = from_text("# 不动产登记暂行条例\n\n2014年11月24日 中华人民共和国国务院令第656号公布\n");
         assert_eq!(c.title.as_deref(), Some("不动产登记暂行条例"));
         assert_eq!(c.written_date.as_deref(), Some("2014-11-24"));
+    }
+
+    #[test]
+    fn stacked_headings_make_one_title() {
+        let c = from_text("# 中华人民共和国民法典\n\n# 婚姻家庭编\n\n2020年5月28日 第十三届全国人民代表大会第三次会议通过\n## 第一章 一般规定\n");
+        assert_eq!(c.title.as_deref(), Some("中华人民共和国民法典 婚姻家庭编"));
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub enum Error {
     NoIndex(PathBuf),
     #[error("the index in {path} cannot be used: {source}")]
     Index { path: PathBuf, source: tantivy::TantivyError },
+    #[error("the index in {0} was written by another version of the indexer; run `indexer ingest` on its sources again to rebuild it")]
+    OldFormat(PathBuf),
     #[error("index error: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
     #[error("stored original {0} is damaged: its content no longer matches its sha256")]

@@ -86,6 +86,12 @@ pub struct Report {
     pub run: Vec<(String, Vec<String>)>,
 }
 
+/// Paths of the first [`DEPTH`] results, exactly as the server ranks them.
+fn top_paths(archive: &Archive, text: &str) -> Vec<String> {
+    let request = SearchRequest { q: text.to_string(), limit: DEPTH, ..SearchRequest::default() };
+    archive.search(&request).map(|r| r.hits.into_iter().map(|h| h.path).collect()).unwrap_or_default()
+}
+
 /// Run every judged query through [`Archive::search`] and score it.
 pub fn evaluate(archive: &Archive, queries: &[(String, String)], qrels: &Qrels) -> Report {
     let empty = HashMap::new();
@@ -93,14 +99,22 @@ pub fn evaluate(archive: &Archive, queries: &[(String, String)], qrels: &Qrels) 
     let mut all = Vec::new();
     let mut run = Vec::new();
     for (id, text) in queries {
-        let request = SearchRequest { q: text.clone(), limit: DEPTH, ..SearchRequest::default() };
-        let ranked: Vec<String> =
-            archive.search(&request).map(|r| r.hits.into_iter().map(|h| h.path).collect()).unwrap_or_default();
+        let ranked = top_paths(archive, text);
         let metrics = score(&ranked, qrels.get(id).unwrap_or(&empty));
         let kind = id.split('-').next().unwrap_or("").to_string();
         per_type.entry(kind).or_default().push(metrics);
         all.push(metrics);
         run.push((id.clone(), ranked));
+    }
+    // Traditional-script queries once more, written in simplified: the gap
+    // between the two rows is what the script alone costs.
+    let simplified: Vec<Metrics> = queries
+        .iter()
+        .filter(|(id, _)| id.starts_with("tr-"))
+        .map(|(id, text)| score(&top_paths(archive, &fast2s::convert(text)), qrels.get(id).unwrap_or(&empty)))
+        .collect();
+    if !simplified.is_empty() {
+        per_type.insert("tr→简".to_string(), simplified);
     }
     Report {
         overall: mean(&all),
@@ -118,7 +132,8 @@ impl Report {
             let _ = writeln!(out, "{name:<8} {n:>7} {:>8.3} {:>7.3} {:>9.3}", m.ndcg, m.mrr, m.recall);
         };
         for (kind, m) in &self.by_type {
-            let n = self.run.iter().filter(|(id, _)| id.split('-').next() == Some(kind)).count();
+            let prefix = kind.trim_end_matches("→简");
+            let n = self.run.iter().filter(|(id, _)| id.split('-').next() == Some(prefix)).count();
             row(&mut out, kind, n, m);
         }
         row(&mut out, "all", self.queries, &self.overall);

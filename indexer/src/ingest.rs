@@ -139,8 +139,18 @@ fn lock(data_dir: &Path) -> Result<fs::File> {
 
 fn open_or_create(data_dir: &Path) -> Result<Index> {
     let dir = index_dir(data_dir);
-    let index = if dir.join("meta.json").exists() {
-        Index::open_in_dir(&dir).map_err(|source| Error::Index { path: dir.clone(), source })?
+    let existing = if dir.join("meta.json").exists() {
+        Some(Index::open_in_dir(&dir).map_err(|source| Error::Index { path: dir.clone(), source })?)
+    } else {
+        None
+    };
+    // An index written with another schema is rebuilt from the sources:
+    // every file then counts as added.
+    if existing.as_ref().is_some_and(|index| index.schema() != build_schema()) {
+        fs::remove_dir_all(&dir).map_err(Error::io(format!("removing outdated index {}", dir.display())))?;
+    }
+    let index = if let Some(index) = existing.filter(|index| index.schema() == build_schema()) {
+        index
     } else {
         fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
         let settings = IndexSettings {
@@ -392,7 +402,7 @@ impl Run {
         doc.add_text(f.path, &key.1);
         doc.add_text(f.title, &title);
         doc.add_text(f.title_raw, &title);
-        let meta: Vec<&str> = [&catalog.doc_number, &catalog.index_no, &catalog.publisher].into_iter().flatten().map(String::as_str).collect();
+        let meta: Vec<&str> = [&catalog.doc_number, &catalog.index_no, &catalog.publisher, &catalog.category].into_iter().flatten().map(String::as_str).collect();
         doc.add_text(f.meta, meta.join("\n"));
         if public {
             doc.add_text(f.body, &record.text);

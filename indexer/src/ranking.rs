@@ -9,17 +9,27 @@
 //!   it as a word too, so exact words are not drowned by sub-word matches.
 //! * Several words found together as a phrase, or close to each other,
 //!   score above the same words scattered.
+//! * A document whose title says just what was asked (the query covers most
+//!   of the title) ranks above one that mentions the words among others.
+//! * Versions of one regulation (files differing only by the date in their
+//!   name) are listed newest first.
 //! * A document marked 失效 (no longer in force) ranks below one in force.
 
 use tantivy::collector::{Collector, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, DocId, Score, SegmentReader, Term};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use tantivy::columnar::StrColumn;
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term};
 
 use crate::analysis::{analyze, is_han, Piece, PieceKind};
 use crate::catalog::{looks_like_doc_number, normalize_doc_number};
 use crate::query::{Group, ParsedQuery, Term as QueryTerm};
 use crate::schema::Fields;
+use crate::search::ranges_of;
 
 const TITLE_WEIGHT: f32 = 3.0;
 const META_WEIGHT: f32 = 2.0;
@@ -33,6 +43,10 @@ const PROXIMITY_WEIGHT: f32 = 1.0;
 const PROXIMITY_SLOP: u32 = 6;
 /// Weight of an exact 文号 / 索引号 match.
 const KEY_WEIGHT: f32 = 20.0;
+/// How much a title fully covered by the query words multiplies the score.
+const TITLE_COVERAGE_WEIGHT: f32 = 1.0;
+/// Candidates re-ordered by title coverage and version.
+pub const RERANK_DEPTH: usize = 100;
 /// Score factor for documents no longer in force.
 const REPEALED_FACTOR: f32 = 0.6;
 
@@ -181,4 +195,76 @@ fn repealed_ords(segment: &SegmentReader) -> Vec<u64> {
             column.ord_to_str(ord, &mut value).unwrap_or(false) && (value.contains("失效") || value.contains("废止"))
         })
         .collect()
+}
+
+/// Re-order the best candidates: title coverage first, then versions of one
+/// regulation newest first, each family keeping the places it earned.
+pub fn rerank(searcher: &Searcher, mut top: Vec<(Score, DocAddress)>, needles: &[String]) -> Vec<(Score, DocAddress)> {
+    let columns: Vec<_> = searcher
+        .segment_readers()
+        .iter()
+        .map(|segment| {
+            let fast = segment.fast_fields();
+            (fast.str("title_raw").ok().flatten(), fast.str("path").ok().flatten(), fast.u64("date").ok())
+        })
+        .collect();
+    let value = |column: &Option<StrColumn>, doc: DocId| -> String {
+        let mut s = String::new();
+        if let Some(column) = column {
+            if let Some(ord) = column.term_ords(doc).next() {
+                let _ = column.ord_to_str(ord, &mut s);
+            }
+        }
+        s
+    };
+    let mut keyed: Vec<(Score, DocAddress, String, u64)> = top
+        .drain(..)
+        .map(|(score, address)| {
+            let (title, path, date) = &columns[address.segment_ord as usize];
+            let title = value(title, address.doc_id);
+            let boosted = score * (1.0 + TITLE_COVERAGE_WEIGHT * coverage(&title, needles));
+            let date = date.as_ref().and_then(|c| c.first(address.doc_id)).unwrap_or(0);
+            (boosted, address, version_family(&value(path, address.doc_id)), date)
+        })
+        .collect();
+    keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
+    newest_first_within_families(&mut keyed);
+    keyed.into_iter().map(|(score, address, _, _)| (score, address)).collect()
+}
+
+/// Share of a title's letters that the query's words cover (0 to 1).
+fn coverage(title: &str, needles: &[String]) -> f32 {
+    let letters = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).count();
+    let core = version_family(title);
+    let total = letters(&core);
+    if total == 0 {
+        return 0.0;
+    }
+    let covered: usize = ranges_of(&core, needles).iter().map(|r| letters(&core[r.clone()])).sum();
+    covered as f32 / total as f32
+}
+
+/// A file name without its version date: `条例(2019-03-24).md` → `条例.md`.
+fn version_family(name: &str) -> String {
+    static DATED: OnceLock<Regex> = OnceLock::new();
+    let re = DATED.get_or_init(|| Regex::new(r"[(（]\d{4}-\d{2}-\d{2}[)）]").expect("valid pattern"));
+    re.replace_all(name, "").into_owned()
+}
+
+/// Where several versions of one family are listed, put the newest in the
+/// family's best place, the next newest in its next place, and so on.
+fn newest_first_within_families(ranked: &mut [(Score, DocAddress, String, u64)]) {
+    let mut families: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (_, _, family, _)) in ranked.iter().enumerate() {
+        families.entry(family.as_str()).or_default().push(i);
+    }
+    let moves: Vec<Vec<usize>> = families.into_values().filter(|slots| slots.len() > 1).collect();
+    for slots in moves {
+        let mut members: Vec<(Score, DocAddress, String, u64)> = slots.iter().map(|&i| ranked[i].clone()).collect();
+        members.sort_by(|a, b| b.3.cmp(&a.3));
+        let scores: Vec<Score> = slots.iter().map(|&i| ranked[i].0).collect();
+        for ((&slot, member), score) in slots.iter().zip(members).zip(scores) {
+            ranked[slot] = (score, member.1, member.2, member.3);
+        }
+    }
 }

@@ -12,7 +12,7 @@ use crate::analysis::{ChineseTokenizer, TOKENIZER_NAME};
 
 /// Bumped when analysis or the schema changes; documents indexed by an
 /// older version are re-indexed by the next ingest.
-pub const FORMAT_VERSION: &str = "yuelan-1";
+pub const FORMAT_VERSION: &str = "yuelan-2";
 
 /// Handles of every field, looked up once.
 #[derive(Debug, Clone)]
@@ -25,7 +25,7 @@ pub struct Fields {
     pub source: Field,
     /// Analyzed title (weighted above the body).
     pub title: Field,
-    /// Analyzed 文号, 索引号 and publisher.
+    /// Analyzed 文号, 索引号, publisher and category.
     pub meta: Field,
     /// Analyzed body text (not stored here).
     pub body: Field,
@@ -110,7 +110,7 @@ pub fn build_schema() -> Schema {
     b.add_text_field("text_encoding", STORED);
     b.add_text_field("doc_number_key", STRING);
     b.add_text_field("index_no_key", STRING);
-    b.add_text_field("title_raw", STORED);
+    b.add_text_field("title_raw", STORED | FAST);
     b.add_text_field("doc_number", STORED);
     b.add_text_field("index_no", STORED);
     b.add_text_field("publisher", keyword.clone());
