@@ -21,16 +21,14 @@
 //! * Pinyin is deliberately not indexed: it makes homophones match.
 
 use std::borrow::Cow;
-use std::sync::{Arc, OnceLock};
+use std::cell::RefCell;
+use std::sync::OnceLock;
 
 use lindera::dictionary::load_dictionary;
 use lindera::mode::Mode;
 use lindera::segmenter::Segmenter;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::UnicodeNormalization;
-
-/// Name under which the analyzer is registered with tantivy.
-pub const TOKENIZER_NAME: &str = "zh";
 
 /// Longest token kept, in bytes; longer runs (base64 blobs, hashes) are noise.
 const MAX_TOKEN_BYTES: usize = 64;
@@ -83,7 +81,9 @@ pub fn normalize(text: &str) -> Normalized {
     let mut one = [0u8; 4];
     for (start, c) in text.char_indices() {
         let end = start + c.len_utf8();
-        if c.is_ascii() {
+        // ASCII and the unified ideographs are left as they are by NFKC
+        // and lowercasing: skip the per-character normalizer for them.
+        if c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c) {
             chars.push(c.to_ascii_lowercase());
             origin.push((start, end));
             continue;
@@ -142,19 +142,23 @@ pub fn analyze(text: &str) -> Vec<Piece> {
         return Vec::new();
     };
     let joined = norm.text();
-    // Byte offset (in `joined`) → character index.
-    let mut char_at = vec![0usize; joined.len() + 1];
-    for (i, (b, _)) in joined.char_indices().enumerate() {
-        char_at[b] = i;
-    }
-    char_at[joined.len()] = norm.chars.len();
     let Ok(tokens) = segmenter.segment(Cow::Borrowed(joined.as_str())) else {
         return Vec::new();
     };
+    // Tokens come in text order: walk byte offsets to character indexes
+    // alongside them.
+    let (mut byte, mut char_index) = (0usize, 0usize);
+    let mut char_of = |target: usize| {
+        while byte < target && char_index < norm.chars.len() {
+            byte += norm.chars[char_index].len_utf8();
+            char_index += 1;
+        }
+        char_index
+    };
     let mut pieces = Vec::with_capacity(tokens.len() * 2);
     for token in &tokens {
-        let start = char_at[token.byte_start];
-        let end = char_at[token.byte_end];
+        let start = char_of(token.byte_start);
+        let end = char_of(token.byte_end);
         emit_word(&norm, start, end, &mut pieces);
     }
     pieces
@@ -233,14 +237,74 @@ fn push(norm: &Normalized, start: usize, end: usize, kind: PieceKind, out: &mut 
     });
 }
 
-/// The tantivy side of [`analyze`]: registered as [`TOKENIZER_NAME`] and used
-/// for both indexing and queries.
-#[derive(Clone, Default)]
-pub struct ChineseTokenizer;
+/// Which pieces a token stream carries. Atoms (single Han characters and
+/// non-Han words) spell the text exactly and carry positions, for phrases;
+/// words and sub-words only need frequencies, for scoring. Keeping them in
+/// separate fields stores positions for the atoms only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSet {
+    Atoms,
+    Words,
+}
 
-/// Token stream over pre-computed pieces.
+impl TokenSet {
+    /// Whether a piece belongs to this set.
+    pub fn holds(self, piece: &Piece) -> bool {
+        let atom = match piece.kind {
+            PieceKind::Char => true,
+            PieceKind::Word => piece.chars == 1 || !piece.text.chars().all(is_han),
+            PieceKind::SubWord => false,
+        };
+        atom == (self == TokenSet::Atoms)
+    }
+
+    /// Name under which this set's tokenizer is registered with tantivy.
+    pub fn tokenizer_name(self) -> &'static str {
+        match self {
+            TokenSet::Atoms => "zh_atoms",
+            TokenSet::Words => "zh_words",
+        }
+    }
+}
+
+/// Turn pieces into tantivy tokens.
+fn tokens(pieces: impl IntoIterator<Item = Piece>) -> Vec<Token> {
+    pieces
+        .into_iter()
+        .map(|p| Token { offset_from: p.from, offset_to: p.to, position: p.position, text: p.text, position_length: p.chars })
+        .collect()
+}
+
+/// Tokens of `text` for one set. Tantivy tokenizes a document's atoms
+/// field and words field one after the other from the same text, and
+/// segmentation is the costly part: the tokens of the other set are kept
+/// on this thread for that second call.
+fn tokens_of(text: &str, set: TokenSet) -> Vec<Token> {
+    thread_local! {
+        static OTHER: RefCell<Option<(String, TokenSet, Vec<Token>)>> = const { RefCell::new(None) };
+    }
+    OTHER.with(|other| {
+        let mut other = other.borrow_mut();
+        if let Some((cached, cached_set, tokens)) = other.take() {
+            if cached_set == set && cached == text {
+                return tokens;
+            }
+        }
+        let (mine, theirs): (Vec<Piece>, Vec<Piece>) = analyze(text).into_iter().partition(|p| set.holds(p));
+        let other_set = if set == TokenSet::Atoms { TokenSet::Words } else { TokenSet::Atoms };
+        *other = Some((text.to_string(), other_set, tokens(theirs)));
+        tokens(mine)
+    })
+}
+
+/// The tantivy side of [`analyze`], for one [`TokenSet`]: registered under
+/// [`TokenSet::tokenizer_name`], used when tantivy indexes a field.
+#[derive(Clone)]
+pub struct ChineseTokenizer(pub TokenSet);
+
+/// Token stream over pre-computed tokens.
 pub struct PieceStream {
-    tokens: Arc<[Token]>,
+    tokens: Vec<Token>,
     next: usize,
 }
 
@@ -248,17 +312,7 @@ impl Tokenizer for ChineseTokenizer {
     type TokenStream<'a> = PieceStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> PieceStream {
-        let tokens: Vec<Token> = analyze(text)
-            .into_iter()
-            .map(|p| Token {
-                offset_from: p.from,
-                offset_to: p.to,
-                position: p.position,
-                text: p.text,
-                position_length: p.chars,
-            })
-            .collect();
-        PieceStream { tokens: tokens.into(), next: 0 }
+        PieceStream { tokens: tokens_of(text, self.0), next: 0 }
     }
 }
 
@@ -273,10 +327,7 @@ impl TokenStream for PieceStream {
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        // Tantivy never needs to mutate our tokens in place; copy on write
-        // keeps the stream cheap to build.
-        let tokens = Arc::make_mut(&mut self.tokens);
-        &mut tokens[self.next - 1]
+        &mut self.tokens[self.next - 1]
     }
 }
 
@@ -338,6 +389,25 @@ mod tests {
             let original = &text[p.from..p.to];
             assert_eq!(normalize(original).text(), p.text, "{p:?}");
         }
+    }
+
+    #[test]
+    fn atoms_spell_the_text_and_words_hold_the_rest() {
+        let stream = |set| {
+            let mut stream = ChineseTokenizer(set).token_stream("县人民政府2016年");
+            let mut tokens = Vec::new();
+            while stream.advance() {
+                tokens.push(stream.token().clone());
+            }
+            tokens
+        };
+        let (atoms, words) = (stream(TokenSet::Atoms), stream(TokenSet::Words));
+        let atom_text: Vec<&str> = atoms.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(atom_text, ["县", "人", "民", "政", "府", "2016", "年"]);
+        let positions: Vec<usize> = atoms.iter().map(|t| t.position).collect();
+        assert_eq!(positions, [0, 1, 2, 3, 4, 5, 9]);
+        assert!(words.iter().any(|t| t.text == "政府" && t.position == 3), "{words:?}");
+        assert!(words.iter().all(|t| t.text.chars().count() > 1));
     }
 
     #[test]

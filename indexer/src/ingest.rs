@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
+use rayon::prelude::*;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{Index, IndexSettings, IndexWriter, TantivyDocument, Term};
 
@@ -29,6 +30,10 @@ use crate::store::{sha256_hex, BlobStore};
 const WRITER_HEAP_BYTES: usize = 256 << 20;
 /// Files between intermediate commits, so an interrupted run keeps its progress.
 const COMMIT_EVERY: usize = 2_000;
+/// Files extracted and analyzed in parallel at a time, and the most bytes
+/// such a batch may hold (this bounds the memory of a run).
+const BATCH_FILES: usize = 64;
+const BATCH_BYTES: usize = 64 << 20;
 /// Suffix of a sidecar file of catalog data.
 const SIDECAR_SUFFIX: &str = ".meta.json";
 /// A folder's catalog of its files.
@@ -102,11 +107,19 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     for source in &sources {
         let files = walk(source, &mut run.summary);
         let bar = progress_bar(options.progress, files.len() as u64, source);
+        let mut batch: Vec<Work> = Vec::new();
+        let mut since_commit = 0;
         for (n, path) in files.iter().enumerate() {
             bar.inc(1);
-            run.file(&mut writer, source, path)?;
-            if (n + 1) % COMMIT_EVERY == 0 {
+            batch.extend(run.examine(source, path));
+            let batch_bytes: usize = batch.iter().map(|w| w.bytes.len()).sum();
+            if batch.len() >= BATCH_FILES || batch_bytes >= BATCH_BYTES || n + 1 == files.len() {
+                since_commit += batch.len();
+                run.apply(&mut writer, std::mem::take(&mut batch))?;
+            }
+            if since_commit >= COMMIT_EVERY {
                 writer.commit()?;
+                since_commit = 0;
             }
         }
         bar.finish_and_clear();
@@ -164,13 +177,22 @@ fn open_or_create(data_dir: &Path) -> Result<Index> {
     Ok(index)
 }
 
-/// Fingerprint of every file already indexed, from the fast fields.
-fn indexed_files(index: &Index) -> Result<HashMap<FileKey, String>> {
+/// What the index holds of a file: its fingerprint, and the sha256 of its
+/// original when a public document of it needs the original stored.
+#[derive(Debug, Clone, PartialEq)]
+struct Known {
+    fingerprint: String,
+    public_sha: Option<String>,
+}
+
+/// Every file already indexed, from the fast fields.
+fn indexed_files(index: &Index) -> Result<HashMap<FileKey, Known>> {
     let searcher = index.reader()?.searcher();
     let mut known = HashMap::new();
     for segment in searcher.segment_readers() {
         let fast = segment.fast_fields();
-        let (Some(source), Some(path), Some(print)) = (fast.str("source")?, fast.str("path")?, fast.str("fingerprint")?) else {
+        let columns = (fast.str("source")?, fast.str("path")?, fast.str("fingerprint")?, fast.str("sha256")?, fast.str("disclosure")?);
+        let (Some(source), Some(path), Some(print), Some(sha), Some(disclosure)) = columns else {
             continue;
         };
         let value = |column: &tantivy::columnar::StrColumn, doc| {
@@ -181,7 +203,14 @@ fn indexed_files(index: &Index) -> Result<HashMap<FileKey, String>> {
             s
         };
         for doc in segment.doc_ids_alive() {
-            known.insert((value(&source, doc), value(&path, doc)), value(&print, doc));
+            let public = value(&disclosure, doc) == Disclosure::Public.as_str();
+            let entry = known.entry((value(&source, doc), value(&path, doc))).or_insert(Known {
+                fingerprint: value(&print, doc),
+                public_sha: None,
+            });
+            if public {
+                entry.public_sha = Some(value(&sha, doc));
+            }
         }
     }
     Ok(known)
@@ -237,7 +266,7 @@ struct Run {
     fields: Fields,
     blobs: BlobStore,
     limits: Limits,
-    known: HashMap<FileKey, String>,
+    known: HashMap<FileKey, Known>,
     seen: HashSet<FileKey>,
     summary: Summary,
     /// Parsed `catalog.csv` of each folder visited (None: the folder has none).
@@ -252,59 +281,126 @@ struct CatalogInputs {
     raw: Vec<u8>,
 }
 
+/// A new or changed file, read and waiting to be extracted.
+struct Work {
+    key: FileKey,
+    rel: String,
+    name: String,
+    bytes: Vec<u8>,
+    inputs: CatalogInputs,
+    fingerprint: String,
+}
+
+/// What became of one record of a file.
+enum Outcome {
+    Indexed(TantivyDocument),
+    Withheld(String),
+}
+
+/// A file after extraction: its documents, or why it was rejected.
+struct Prepared {
+    key: FileKey,
+    rel: String,
+    result: std::result::Result<Vec<Outcome>, String>,
+    warnings: Vec<String>,
+}
+
 impl Run {
-    /// Ingest one file: unchanged, added, updated, withheld or rejected.
-    fn file(&mut self, writer: &mut IndexWriter, source: &Path, path: &Path) -> Result<()> {
+    /// Read one file and decide whether it needs work: `None` when it is
+    /// unchanged or unreadable (then counted or rejected here).
+    fn examine(&mut self, source: &Path, path: &Path) -> Option<Work> {
         let rel = relative(source, path);
         let key: FileKey = (source.to_string_lossy().to_string(), rel.clone());
         self.seen.insert(key.clone());
         let bytes = match self.read(path) {
             Ok(bytes) => bytes,
-            Err(reason) => return Ok(self.reject(&rel, reason)),
+            Err(reason) => {
+                self.reject(&rel, reason);
+                return None;
+            }
         };
         let inputs = self.catalog_inputs(path, &rel);
         let fingerprint = sha256_hex(&[FORMAT_VERSION.as_bytes(), &sha256_hex(&bytes).into_bytes(), &inputs.raw].concat());
-        if self.known.get(&key) == Some(&fingerprint) {
+        if let Some(known) = self.known.get(&key).filter(|k| k.fingerprint == fingerprint) {
             self.summary.unchanged += 1;
-            return Ok(());
+            if let Some(sha) = known.public_sha.as_ref().filter(|sha| !self.blobs.contains(sha)) {
+                if let Err(e) = self.blobs.put(sha, &bytes) {
+                    self.reject(&rel, format!("indexed, but its missing original could not be stored again: {e}"));
+                }
+            }
+            return None;
         }
         let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        let records = match extract::extract(&name, &bytes, &self.limits) {
-            Ok(records) => records,
-            Err(e) => return Ok(self.reject(&rel, e.to_string())),
-        };
-        let was_indexed = self.known.contains_key(&key);
-        writer.delete_query(self.file_query(&key))?;
-        let sha = sha256_hex(&bytes);
-        let mut indexed = 0;
-        let many = records.len() > 1;
-        for (n, record) in records.into_iter().enumerate() {
-            let catalog = inputs.sidecar.clone().or(inputs.row.clone()).or(record.catalog.clone());
-            let catalog = catalog.or(catalog::from_text(&record.text)).or(catalog::from_path(&rel));
-            for warning in &record.warnings {
-                self.warn(&rel, warning.clone());
+        Some(Work { key, rel, name, bytes, inputs, fingerprint })
+    }
+
+    /// Extract and analyze a batch on every core, then commit its outcome
+    /// to the writer in file order: a changed file's old documents are
+    /// deleted in the same commit that adds its new ones.
+    fn apply(&mut self, writer: &mut IndexWriter, batch: Vec<Work>) -> Result<()> {
+        let prepared = batch.into_par_iter().map(|work| self.prepare(work)).collect::<Result<Vec<Prepared>>>()?;
+        for file in prepared {
+            for warning in file.warnings {
+                self.warn(&file.rel, warning);
             }
+            let outcomes = match file.result {
+                Ok(outcomes) => outcomes,
+                Err(reason) => {
+                    self.reject(&file.rel, reason);
+                    continue;
+                }
+            };
+            let was_indexed = self.known.contains_key(&file.key);
+            writer.delete_query(self.file_query(&file.key))?;
+            let mut indexed = 0;
+            for outcome in outcomes {
+                match outcome {
+                    Outcome::Indexed(doc) => {
+                        writer.add_document(doc)?;
+                        indexed += 1;
+                    }
+                    Outcome::Withheld(label) => self.summary.withheld.push(label),
+                }
+            }
+            match (was_indexed, indexed > 0) {
+                (true, true) => self.summary.updated += 1,
+                (true, false) => self.summary.removed += 1,
+                (false, true) => self.summary.added += 1,
+                (false, false) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Extract one file's records, settle their catalog data, store the
+    /// original of public ones and build their index documents.
+    fn prepare(&self, work: Work) -> Result<Prepared> {
+        let records = match extract::extract(&work.name, &work.bytes, &self.limits) {
+            Ok(records) => records,
+            Err(e) => return Ok(Prepared { key: work.key, rel: work.rel, result: Err(e.to_string()), warnings: Vec::new() }),
+        };
+        let sha = sha256_hex(&work.bytes);
+        let many = records.len() > 1;
+        let mut warnings = Vec::new();
+        let mut outcomes = Vec::new();
+        for (n, record) in records.into_iter().enumerate() {
+            let catalog = work.inputs.sidecar.clone().or(work.inputs.row.clone()).or(record.catalog.clone());
+            let catalog = catalog.or(catalog::from_text(&record.text)).or(catalog::from_path(&work.rel));
+            warnings.extend(record.warnings.iter().cloned());
             if catalog.disclosure == Some(Disclosure::Withheld) {
-                let label = if many { format!("{rel}#{}", n + 1) } else { rel.clone() };
-                self.summary.withheld.push(label);
+                let label = if many { format!("{}#{}", work.rel, n + 1) } else { work.rel.clone() };
+                outcomes.push(Outcome::Withheld(label));
                 continue;
             }
             let public = catalog.disclosure.unwrap_or(Disclosure::Public) == Disclosure::Public;
             if public {
-                self.blobs.put(&sha, &bytes)?;
+                self.blobs.put(&sha, &work.bytes)?;
             }
-            let id = catalog.id.clone().unwrap_or_else(|| derived_id(&rel, many.then_some(n + 1)));
-            let doc = self.document(&key, &id, &catalog, &record, public, &sha, bytes.len() as u64, &fingerprint, &name);
-            writer.add_document(doc)?;
-            indexed += 1;
+            let id = catalog.id.clone().unwrap_or_else(|| derived_id(&work.rel, many.then_some(n + 1)));
+            let stored = Stored { id: &id, sha: &sha, bytes: work.bytes.len() as u64, fingerprint: &work.fingerprint, name: &work.name };
+            outcomes.push(Outcome::Indexed(self.document(&work.key, &stored, &catalog, &record, public)));
         }
-        match (was_indexed, indexed > 0) {
-            (true, true) => self.summary.updated += 1,
-            (true, false) => self.summary.removed += 1,
-            (false, true) => self.summary.added += 1,
-            (false, false) => {}
-        }
-        Ok(())
+        Ok(Prepared { key: work.key, rel: work.rel, result: Ok(outcomes), warnings })
     }
 
     fn read(&self, path: &Path) -> std::result::Result<Vec<u8>, String> {
@@ -379,33 +475,21 @@ impl Run {
         Box::new(BooleanQuery::new(vec![term(self.fields.source, &key.0), term(self.fields.path, &key.1)]))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn document(
-        &self,
-        key: &FileKey,
-        id: &str,
-        catalog: &Catalog,
-        record: &Record,
-        public: bool,
-        sha: &str,
-        bytes: u64,
-        fingerprint: &str,
-        name: &str,
-    ) -> TantivyDocument {
+    fn document(&self, key: &FileKey, stored: &Stored, catalog: &Catalog, record: &Record, public: bool) -> TantivyDocument {
         let f = &self.fields;
         let mut doc = TantivyDocument::new();
-        let title = catalog.title.clone().unwrap_or_else(|| name.to_string());
+        let title = catalog.title.clone().unwrap_or_else(|| stored.name.to_string());
         let disclosure = catalog.disclosure.unwrap_or(Disclosure::Public);
         let date = catalog.published_date.as_ref().or(catalog.written_date.as_ref());
-        doc.add_text(f.id, id);
+        doc.add_text(f.id, stored.id);
         doc.add_text(f.source, &key.0);
         doc.add_text(f.path, &key.1);
-        doc.add_text(f.title, &title);
+        add_analyzed(&mut doc, f.title, Some(f.title_words), &title);
         doc.add_text(f.title_raw, &title);
         let meta: Vec<&str> = [&catalog.doc_number, &catalog.index_no, &catalog.publisher, &catalog.category].into_iter().flatten().map(String::as_str).collect();
-        doc.add_text(f.meta, meta.join("\n"));
+        add_analyzed(&mut doc, f.meta, None, &meta.join("\n"));
         if public {
-            doc.add_text(f.body, &record.text);
+            add_analyzed(&mut doc, f.body, Some(f.body_words), &record.text);
             match record.encoding {
                 Some(encoding) => doc.add_text(f.text_encoding, encoding),
                 None => doc.add_text(f.text, &record.text),
@@ -436,10 +520,10 @@ impl Run {
         }
         doc.add_u64(f.date, date.map(|d| date_key(d)).unwrap_or(0));
         doc.add_text(f.disclosure, disclosure.as_str());
-        doc.add_text(f.format, extract::extension_of(name));
-        doc.add_u64(f.bytes, bytes);
-        doc.add_text(f.sha256, sha);
-        doc.add_text(f.fingerprint, fingerprint);
+        doc.add_text(f.format, extract::extension_of(stored.name));
+        doc.add_u64(f.bytes, stored.bytes);
+        doc.add_text(f.sha256, stored.sha);
+        doc.add_text(f.fingerprint, stored.fingerprint);
         doc
     }
 
@@ -453,6 +537,24 @@ impl Run {
             self.summary.removed += 1;
         }
         Ok(())
+    }
+}
+
+/// What a document records about the file it came from.
+struct Stored<'a> {
+    id: &'a str,
+    sha: &'a str,
+    bytes: u64,
+    fingerprint: &'a str,
+    name: &'a str,
+}
+
+/// Add text to a document's atoms field and, when given, its words field
+/// (tantivy analyzes both; the analyzer segments the text once for the two).
+fn add_analyzed(doc: &mut TantivyDocument, atoms: Field, words: Option<Field>, text: &str) {
+    doc.add_text(atoms, text);
+    if let Some(words) = words {
+        doc.add_text(words, text);
     }
 }
 

@@ -25,7 +25,7 @@ use regex::Regex;
 use tantivy::columnar::StrColumn;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term};
 
-use crate::analysis::{analyze, is_han, Piece, PieceKind};
+use crate::analysis::{analyze, Piece, PieceKind, TokenSet};
 use crate::catalog::{looks_like_doc_number, normalize_doc_number};
 use crate::query::{Group, ParsedQuery, Term as QueryTerm};
 use crate::schema::Fields;
@@ -102,7 +102,7 @@ fn term_query(fields: &Fields, term: &QueryTerm) -> Box<dyn Query> {
     let mut clauses: Vec<Clause> = vec![(Occur::Must, anywhere(fields, &atoms(&pieces)))];
     if !term.phrase {
         for word in pieces.iter().filter(|p| p.kind == PieceKind::Word && p.chars > 1) {
-            for (field, weight) in [(fields.title, TITLE_WEIGHT), (fields.body, BODY_WEIGHT)] {
+            for (field, weight) in [(fields.title_words, TITLE_WEIGHT), (fields.body_words, BODY_WEIGHT)] {
                 let q = TermQuery::new(Term::from_field_text(field, &word.text), IndexRecordOption::WithFreqs);
                 clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), weight * WORD_WEIGHT))));
             }
@@ -115,14 +115,7 @@ fn term_query(fields: &Fields, term: &QueryTerm) -> Box<dyn Query> {
 /// the units whose consecutive positions spell the text exactly.
 fn atoms(pieces: &[Piece]) -> Vec<(usize, String)> {
     let Some(first) = pieces.first().map(|p| p.position) else { return Vec::new() };
-    pieces
-        .iter()
-        .filter(|p| match p.kind {
-            PieceKind::Char => true,
-            PieceKind::Word => p.chars == 1 || !p.text.chars().all(is_han),
-            PieceKind::SubWord => false,
-        })
-        .map(|p| (p.position - first, p.text.clone()))
+    pieces.iter().filter(|p| TokenSet::Atoms.holds(p)).map(|p| (p.position - first, p.text.clone()))
         .collect()
 }
 

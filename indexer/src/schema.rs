@@ -8,11 +8,11 @@ use tantivy::schema::{
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Index;
 
-use crate::analysis::{ChineseTokenizer, TOKENIZER_NAME};
+use crate::analysis::{ChineseTokenizer, TokenSet};
 
 /// Bumped when analysis or the schema changes; documents indexed by an
 /// older version are re-indexed by the next ingest.
-pub const FORMAT_VERSION: &str = "yuelan-2";
+pub const FORMAT_VERSION: &str = "yuelan-3";
 
 /// Handles of every field, looked up once.
 #[derive(Debug, Clone)]
@@ -23,12 +23,16 @@ pub struct Fields {
     pub path: Field,
     /// The source folder the file was found in (absolute).
     pub source: Field,
-    /// Analyzed title (weighted above the body).
+    /// Title atoms (with positions; weighted above the body).
     pub title: Field,
-    /// Analyzed 文号, 索引号, publisher and category.
+    /// Title words and sub-words (frequencies only).
+    pub title_words: Field,
+    /// Atoms of the catalog line: 文号, 索引号, publisher and category.
     pub meta: Field,
-    /// Analyzed body text (not stored here).
+    /// Body atoms (with positions; the text is not stored here).
     pub body: Field,
+    /// Body words and sub-words (frequencies only).
+    pub body_words: Field,
     /// Body text as stored, when it cannot be re-read from the original.
     pub text: Field,
     /// Encoding that turns the original into the body text, when it does.
@@ -65,8 +69,10 @@ impl Fields {
             path: f("path"),
             source: f("source"),
             title: f("title"),
+            title_words: f("title_words"),
             meta: f("meta"),
             body: f("body"),
+            body_words: f("body_words"),
             text: f("text"),
             text_encoding: f("text_encoding"),
             doc_number_key: f("doc_number_key"),
@@ -92,20 +98,23 @@ impl Fields {
 
 pub fn build_schema() -> Schema {
     let mut b = Schema::builder();
-    let analyzed = |stored: bool| {
-        let indexing = TextFieldIndexing::default()
-            .set_tokenizer(TOKENIZER_NAME)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
-        let options = TextOptions::default().set_indexing_options(indexing);
-        if stored { options.set_stored() } else { options }
+    let analyzed = |set: TokenSet| {
+        let option = match set {
+            TokenSet::Atoms => IndexRecordOption::WithFreqsAndPositions,
+            TokenSet::Words => IndexRecordOption::WithFreqs,
+        };
+        let indexing = TextFieldIndexing::default().set_tokenizer(set.tokenizer_name()).set_index_option(option);
+        TextOptions::default().set_indexing_options(indexing)
     };
     let keyword = STRING | STORED | FAST;
     b.add_text_field("id", STRING | STORED);
     b.add_text_field("path", keyword.clone());
     b.add_text_field("source", keyword.clone());
-    b.add_text_field("title", analyzed(false));
-    b.add_text_field("meta", analyzed(false));
-    b.add_text_field("body", analyzed(false));
+    b.add_text_field("title", analyzed(TokenSet::Atoms));
+    b.add_text_field("title_words", analyzed(TokenSet::Words));
+    b.add_text_field("meta", analyzed(TokenSet::Atoms));
+    b.add_text_field("body", analyzed(TokenSet::Atoms));
+    b.add_text_field("body_words", analyzed(TokenSet::Words));
     b.add_text_field("text", STORED);
     b.add_text_field("text_encoding", STORED);
     b.add_text_field("doc_number_key", STRING);
@@ -128,7 +137,9 @@ pub fn build_schema() -> Schema {
     b.build()
 }
 
-/// Make the Chinese analyzer known to an opened index.
+/// Make the Chinese analyzers known to an opened index.
 pub fn register_analyzer(index: &Index) {
-    index.tokenizers().register(TOKENIZER_NAME, TextAnalyzer::from(ChineseTokenizer));
+    for set in [TokenSet::Atoms, TokenSet::Words] {
+        index.tokenizers().register(set.tokenizer_name(), TextAnalyzer::from(ChineseTokenizer(set)));
+    }
 }

@@ -10,9 +10,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-/// zstd level for originals: a good ratio while staying well above the
-/// ingest speed target (levels above ~12 cost far more time than they save).
-const LEVEL: i32 = 9;
+/// zstd level for originals. Measured on the laws corpus, level 9 saves
+/// 6% over level 3 at about three times the compression time.
+const LEVEL: i32 = 3;
 
 /// Hex sha256 of `bytes`, the address of an original.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -39,9 +39,16 @@ impl BlobStore {
         Some(self.root.join(&sha[..2]).join(format!("{}.zst", &sha[2..])))
     }
 
+    /// Whether the original with this sha256 is stored.
+    pub fn contains(&self, sha: &str) -> bool {
+        self.path_of(sha).is_some_and(|p| p.exists())
+    }
+
     /// Store `bytes` (whose sha256 is `sha`) unless already present. The
-    /// file appears atomically (written aside, synced, renamed), so a killed
-    /// ingest never leaves a half blob under a real name.
+    /// file appears atomically (written aside, renamed), so a killed ingest
+    /// never leaves a half blob under a real name. It is not fsynced one by
+    /// one (that doubled ingest time): after a power loss, the next ingest
+    /// finds a missing original of an unchanged file and stores it again.
     pub fn put(&self, sha: &str, bytes: &[u8]) -> Result<()> {
         let path = self.path_of(sha).ok_or_else(|| Error::CorruptBlob(sha.to_string()))?;
         if path.exists() {
@@ -55,7 +62,6 @@ impl BlobStore {
         let write = || -> std::io::Result<()> {
             let mut f = fs::File::create(&tmp)?;
             f.write_all(&compressed)?;
-            f.sync_all()?;
             fs::rename(&tmp, &path)
         };
         write().map_err(Error::io(format!("writing {}", path.display())))

@@ -170,6 +170,22 @@ fn identical_files_under_two_names_are_two_documents_but_one_original() {
 }
 
 #[test]
+fn a_lost_original_of_an_unchanged_file_is_stored_again() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "a.txt", NOTICE);
+    ingest(&src, &data, false);
+    fs::remove_dir_all(data.join("blobs")).unwrap();
+    let again = ingest(&src, &data, false);
+    assert_eq!(again.unchanged, 1);
+    let archive = Archive::open(&data).unwrap();
+    let id = archive.search(&SearchRequest::default()).unwrap().hits[0].id.clone();
+    match archive.original(&id).unwrap() {
+        Original::Found { bytes, .. } => assert_eq!(bytes, NOTICE.as_bytes()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn a_second_concurrent_ingest_fails_fast_with_a_clear_message() {
     let (_tmp, src, data) = dirs();
     write(&src, "a.txt", NOTICE);
