@@ -54,6 +54,9 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Fail (exit status 1) when the overall nDCG@10 is below this.
+        #[arg(long, value_name = "SCORE")]
+        min_ndcg: Option<f64>,
     },
 }
 
@@ -63,7 +66,12 @@ fn main() -> ExitCode {
     ).init();
     let result = match Cli::parse().command {
         Command::Ingest { sources, data, prune, json } => ingest_command(sources, data, prune, json),
-        Command::Eval { corpus, queries, qrels, data, run, json } => eval_command(corpus, queries, qrels, data, run, json),
+        Command::Eval { corpus, queries, qrels, data, run, json, min_ndcg } => {
+            eval_command(corpus, queries, qrels, data, run, json).and_then(|ndcg| match min_ndcg {
+                Some(min) if ndcg < min => Err(format!("nDCG@10 {ndcg:.3} is below the required {min:.3}")),
+                _ => Ok(()),
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -111,7 +119,7 @@ fn eval_command(
     data: PathBuf,
     run: Option<PathBuf>,
     json: bool,
-) -> Result<(), String> {
+) -> Result<f64, String> {
     let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
     let (queries, qrels) = (eval::parse_queries(&read(&queries)?), eval::parse_qrels(&read(&qrels)?));
     ingest::run(&IngestOptions { prune: true, ..IngestOptions::new(vec![corpus], data.clone()) }).map_err(|e| e.to_string())?;
@@ -125,5 +133,5 @@ fn eval_command(
     } else {
         print!("{}", report.table());
     }
-    Ok(())
+    Ok(report.overall.ndcg)
 }
