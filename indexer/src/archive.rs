@@ -143,24 +143,25 @@ impl Archive {
         let needles = parsed.highlight_terms();
         let (mut top, mut total, mut facets) = self.ranked(&searcher, &*strict, request.sort, wanted, &needles)?;
         // Fewer documents match every word than the page shows: follow them
-        // with the best partial matches, and say so.
-        let mut relaxed = false;
+        // with the best partial matches, each marked `partial`. When none
+        // matched every word, the response says `relaxed`.
+        let complete = top.len();
+        let strict_total = total;
         if total < wanted && ranking::can_relax(&parsed) {
             let loose = self.full_query(&parsed, &text, true, &filters);
             let (more, loose_total, loose_facets) = self.ranked(&searcher, &*loose, request.sort, wanted + total, &needles)?;
             let seen: HashSet<DocAddress> = top.iter().map(|(_, a)| *a).collect();
-            let before = top.len();
             top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
             top.truncate(wanted);
-            relaxed = top.len() > before;
-            if relaxed {
+            if top.len() > complete {
                 (total, facets) = (loose_total, loose_facets);
             }
         }
-        let top: Vec<(Score, DocAddress)> = top.into_iter().skip(request.offset).collect();
+        let relaxed = strict_total == 0 && !top.is_empty();
+        let top: Vec<(usize, (Score, DocAddress))> = top.into_iter().enumerate().skip(request.offset).collect();
         let hits = top
             .into_iter()
-            .map(|(score, address)| self.hit(&searcher, address, score, &needles))
+            .map(|(rank, (score, address))| self.hit(&searcher, address, score, &needles, rank >= complete))
             .collect::<Result<Vec<_>>>()
             .map_err(|e| SearchError::Internal(e.to_string()))?;
         Ok(SearchResponse {
@@ -259,7 +260,7 @@ impl Archive {
         Ok(filters)
     }
 
-    fn hit(&self, searcher: &tantivy::Searcher, address: DocAddress, score: Score, needles: &[String]) -> Result<Hit> {
+    fn hit(&self, searcher: &tantivy::Searcher, address: DocAddress, score: Score, needles: &[String], partial: bool) -> Result<Hit> {
         let doc: TantivyDocument = searcher.doc(address)?;
         let f = &self.fields;
         let get = |field| first_str(&doc, field).unwrap_or_default();
@@ -273,13 +274,14 @@ impl Archive {
             id: get(f.id),
             path: get(f.path),
             title: get(f.title_raw),
-            publisher: get(f.publisher),
+            publisher: all_str(&doc, f.publisher).join("、"),
             doc_number: get(f.doc_number),
             category: get(f.category),
             published_date: first_str(&doc, f.published_date).or_else(|| first_str(&doc, f.written_date)).unwrap_or_default(),
             disclosure,
             validity: get(f.validity),
             score,
+            partial,
             snippet,
         })
     }
@@ -321,7 +323,7 @@ impl Archive {
             path: first_str(&doc, f.path).unwrap_or_default(),
             title: first_str(&doc, f.title_raw).unwrap_or_default(),
             index_no: first_str(&doc, f.index_no),
-            publisher: first_str(&doc, f.publisher),
+            publisher: Some(all_str(&doc, f.publisher).join("、")).filter(|p| !p.is_empty()),
             doc_number: first_str(&doc, f.doc_number),
             written_date: first_str(&doc, f.written_date),
             published_date: first_str(&doc, f.published_date),
@@ -413,6 +415,11 @@ pub fn date_key(iso: &str) -> u64 {
 
 fn first_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<String> {
     doc.get_first(field).and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// Every value of a multi-valued field (publishers of a jointly issued document).
+fn all_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Vec<String> {
+    doc.get_all(field).filter_map(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 fn content_type(format: &str) -> &'static str {

@@ -331,10 +331,16 @@ fn signature(tail: &[&str]) -> (Option<String>, Option<String>) {
         let publisher = [before_date, if i > 0 { tail[i - 1] } else { "" }]
             .into_iter()
             .find(|c| is_organ_name(c))
-            .map(str::to_string);
+            .map(|organs| split_publishers(organs).join("、"));
         return (publisher, Some(date));
     }
     (None, None)
+}
+
+/// The organs of a jointly issued document, written side by side in its
+/// signature or catalog (`临河区民政局　　临河区财政局`, `甲局、乙局`).
+pub fn split_publishers(publishers: &str) -> Vec<&str> {
+    publishers.split(|c: char| c.is_whitespace() || matches!(c, '、' | ',' | '，' | ';' | '；')).filter(|p| !p.is_empty()).collect()
 }
 
 /// Whether a line reads like the name of an issuing organ.
@@ -459,6 +465,13 @@ mod tests {
         let c = from_text("# 不动产登记暂行条例\n\n2014年11月24日 中华人民共和国国务院令第656号公布\n");
         assert_eq!(c.title.as_deref(), Some("不动产登记暂行条例"));
         assert_eq!(c.written_date.as_deref(), Some("2014-11-24"));
+    }
+
+    #[test]
+    fn jointly_issued_documents_name_each_publisher() {
+        let c = from_text("关于调整低保标准的通知\n正文。\n临河区民政局\u{3000}\u{3000}临河区财政局\n2022年1月5日\n");
+        assert_eq!(c.publisher.as_deref(), Some("临河区民政局、临河区财政局"));
+        assert_eq!(split_publishers("甲局、乙局 丙局"), ["甲局", "乙局", "丙局"]);
     }
 
     #[test]

@@ -498,7 +498,6 @@ impl Run {
         let optional = [
             (f.doc_number, &catalog.doc_number),
             (f.index_no, &catalog.index_no),
-            (f.publisher, &catalog.publisher),
             (f.category, &catalog.category),
             (f.validity, &catalog.validity),
             (f.written_date, &catalog.written_date),
@@ -508,6 +507,9 @@ impl Run {
             if let Some(value) = value {
                 doc.add_text(field, value);
             }
+        }
+        for publisher in catalog.publisher.iter().flat_map(|p| catalog::split_publishers(p)) {
+            doc.add_text(f.publisher, publisher);
         }
         if let Some(n) = &catalog.doc_number {
             doc.add_text(f.doc_number_key, catalog::normalize_doc_number(n));

@@ -53,7 +53,7 @@ pub struct SearchResponse {
     pub total: usize,
     pub took_ms: f64,
     /// True when no document matched every word and the best partial
-    /// matches are shown instead.
+    /// matches are shown instead (each hit also says `partial`).
     pub relaxed: bool,
     pub hits: Vec<Hit>,
     pub facets: Facets,
@@ -75,6 +75,9 @@ pub struct Hit {
     pub disclosure: String,
     pub validity: String,
     pub score: f32,
+    /// Matches only some of the query's words (listed after the documents
+    /// that match them all).
+    pub partial: bool,
     /// HTML-escaped text with `<mark>` around matches, nothing else.
     pub snippet: String,
 }
