@@ -1,0 +1,242 @@
+//! The router: the routes of API.md, and the bounds every request is held to
+//! (GET only, small bodies, a per-request timeout, a cap on concurrent index
+//! work answered with 503 + Retry-After), plus the security headers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{BoxError, Json, Router};
+use indexer::archive::{DocumentView, Original, Stats};
+use indexer::search::{SearchRequest, SearchResponse};
+use indexer::Archive;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use tokio::sync::Semaphore;
+use tower::ServiceBuilder;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::querylog::QueryLog;
+use crate::{assets, pages, params};
+
+/// Largest request body accepted. Every route is GET, so any body is
+/// unexpected; this only keeps a client from declaring a huge one.
+const MAX_BODY_BYTES: u64 = 16 * 1024;
+/// Suggestions returned by `/api/suggest`.
+const SUGGESTIONS: usize = 8;
+/// Message of a 404 for an id the archive does not serve.
+pub(crate) const NO_SUCH_DOCUMENT: &str = "no such document";
+/// Pages and scripts change only with the binary; a short cache keeps a
+/// terminal fast without serving an old UI for long after an upgrade.
+const ASSET_CACHE: &str = "public, max-age=300";
+/// No inline script or style anywhere: scripts and styles come from
+/// `/static/`, the QR code is inline SVG, the favicon a `data:` URL.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// Originals that a browser would run as a page (HTML, SVG) are shown in a
+/// sandbox: their scripts cannot run as this site.
+const ORIGINAL_CSP: &str = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+
+/// How a server is run; [`Config::new`] gives the defaults.
+pub struct Config {
+    /// Searches and other index work running at once; further requests
+    /// are answered 503 with `Retry-After` instead of queueing.
+    pub max_concurrent: usize,
+    /// Longest a request may take before it is answered 503.
+    pub timeout: Duration,
+    /// This server's address as readers reach it (`http://host:port`),
+    /// encoded in the reading view's QR code.
+    pub public_url: String,
+    pub query_log: QueryLog,
+}
+
+impl Config {
+    /// Defaults: two index tasks per core, a 5-second timeout, the query log
+    /// through tracing.
+    pub fn new(public_url: impl Into<String>) -> Config {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Config {
+            max_concurrent: 2 * cores,
+            timeout: Duration::from_secs(5),
+            public_url: public_url.into(),
+            query_log: QueryLog::Tracing,
+        }
+    }
+}
+
+/// What every handler shares.
+pub(crate) struct AppState {
+    pub(crate) archive: Arc<Archive>,
+    permits: Arc<Semaphore>,
+    pub(crate) public_url: String,
+    query_log: QueryLog,
+}
+
+impl AppState {
+    /// Run index work on the blocking pool, holding one of the
+    /// `max_concurrent` permits until the work is done, even if the request
+    /// timed out meanwhile: the cap bounds real work, not waiting clients.
+    pub(crate) async fn run<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let permit = Arc::clone(&self.permits).try_acquire_owned().map_err(|_| ApiError::Busy)?;
+        let state = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&state)
+        })
+        .await
+        .map_err(|failed| ApiError::Internal(format!("index work failed: {failed}")))?
+    }
+
+    /// Search and log the search for the archivists.
+    pub(crate) async fn search(self: &Arc<Self>, request: SearchRequest) -> Result<SearchResponse, ApiError> {
+        self.run(move |state| {
+            let response = state.archive.search(&request)?;
+            state.query_log.record(&request, &response);
+            Ok(response)
+        })
+        .await
+    }
+}
+
+/// The whole server as one router.
+pub fn router(archive: Arc<Archive>, config: Config) -> Router {
+    let state = Arc::new(AppState {
+        archive,
+        permits: Arc::new(Semaphore::new(config.max_concurrent)),
+        public_url: config.public_url.trim_end_matches('/').to_string(),
+        query_log: config.query_log,
+    });
+    Router::new()
+        .route("/", get(index))
+        .route("/search", get(pages::search))
+        .route("/documents/{id}", get(pages::document))
+        .route("/static/{file}", get(asset))
+        .route("/healthz", get(healthz))
+        .route("/api/search", get(search))
+        .route("/api/documents/{id}", get(document))
+        .route("/api/documents/{id}/original", get(original))
+        .route("/api/suggest", get(suggest))
+        .route("/api/stats", get(stats))
+        .fallback(not_found)
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(middleware::from_fn(limit_body))
+        .layer(ServiceBuilder::new().layer(HandleErrorLayer::new(timed_out)).timeout(config.timeout))
+        .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff", true))
+        .layer(header_layer(header::REFERRER_POLICY, "no-referrer", true))
+        .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP, false))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A response header set on every response; `force` overrides a handler's.
+fn header_layer(name: HeaderName, value: &'static str, force: bool) -> SetResponseHeaderLayer<HeaderValue> {
+    let value = HeaderValue::from_static(value);
+    if force {
+        SetResponseHeaderLayer::overriding(name, value)
+    } else {
+        SetResponseHeaderLayer::if_not_present(name, value)
+    }
+}
+
+async fn timed_out(error: BoxError) -> ApiError {
+    if error.is::<tower::timeout::error::Elapsed>() {
+        ApiError::Timeout
+    } else {
+        ApiError::Internal(error.to_string())
+    }
+}
+
+async fn limit_body(request: Request, next: Next) -> Response {
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|bytes| bytes > MAX_BODY_BYTES) {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    next.run(request).await
+}
+
+/// API paths answer JSON, everything else a page a person can read.
+async fn not_found(uri: Uri) -> Response {
+    let error = ApiError::NotFound("no such page or API route");
+    if uri.path().starts_with("/api/") || uri.path() == "/healthz" {
+        error.into_response()
+    } else {
+        pages::PageError(error).into_response()
+    }
+}
+
+async fn index() -> Response {
+    ([(header::CACHE_CONTROL, ASSET_CACHE)], Html(assets::INDEX_HTML)).into_response()
+}
+
+async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
+    let asset = assets::get(&file).ok_or(ApiError::NotFound("no such file"))?;
+    Ok(([(header::CONTENT_TYPE, asset.content_type), (header::CACHE_CONTROL, ASSET_CACHE)], asset.body).into_response())
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok", "documents": state.archive.num_docs() }))
+}
+
+async fn search(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Json<SearchResponse>, ApiError> {
+    let request = params::search_request(&params::pairs(raw.as_deref())?)?;
+    Ok(Json(state.search(request).await?))
+}
+
+async fn document(
+    State(state): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<DocumentView>, ApiError> {
+    let Path(id) = id?;
+    let view = state.run(move |state| Ok(state.archive.document(&id)?)).await?;
+    view.map(Json).ok_or(ApiError::NotFound(NO_SUCH_DOCUMENT))
+}
+
+async fn original(
+    State(state): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(id) = id?;
+    match state.run(move |state| Ok(state.archive.original(&id)?)).await? {
+        Original::NotFound => Err(ApiError::NotFound(NO_SUCH_DOCUMENT)),
+        Original::OnRequest => Err(ApiError::OnRequest),
+        Original::Found { bytes, content_type, file_name } => {
+            let disposition = format!("inline; filename*=UTF-8''{}", utf8_percent_encode(&file_name, NON_ALPHANUMERIC));
+            let mut response = ([(header::CONTENT_TYPE, content_type)], bytes).into_response();
+            let headers = response.headers_mut();
+            if let Ok(value) = HeaderValue::from_str(&disposition) {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            if ["text/html", "application/xhtml", "image/svg"].iter().any(|active| content_type.starts_with(active)) {
+                headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(ORIGINAL_CSP));
+            }
+            Ok(response)
+        }
+    }
+}
+
+async fn suggest(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let q = params::query_text(&params::pairs(raw.as_deref())?);
+    let suggestions = if q.trim().is_empty() {
+        Vec::new()
+    } else {
+        state.run(move |state| Ok(state.archive.suggest(&q, SUGGESTIONS))).await?
+    };
+    Ok(Json(serde_json::json!({ "suggestions": suggestions })))
+}
+
+async fn stats(State(state): State<Arc<AppState>>) -> Result<Json<Stats>, ApiError> {
+    Ok(Json(state.run(|state| Ok(state.archive.stats()?)).await?))
+}

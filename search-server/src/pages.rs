@@ -1,0 +1,304 @@
+//! Pages rendered on the server, readable without JavaScript: the reading
+//! view of one document, a plain result list for browsers without
+//! JavaScript, and error pages. Every value is HTML-escaped; the only markup
+//! taken from elsewhere is the archive's `<mark>`-only snippets and
+//! highlights.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use indexer::archive::DocumentView;
+use indexer::search::{escape_html as esc, highlight_ranges, mark_html, SearchRequest, SearchResponse};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::error::ApiError;
+use crate::http::{AppState, NO_SUCH_DOCUMENT};
+use crate::{params, qr};
+
+/// An error shown as a page, with the status of the API's error table.
+pub struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        PageError(error)
+    }
+}
+
+impl From<PathRejection> for PageError {
+    fn from(rejection: PathRejection) -> Self {
+        PageError(rejection.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, _) = self.0.parts();
+        let message = match status {
+            StatusCode::NOT_FOUND => "没有找到这份文件或页面。它可能已被撤下，或链接有误。",
+            StatusCode::BAD_REQUEST => "链接有误，请回到首页重新搜索。",
+            StatusCode::SERVICE_UNAVAILABLE => "系统繁忙，请稍等片刻再试。",
+            _ => "系统出了点问题，请稍后再试。",
+        };
+        let body = format!(r#"<p class="notice error">{message}</p><p><a class="button" href="/">回到首页</a></p>"#);
+        let mut response = (status, Html(layout("出错了", &body, false))).into_response();
+        if let Some(retry) = self.0.retry_after() {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry);
+        }
+        response
+    }
+}
+
+/// `GET /documents/{id}?q=…`: the reading view.
+pub(crate) async fn document(
+    State(state): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+) -> Result<Html<String>, PageError> {
+    let Path(id) = id?;
+    let q = params::query_text(&params::pairs(raw.as_deref())?);
+    let doc = state.run(move |state| Ok(state.archive.document(&id)?)).await?;
+    let doc = doc.ok_or(ApiError::NotFound(NO_SUCH_DOCUMENT))?;
+    Ok(Html(reading_view(&doc, &q, &state.public_url)))
+}
+
+/// `GET /search?q=…`: the result list for browsers without JavaScript (the
+/// search form's action; the script-driven UI never navigates here).
+pub(crate) async fn search(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Html<String>, PageError> {
+    let request = params::search_request(&params::pairs(raw.as_deref())?)?;
+    let response = state.search(request.clone()).await?;
+    Ok(Html(result_list(&request, &response)))
+}
+
+/// The page frame shared by every server-rendered page.
+fn layout(title: &str, body: &str, reading: bool) -> String {
+    let script = if reading { r#"<script src="/static/reading.js" defer></script>"# } else { "" };
+    format!(
+        r##"<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · 阅览</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/static/style.css">
+<script src="/static/common.js"></script>
+{script}
+</head>
+<body>
+<a class="skip" href="#main">跳到正文</a>
+<header class="site">
+<a class="brand" href="/">阅览 <span>政府信息公开查询</span></a>
+<button type="button" id="text-size" class="button" aria-pressed="false" hidden>大字</button>
+</header>
+<main id="main">
+{body}
+</main>
+</body>
+</html>
+"##,
+        title = esc(title),
+    )
+}
+
+/// Bytes escaped in a URL path segment or query value: all but letters,
+/// digits and `-_~` (`.` too, so an id `..` cannot become a dot-segment).
+const URL_PART: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~');
+
+/// A value for a URL path segment or query value.
+fn url_part(text: &str) -> String {
+    utf8_percent_encode(text, URL_PART).to_string()
+}
+
+/// 发布机构 · 文号 · 日期, leaving out what is unknown.
+fn catalog_line(parts: &[&str]) -> String {
+    let known: Vec<String> = parts.iter().filter(|p| !p.is_empty()).map(|p| esc(p)).collect();
+    known.join(" · ")
+}
+
+fn disclosure_name(disclosure: &str) -> &str {
+    match disclosure {
+        "public" => "主动公开",
+        "on_request" => "依申请公开",
+        other => other,
+    }
+}
+
+fn reading_view(doc: &DocumentView, q: &str, public_url: &str) -> String {
+    let opt = |field: &Option<String>| field.clone().unwrap_or_default();
+    let date = doc.published_date.clone().or_else(|| doc.written_date.clone()).unwrap_or_default();
+    let url = format!("{public_url}/documents/{}", url_part(&doc.id));
+    let back = if q.trim().is_empty() { "/".to_string() } else { format!("/?q={}", url_part(q)) };
+    let content = match &doc.text {
+        Some(text) => text_section(doc, text, q),
+        None => on_request_section(doc),
+    };
+    let qr = qr::svg(&url, "本文件网址的二维码").unwrap_or_default();
+    let body = format!(
+        r#"<nav class="back"><a id="back" class="button" href="{back}">← 返回搜索</a></nav>
+<article class="document">
+<h1>{title}</h1>
+<p class="catalog-line">{line}</p>
+{table}
+{content}
+</article>
+<aside class="take-away">
+<figure class="qr">{qr}<figcaption>用手机扫描二维码，带走这份文件<br><span class="url">{url_text}</span></figcaption></figure>
+</aside>"#,
+        back = esc(&back),
+        title = esc(&doc.title),
+        line = catalog_line(&[&opt(&doc.publisher), &opt(&doc.doc_number), &date]),
+        table = catalog_table(doc),
+        url_text = esc(&url),
+    );
+    layout(&doc.title, &body, true)
+}
+
+fn catalog_table(doc: &DocumentView) -> String {
+    let rows = [
+        ("索引号", doc.index_no.as_deref()),
+        ("发布机构", doc.publisher.as_deref()),
+        ("文号", doc.doc_number.as_deref()),
+        ("成文日期", doc.written_date.as_deref()),
+        ("发布日期", doc.published_date.as_deref()),
+        ("主题分类", doc.category.as_deref()),
+        ("公开属性", Some(disclosure_name(&doc.disclosure))),
+        ("有效性", doc.validity.as_deref()),
+    ];
+    let cells: String = rows
+        .iter()
+        .filter_map(|(label, value)| value.filter(|v| !v.is_empty()).map(|v| (label, v)))
+        .map(|(label, value)| format!("<div><dt>{label}</dt><dd>{}</dd></div>", esc(value)))
+        .collect();
+    format!(r#"<dl class="catalog">{cells}</dl>"#)
+}
+
+/// The full text with the query's matches marked, and the tools to move
+/// between matches, print and fetch the original.
+fn text_section(doc: &DocumentView, text: &str, q: &str) -> String {
+    let ranges = if q.trim().is_empty() { Vec::new() } else { highlight_ranges(text, q) };
+    let status = match (q.trim().is_empty(), ranges.len()) {
+        (true, _) => String::new(),
+        (false, 0) => format!(r#"<p class="matches">本文中没有找到“{}”。</p>"#, esc(q)),
+        (false, n) => format!(
+            r#"<p class="matches" id="match-status" aria-live="polite">本文中有 {n} 处“{}”，已用黄色标出。</p>
+<button type="button" id="next-match" class="button primary" hidden>下一处 ↓</button>"#,
+            esc(q)
+        ),
+    };
+    format!(
+        r#"<div class="tools">
+{status}
+<button type="button" id="print" class="button" hidden>打印</button>
+<a class="button" href="/api/documents/{id}/original">下载原件（{format}，{size}）</a>
+</div>
+<div class="text" id="text">{marked}</div>"#,
+        id = url_part(&doc.id),
+        format = esc(&doc.format.to_uppercase()),
+        size = human_size(doc.bytes),
+        marked = mark_html(text, &ranges),
+    )
+}
+
+/// 依申请公开: what the reader can do instead of reading here.
+fn on_request_section(doc: &DocumentView) -> String {
+    let publisher = doc.publisher.as_deref().filter(|p| !p.is_empty()).unwrap_or("发布机构");
+    format!(
+        r#"<section class="notice on-request" aria-labelledby="apply">
+<h2 id="apply">依申请公开：如何获取这份文件</h2>
+<p>这份文件属于依申请公开的政府信息，网上不提供全文和原件。</p>
+<p>如需获取，请依照《中华人民共和国政府信息公开条例》，向{publisher}提出政府信息公开申请：
+可以到行政审批服务中心或{publisher}的政府信息公开受理点当面填写申请表，也可以通过信函、传真或网上申请。
+申请时请写明文件标题{number}，以及您的姓名和联系方式。</p>
+</section>"#,
+        publisher = esc(publisher),
+        number = doc
+            .doc_number
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .map(|n| format!("和文号（{}）", esc(n)))
+            .unwrap_or_default(),
+    )
+}
+
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} 字节"),
+        1024..1_048_576 => format!("{:.0} KB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+fn result_list(request: &SearchRequest, response: &SearchResponse) -> String {
+    let items: String = response
+        .hits
+        .iter()
+        .map(|hit| {
+            format!(
+                r#"<li class="result"><a class="result-title" href="/documents/{id}?q={q}">{title}</a>
+<p class="catalog-line">{line}</p><p class="snippet">{snippet}</p></li>"#,
+                id = url_part(&hit.id),
+                q = url_part(&request.q),
+                title = esc(&hit.title),
+                line = catalog_line(&[&hit.publisher, &hit.doc_number, &hit.published_date]),
+                snippet = hit.snippet,
+            )
+        })
+        .collect();
+    let summary = match response.total {
+        0 => "没有找到相关文件。可以试试：减少几个词、检查错别字、去掉筛选条件。".to_string(),
+        n => format!("找到 {n} 份文件"),
+    };
+    let relaxed = if response.relaxed {
+        r#"<p class="notice">未找到同时包含所有词的文件，以下为部分匹配结果。</p>"#
+    } else {
+        ""
+    };
+    let body = format!(
+        r#"<form class="search" action="/search" method="get" role="search">
+<label for="q">搜索政府信息</label>
+<div class="search-row">
+<input id="q" name="q" type="search" value="{q}" maxlength="200">
+<button class="button primary" type="submit">搜索</button>
+</div>
+</form>
+<p class="summary" role="status">{summary}</p>
+{relaxed}
+<ol class="results">{items}</ol>
+{pager}"#,
+        q = esc(&request.q),
+        pager = pager(request, response),
+    );
+    layout(&format!("搜索：{}", request.q), &body, false)
+}
+
+/// Previous / next links that keep the query, filters and sort.
+fn pager(request: &SearchRequest, response: &SearchResponse) -> String {
+    let limit = if request.limit == 0 { 10 } else { request.limit };
+    let href = |offset: usize| {
+        let mut pairs = vec![("q", request.q.as_str())];
+        for (key, values) in [
+            ("category", &request.category),
+            ("publisher", &request.publisher),
+            ("disclosure", &request.disclosure),
+            ("year", &request.year),
+        ] {
+            pairs.extend(values.iter().map(|v| (key, v.as_str())));
+        }
+        let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", url_part(v))).collect();
+        format!("/search?{}&offset={offset}", query.join("&"))
+    };
+    let mut links = Vec::new();
+    if request.offset > 0 {
+        links.push(format!(r#"<a class="button" href="{}">上一页</a>"#, href(request.offset.saturating_sub(limit))));
+    }
+    if request.offset + limit < response.total {
+        links.push(format!(r#"<a class="button" href="{}">下一页</a>"#, href(request.offset + limit)));
+    }
+    format!(r#"<nav class="pager">{}</nav>"#, links.join(""))
+}

@@ -1,0 +1,77 @@
+//! The archivists' query log: one JSON line per answered search, so they can
+//! see what the public looks for and which searches find nothing. It holds
+//! the query, filters and outcome, and never the client's address.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Mutex;
+
+use indexer::search::{SearchRequest, SearchResponse};
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Where query log lines go.
+pub enum QueryLog {
+    /// To the tracing subscriber, target `query_log` (stderr by default).
+    Tracing,
+    /// Appended to a file, one line per search.
+    File(Mutex<File>),
+}
+
+/// One line of the log.
+#[derive(Serialize)]
+struct Line<'a> {
+    time: String,
+    q: &'a str,
+    category: &'a [String],
+    publisher: &'a [String],
+    disclosure: &'a [String],
+    year: &'a [String],
+    from: &'a Option<String>,
+    to: &'a Option<String>,
+    sort: &'a indexer::search::Sort,
+    offset: usize,
+    total: usize,
+    relaxed: bool,
+    took_ms: f64,
+}
+
+impl QueryLog {
+    /// Append to `path`, creating it if needed.
+    pub fn to_file(path: &Path) -> std::io::Result<QueryLog> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(QueryLog::File(Mutex::new(file)))
+    }
+
+    /// Record one answered search. A log that cannot be written is reported
+    /// in the server log; it never fails the search.
+    pub fn record(&self, request: &SearchRequest, response: &SearchResponse) {
+        let line = Line {
+            time: OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+            q: &request.q,
+            category: &request.category,
+            publisher: &request.publisher,
+            disclosure: &request.disclosure,
+            year: &request.year,
+            from: &request.from,
+            to: &request.to,
+            sort: &request.sort,
+            offset: request.offset,
+            total: response.total,
+            relaxed: response.relaxed,
+            took_ms: response.took_ms,
+        };
+        let Ok(json) = serde_json::to_string(&line) else { return };
+        match self {
+            QueryLog::Tracing => tracing::info!(target: "query_log", "{json}"),
+            QueryLog::File(file) => {
+                let mut file = file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                if let Err(error) = file.write_all(format!("{json}\n").as_bytes()) {
+                    tracing::warn!("cannot write the query log: {error}");
+                }
+            }
+        }
+    }
+}

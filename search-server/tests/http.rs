@@ -1,0 +1,470 @@
+//! The HTTP contract of API.md and the server's rules, checked against a
+//! fixture archive served in-process: disclosure, hostile input, bounds,
+//! errors as JSON, escaping, reload, back-pressure and the query log.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::*;
+use search_server::querylog::QueryLog;
+
+/// The fixture archive, shared by every test that only reads it.
+fn data() -> &'static Path {
+    static DATA: OnceLock<PathBuf> = OnceLock::new();
+    DATA.get_or_init(|| fixture_archive("http").1)
+}
+
+/// One server over the fixture archive, shared by the tests that need no
+/// special configuration.
+fn server() -> SocketAddr {
+    static SERVER: OnceLock<SocketAddr> = OnceLock::new();
+    *SERVER.get_or_init(|| serve(data(), config()))
+}
+
+fn search(q: &str) -> serde_json::Value {
+    let reply = get(server(), &format!("/api/search?q={}", enc(q)));
+    assert_eq!(reply.status, 200, "{q}: {}", reply.text());
+    reply.json()
+}
+
+fn hit_ids(response: &serde_json::Value) -> Vec<String> {
+    response["hits"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_string()).collect()
+}
+
+/// A 4xx answer whose body is `{"error": "…"}`.
+fn assert_json_error(reply: &Reply, status: u16, what: &str) {
+    assert_eq!(reply.status, status, "{what}: {}", String::from_utf8_lossy(&reply.body));
+    assert!(reply.header("content-type").unwrap_or("").starts_with("application/json"), "{what}: {:?}", reply.headers);
+    assert!(reply.json()["error"].as_str().is_some_and(|e| !e.is_empty()), "{what}: {}", reply.text());
+}
+
+#[test]
+fn healthz_reports_ok_and_the_document_count() {
+    let reply = get(server(), "/healthz");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json(), serde_json::json!({"status": "ok", "documents": SERVED}));
+}
+
+#[test]
+fn a_chinese_word_finds_the_public_document_with_a_highlighted_snippet() {
+    let response = search("低保");
+    assert_eq!(hit_ids(&response)[0], DIBAO, "{response}");
+    let hit = &response["hits"][0];
+    assert_eq!(hit["title"], "关于调整2022年城乡低保标准的通知");
+    assert_eq!(hit["publisher"], "临河区民政局");
+    assert_eq!(hit["doc_number"], "临民发〔2022〕3号");
+    assert_eq!(hit["category"], "社会救助");
+    assert_eq!(hit["disclosure"], "public");
+    assert!(hit["snippet"].as_str().unwrap().contains("<mark>低保</mark>"), "{hit}");
+    assert_eq!(response["query"], "低保");
+    assert!(response["took_ms"].is_number() && response["relaxed"] == false);
+}
+
+#[test]
+fn repeatable_filters_combine_and_facets_count_values() {
+    let both = get(server(), &format!("/api/search?category={}&category={}", enc("社会救助"), enc("征地拆迁"))).json();
+    let mut ids = hit_ids(&both);
+    ids.sort();
+    assert_eq!(ids, vec![DIBAO, ZHENGDI], "{both}");
+    assert_eq!(both["facets"]["category"]["社会救助"], 1, "{both}");
+    let one = get(server(), &format!("/api/search?q={}&year=2024", enc("经费"))).json();
+    assert_eq!(hit_ids(&one), vec![SANGONG], "{one}");
+    let none = get(server(), &format!("/api/search?q={}&year=2024", enc("低保"))).json();
+    assert_eq!(none["total"], 0, "{none}");
+}
+
+#[test]
+fn sort_by_date_orders_hits_and_a_bad_sort_is_a_400() {
+    let newest = get(server(), "/api/search?disclosure=public&sort=date_desc").json();
+    let dates: Vec<&str> =
+        newest["hits"].as_array().unwrap().iter().map(|h| h["published_date"].as_str().unwrap()).collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted);
+    assert_eq!(dates.len(), 4, "{newest}");
+    assert_json_error(&get(server(), "/api/search?q=a&sort=sideways"), 400, "sort=sideways");
+}
+
+#[test]
+fn withheld_documents_never_appear_anywhere() {
+    assert_eq!(search(WITHHELD_WORD)["total"], 0);
+    assert!(!search("低保").to_string().contains(WITHHELD_WORD));
+    let suggest = get(server(), &format!("/api/suggest?q={}", enc("困难群众"))).text();
+    assert!(!suggest.contains(WITHHELD_WORD), "{suggest}");
+    let stats = get(server(), "/api/stats").json();
+    assert!(stats["disclosure"].get("withheld").is_none(), "{stats}");
+    assert_eq!(get(server(), "/api/documents/withheld-list").status, 404);
+    assert_eq!(get(server(), "/api/documents/withheld-list/original").status, 404);
+    assert_eq!(get(server(), "/documents/withheld-list").status, 404);
+}
+
+#[test]
+fn on_request_documents_are_found_by_title_but_give_out_no_text() {
+    let response = search(ON_REQUEST_TITLE_WORD);
+    assert_eq!(hit_ids(&response), vec![ON_REQUEST], "{response}");
+    assert_eq!(response["hits"][0]["disclosure"], "on_request");
+    assert!(!response.to_string().contains(ON_REQUEST_SECRET), "{response}");
+    assert_eq!(search(ON_REQUEST_SECRET)["total"], 0, "the text of an on_request document is not searchable");
+
+    let doc = get(server(), &format!("/api/documents/{ON_REQUEST}")).json();
+    assert_eq!(doc["title"], "临河区信访积案化解内部工作方案");
+    assert_eq!(doc["disclosure"], "on_request");
+    assert!(doc.get("text").is_none(), "{doc}");
+
+    let original = get(server(), &format!("/api/documents/{ON_REQUEST}/original"));
+    assert_json_error(&original, 403, "on_request original");
+    assert!(original.json()["error"].as_str().unwrap().contains("依申请公开"));
+
+    let page = get(server(), &format!("/documents/{ON_REQUEST}?q={}", enc(ON_REQUEST_TITLE_WORD)));
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(
+        html.contains("依申请公开") && html.contains("政府信息公开申请") && html.contains("临河区信访局"),
+        "{html}"
+    );
+    assert!(!html.contains(ON_REQUEST_SECRET) && !html.contains("/original"), "{html}");
+}
+
+#[test]
+fn document_json_has_the_catalog_fields_and_text() {
+    let doc = get(server(), &format!("/api/documents/{DIBAO}")).json();
+    for field in [
+        "id",
+        "path",
+        "title",
+        "publisher",
+        "doc_number",
+        "published_date",
+        "category",
+        "disclosure",
+        "format",
+        "bytes",
+        "sha256",
+    ] {
+        assert!(doc.get(field).is_some(), "{field} missing: {doc}");
+    }
+    assert_eq!(doc["path"], "社会救助/关于调整2022年城乡低保标准的通知.txt");
+    assert!(doc["text"].as_str().unwrap().contains("780元"));
+}
+
+#[test]
+fn originals_are_byte_identical_with_their_content_type() {
+    let reply = get(server(), &format!("/api/documents/{DIBAO}/original"));
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, fixture_bytes("低保标准"));
+    assert!(reply.header("content-type").unwrap().starts_with("text/plain"), "{:?}", reply.headers);
+    assert!(reply.header("content-disposition").unwrap().contains("filename*=UTF-8''"), "{:?}", reply.headers);
+}
+
+#[test]
+fn unknown_ids_are_404_json() {
+    assert_json_error(&get(server(), "/api/documents/no-such-id"), 404, "unknown document");
+    assert_json_error(&get(server(), "/api/documents/no-such-id/original"), 404, "unknown original");
+    assert_eq!(get(server(), "/documents/no-such-id").status, 404);
+}
+
+#[test]
+fn path_traversal_ids_reach_nothing() {
+    for target in [
+        "/api/documents/..%2F..%2Fetc%2Fpasswd",
+        "/api/documents/..%2F..%2FCargo.toml/original",
+        "/api/documents/../../Cargo.toml",
+        "/api/documents/%2e%2e/%2e%2e/Cargo.toml",
+        "/documents/..%2F..%2Fetc%2Fpasswd",
+        "/static/..%2F..%2FCargo.toml",
+        "/static/../Cargo.toml",
+        "/api/documents/%2Fetc%2Fpasswd/original",
+        "/api/documents/%FF%FE",
+    ] {
+        let reply = get(server(), target);
+        assert!(matches!(reply.status, 400 | 404), "{target}: {}", reply.status);
+        let body = String::from_utf8_lossy(&reply.body);
+        assert!(
+            !body.contains("root:") && !body.contains("[package]") && !body.contains("[workspace]"),
+            "{target}: {body}"
+        );
+    }
+}
+
+#[test]
+fn hostile_queries_get_results_or_a_json_4xx_never_a_5xx() {
+    let nasty = [
+        "%22%E4%BD%8E%E4%BF%9D", // "低保 with an unbalanced quote
+        "title:x",
+        "%00%01%02%1F%7F",
+        "a%00b",
+        "%zz",
+        "%",
+        "%E4%BD",
+        "((((((",
+        "*?~^",
+        "AND+OR+NOT",
+        "-",
+        "--%E4%BD%8E%E4%BF%9D",
+        "%22%22%22",
+        "%5C%5C%5C",
+        "%F0%9F%98%80",
+        "+++",
+    ];
+    for q in nasty {
+        let reply = get(server(), &format!("/api/search?q={q}"));
+        match reply.status {
+            200 => assert!(reply.json()["hits"].is_array()),
+            400..=499 => assert_json_error(&reply, reply.status, q),
+            other => panic!("q={q}: status {other}: {}", reply.text()),
+        }
+        let suggest = get(server(), &format!("/api/suggest?q={q}"));
+        assert!(suggest.status == 200 || (400..500).contains(&suggest.status), "suggest q={q}: {}", suggest.status);
+        let page = get(server(), &format!("/documents/{DIBAO}?q={q}"));
+        assert!(page.status == 200 || (400..500).contains(&page.status), "page q={q}: {}", page.status);
+    }
+    assert_eq!(search("\"低保")["hits"][0]["id"], DIBAO, "an unbalanced quote is searched as plain words");
+}
+
+#[test]
+fn malformed_percent_encoding_is_a_400() {
+    assert_json_error(&get(server(), "/api/search?q=%zz"), 400, "%zz");
+    assert_json_error(&get(server(), "/api/search?category=%E4%BD"), 400, "truncated UTF-8");
+    assert_json_error(&get(server(), "/api/suggest?q=%"), 400, "lone %");
+}
+
+#[test]
+fn limit_and_offset_are_bounded() {
+    for (query, what) in [
+        ("limit=1000000", "limit too large"),
+        ("limit=101", "limit just too large"),
+        ("offset=99999999", "offset too deep"),
+        ("limit=-1", "negative limit"),
+        ("offset=-5", "negative offset"),
+        ("limit=1e3", "not a whole number"),
+        ("offset=18446744073709551616", "overflow"),
+    ] {
+        assert_json_error(&get(server(), &format!("/api/search?q=a&{query}")), 400, what);
+    }
+    let page = get(server(), "/api/search?disclosure=public&limit=2&offset=1").json();
+    assert_eq!(page["hits"].as_array().unwrap().len(), 2, "{page}");
+    assert_eq!(page["total"], 4);
+    assert_eq!(get(server(), "/api/search?q=a&limit=100&offset=10000").status, 200);
+}
+
+#[test]
+fn a_one_megabyte_query_is_refused_fast() {
+    let started = Instant::now();
+    let target = format!("/api/search?q={}", "%E4%BD%8E".repeat(1_048_576 / 9));
+    match try_request(server(), "GET", &target, "") {
+        Ok(reply) => assert!((400..500).contains(&reply.status), "status {}", reply.status),
+        // Refusing to read the rest of an oversized head may reset the connection.
+        Err(error) => assert!(
+            matches!(error.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe),
+            "{error}"
+        ),
+    }
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert_eq!(get(server(), "/healthz").status, 200, "the server still answers");
+}
+
+#[test]
+fn a_long_query_under_the_uri_limit_is_cut_not_refused() {
+    let long = "低保".repeat(3000);
+    let reply = get(server(), &format!("/api/search?q={}", enc(&long)));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let query = reply.json()["query"].as_str().unwrap().to_string();
+    assert_eq!(query.chars().count(), indexer::search::MAX_QUERY_CHARS);
+}
+
+#[test]
+fn snippets_carry_no_markup_but_mark() {
+    for q in ["低保", "标签", "script", "alert", "恶意标题测试", "b", "补偿 标准", "经费"] {
+        for hit in search(q)["hits"].as_array().unwrap() {
+            let snippet = hit["snippet"].as_str().unwrap();
+            let rest = snippet.replace("<mark>", "").replace("</mark>", "");
+            assert!(!rest.contains('<') && !rest.contains('>'), "q={q}: {snippet}");
+        }
+    }
+}
+
+#[test]
+fn the_reading_view_highlights_escapes_and_links() {
+    let html = get(server(), &format!("/documents/{DIBAO}?q={}", enc("低保"))).text();
+    assert!(html.contains("<mark>低保</mark>"), "{html}");
+    assert!(html.contains(r#"lang="zh-CN""#));
+    assert!(html.contains("临河区民政局 · 临民发〔2022〕3号 · 2022-01-05"), "catalog line: {html}");
+    assert!(html.contains("id=\"next-match\""));
+    assert!(html.contains(&format!("/api/documents/{DIBAO}/original")));
+    assert!(html.contains("<svg class=\"qr-code\""), "QR code");
+    assert!(html.contains(&format!("http://yuelan.test/documents/{DIBAO}")), "QR URL from --public-url");
+    assert!(!html.contains("<script>") && !html.contains("style=\""), "no inline script or style");
+
+    let page = get(server(), &format!("/documents/{SCRIPT_TITLE}?q={}", enc("<script>")));
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(!html.contains("<script>alert") && !html.contains("<b>"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;恶意标题测试"), "{html}");
+}
+
+#[test]
+fn the_search_page_and_its_assets_are_served_without_inline_script() {
+    let index = get(server(), "/");
+    assert_eq!(index.status, 200);
+    assert!(index.header("content-type").unwrap().starts_with("text/html"));
+    let html = index.text();
+    assert!(html.contains(r#"<html lang="zh-CN">"#));
+    assert!(!html.contains("<script>") && !html.contains("style=\""), "inline script or style would break the CSP");
+    for (path, kind) in [
+        ("/static/app.js", "text/javascript"),
+        ("/static/common.js", "text/javascript"),
+        ("/static/reading.js", "text/javascript"),
+        ("/static/style.css", "text/css"),
+    ] {
+        let reply = get(server(), path);
+        assert_eq!(reply.status, 200, "{path}");
+        assert!(reply.header("content-type").unwrap().starts_with(kind), "{path}");
+        assert!(html.contains(path) || path.ends_with("reading.js"), "{path} not linked");
+    }
+    assert_eq!(get(server(), "/static/nope.js").status, 404);
+}
+
+#[test]
+fn the_no_javascript_result_list_works() {
+    let html = get(server(), &format!("/search?q={}", enc("低保"))).text();
+    assert!(html.contains(&format!("/documents/{DIBAO}?q={}", enc("低保"))), "{html}");
+    assert!(html.contains("<mark>低保</mark>"));
+    let none = get(server(), &format!("/search?q={}", enc("完全不存在的词语组合"))).text();
+    assert!(none.contains("检查错别字"), "{none}");
+}
+
+#[test]
+fn every_response_carries_the_security_headers() {
+    for target in ["/", "/api/search?q=a", &format!("/documents/{DIBAO}"), "/api/nope", "/static/app.js"] {
+        let reply = get(server(), target);
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"), "{target}");
+        let csp = reply.header("content-security-policy").unwrap_or_else(|| panic!("{target}: no CSP"));
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{target}: {csp}");
+    }
+}
+
+#[test]
+fn the_api_is_read_only() {
+    for method in ["POST", "PUT", "DELETE", "PATCH"] {
+        for target in ["/api/search", &format!("/api/documents/{DIBAO}"), "/"] {
+            let reply = request(server(), method, target, "Content-Length: 0\r\n");
+            assert_json_error(&reply, 405, &format!("{method} {target}"));
+        }
+    }
+    assert_eq!(request(server(), "HEAD", "/healthz", "").status, 200);
+}
+
+#[test]
+fn a_large_declared_body_is_a_413() {
+    let reply = request(server(), "GET", "/api/search?q=a", "Content-Length: 1000000\r\n");
+    assert_json_error(&reply, 413, "large body");
+}
+
+#[test]
+fn unknown_routes_are_404_json_for_the_api_and_a_page_otherwise() {
+    assert_json_error(&get(server(), "/api/nope"), 404, "unknown API route");
+    let page = get(server(), "/nope");
+    assert_eq!(page.status, 404);
+    assert!(page.text().contains("回到首页"));
+}
+
+#[test]
+fn suggestions_come_from_titles() {
+    let body = get(server(), &format!("/api/suggest?q={}", enc("低保"))).json();
+    let list = body["suggestions"].as_array().unwrap();
+    assert!(list.iter().any(|s| s.as_str().unwrap().contains("低保")), "{body}");
+    assert_eq!(get(server(), "/api/suggest?q=").json(), serde_json::json!({"suggestions": []}));
+    assert_eq!(get(server(), "/api/suggest").json(), serde_json::json!({"suggestions": []}));
+}
+
+#[test]
+fn stats_count_by_category_publisher_year_and_disclosure() {
+    let stats = get(server(), "/api/stats").json();
+    assert_eq!(stats["documents"], SERVED);
+    assert_eq!(stats["disclosure"]["public"], 4, "{stats}");
+    assert_eq!(stats["disclosure"]["on_request"], 1, "{stats}");
+    assert_eq!(stats["category"]["社会救助"], 1, "{stats}");
+    assert_eq!(stats["year"]["2022"], 2, "{stats}");
+    assert_eq!(stats["publisher"]["临河区财政局"], 1, "{stats}");
+}
+
+#[test]
+fn a_saturated_server_answers_503_with_retry_after() {
+    let mut config = config();
+    config.max_concurrent = 0;
+    let addr = serve(data(), config);
+    for target in ["/api/search?q=a", "/api/suggest?q=a", &format!("/api/documents/{DIBAO}"), "/api/stats"] {
+        let reply = get(addr, target);
+        assert_json_error(&reply, 503, target);
+        assert_eq!(reply.header("retry-after"), Some("1"), "{target}");
+    }
+    let page = get(addr, &format!("/documents/{DIBAO}"));
+    assert_eq!((page.status, page.header("retry-after")), (503, Some("1")));
+    assert_eq!(get(addr, "/healthz").status, 200, "health does not need a search slot");
+}
+
+#[test]
+fn a_request_over_the_timeout_answers_503() {
+    let mut config = config();
+    config.timeout = Duration::ZERO;
+    let addr = serve(data(), config);
+    // A zero timeout races the search's first poll; most requests lose it.
+    let replies: Vec<Reply> = (0..20).map(|_| get(addr, &format!("/api/search?q={}", enc("低保 标准")))).collect();
+    let timed_out: Vec<&Reply> = replies.iter().filter(|r| r.status == 503).collect();
+    assert!(!timed_out.is_empty(), "no request timed out");
+    for reply in timed_out {
+        assert_json_error(reply, 503, "timeout");
+        assert_eq!(reply.header("retry-after"), Some("1"));
+    }
+    assert!(replies.iter().all(|r| matches!(r.status, 200 | 503)));
+}
+
+#[test]
+fn the_query_log_has_one_json_line_per_search_and_no_address() {
+    let log = scratch("querylog").join("queries.jsonl");
+    let mut config = config();
+    config.query_log = QueryLog::to_file(&log).unwrap();
+    let addr = serve(data(), config);
+    get(addr, &format!("/api/search?q={}&category={}", enc("低保"), enc("社会救助")));
+    get(addr, &format!("/api/search?q={}", enc("查无此词")));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0]["q"], "低保");
+    assert_eq!(lines[0]["category"], serde_json::json!(["社会救助"]));
+    assert_eq!(lines[0]["total"], 1);
+    assert_eq!(lines[1]["total"], 0, "searches that find nothing are logged");
+    for line in &lines {
+        for field in ["time", "q", "total", "took_ms", "relaxed", "sort", "offset"] {
+            assert!(line.get(field).is_some(), "{field} missing: {line}");
+        }
+    }
+    assert!(!text.contains("127.0.0.1"), "no client address: {text}");
+}
+
+#[test]
+fn a_document_ingested_while_serving_appears_without_a_restart() {
+    let (source, data) = fixture_archive("reload");
+    let addr = serve(&data, config());
+    assert_eq!(search_total(addr, "防汛抗旱"), 0);
+    std::fs::write(
+        source.join("应急管理-防汛抗旱应急预案.txt"),
+        "临河区防汛抗旱应急预案\n\n汛期到来前，各街道要检查堤防。\n",
+    )
+    .unwrap();
+    assert_eq!(ingest(&source, &data).added, 1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(addr, "/healthz").json()["documents"] != SERVED + 1 {
+        assert!(Instant::now() < deadline, "the new document did not appear within 10 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(search_total(addr, "防汛抗旱"), 1);
+}
+
+fn search_total(addr: SocketAddr, q: &str) -> u64 {
+    get(addr, &format!("/api/search?q={}", enc(q))).json()["total"].as_u64().unwrap()
+}

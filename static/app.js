@@ -1,0 +1,405 @@
+// The search page: search on Enter or the button (never while the input
+// method is composing), suggestions, filter chips, paging, sorting, and the
+// whole state in the URL so a result list can be shared and Back works.
+(function () {
+  'use strict';
+  var FILTERS = [
+    { key: 'category', label: '分类', max: 12 },
+    { key: 'year', label: '年份', max: 12 },
+    { key: 'publisher', label: '发布机构', max: 10 },
+    { key: 'disclosure', label: '公开属性', max: 4 }
+  ];
+  var DISCLOSURE_NAMES = { public: '主动公开', on_request: '依申请公开' };
+  var PAGE_SIZE = 10;
+  var MAX_OFFSET = 10000;
+  var SUGGEST_DELAY_MS = 250;
+
+  var form = document.getElementById('search-form');
+  var input = document.getElementById('q');
+  var suggestions = document.getElementById('suggestions');
+  var start = document.getElementById('start');
+  var area = document.getElementById('results-area');
+  var status = document.getElementById('status');
+  var relaxed = document.getElementById('relaxed');
+  var filters = document.getElementById('filters');
+  var filterPanel = document.getElementById('filter-panel');
+  var filterSummary = document.getElementById('filter-summary');
+  var message = document.getElementById('message');
+  var results = document.getElementById('results');
+  var pager = document.getElementById('pager');
+  var sort = document.getElementById('sort');
+
+  var state = fromUrl();
+  var searching = null;
+
+  // ---- state <-> URL ----
+
+  function emptyState() {
+    return { q: '', category: [], year: [], publisher: [], disclosure: [], from: '', to: '', sort: 'relevance', offset: 0 };
+  }
+
+  function fromUrl() {
+    var params = new URLSearchParams(location.search);
+    var s = emptyState();
+    s.q = params.get('q') || '';
+    FILTERS.forEach(function (f) { s[f.key] = params.getAll(f.key).filter(Boolean); });
+    s.from = params.get('from') || '';
+    s.to = params.get('to') || '';
+    s.sort = params.get('sort') || 'relevance';
+    s.offset = Math.max(0, parseInt(params.get('offset'), 10) || 0);
+    return s;
+  }
+
+  function toParams(s) {
+    var params = new URLSearchParams();
+    if (s.q) params.append('q', s.q);
+    FILTERS.forEach(function (f) { s[f.key].forEach(function (v) { params.append(f.key, v); }); });
+    if (s.from) params.append('from', s.from);
+    if (s.to) params.append('to', s.to);
+    if (s.sort !== 'relevance') params.append('sort', s.sort);
+    if (s.offset) params.append('offset', String(s.offset));
+    return params;
+  }
+
+  function hasFilters(s) {
+    return FILTERS.some(function (f) { return s[f.key].length > 0; }) || Boolean(s.from || s.to);
+  }
+
+  function isActive(s) {
+    return Boolean(s.q) || hasFilters(s);
+  }
+
+  // ---- searching ----
+
+  function go(next, push) {
+    state = next;
+    var query = toParams(state).toString();
+    var url = query ? '/?' + query : '/';
+    if (push && url !== location.pathname + location.search) history.pushState(null, '', url);
+    render();
+  }
+
+  function render() {
+    input.value = state.q;
+    sort.value = state.sort;
+    var active = isActive(state);
+    start.hidden = active;
+    area.hidden = !active;
+    if (active) runSearch();
+  }
+
+  function runSearch() {
+    if (searching) searching.abort();
+    var controller = new AbortController();
+    searching = controller;
+    var params = toParams(state);
+    params.set('limit', String(PAGE_SIZE));
+    status.textContent = '正在搜索…';
+    area.setAttribute('aria-busy', 'true');
+    fetch('/api/search?' + params.toString(), { signal: controller.signal })
+      .then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (!response.ok) throw { status: response.status, body: body };
+          return body;
+        });
+      })
+      .then(function (body) { if (searching === controller) showResults(body); })
+      .catch(function (error) { if (error.name !== 'AbortError' && searching === controller) showError(error); })
+      .then(function () { if (searching === controller) area.removeAttribute('aria-busy'); });
+  }
+
+  function showResults(body) {
+    var first = state.offset + 1;
+    var last = state.offset + body.hits.length;
+    status.textContent = body.total === 0
+      ? '没有找到相关文件'
+      : '找到 ' + body.total + ' 份文件' + (body.total > PAGE_SIZE ? '，这是第 ' + first + '–' + last + ' 份' : '');
+    relaxed.hidden = !body.relaxed;
+    renderFilters(body.facets || {});
+    clear(results);
+    var partialShown = body.relaxed;
+    body.hits.forEach(function (hit) {
+      if (hit.partial && !partialShown) {
+        results.appendChild(el('li', 'notice partial-divider', '以下文件只包含部分搜索词'));
+        partialShown = true;
+      }
+      results.appendChild(resultItem(hit));
+    });
+    if (body.total === 0) showNoResults(); else message.hidden = true;
+    renderPager(body.total);
+  }
+
+  function resultItem(hit) {
+    var li = el('li', 'result');
+    var link = el('a', 'result-title', hit.title || hit.path);
+    link.href = '/documents/' + encodeURIComponent(hit.id) + (state.q ? '?q=' + encodeURIComponent(state.q) : '');
+    li.appendChild(link);
+    li.appendChild(el('p', 'catalog-line', catalogLine(hit)));
+    var badges = [];
+    if (hit.disclosure === 'on_request') badges.push('依申请公开');
+    if (hit.validity && hit.validity !== '有效') badges.push(hit.validity);
+    badges.forEach(function (text) { li.appendChild(el('span', 'badge', text)); });
+    if (hit.snippet) {
+      var snippet = el('p', 'snippet');
+      snippet.innerHTML = hit.snippet; // the server escapes snippets; <mark> is their only markup
+      li.appendChild(snippet);
+    }
+    return li;
+  }
+
+  function catalogLine(hit) {
+    return [hit.publisher, hit.doc_number, hit.published_date].filter(Boolean).join(' · ');
+  }
+
+  function showNoResults() {
+    clear(message);
+    message.className = 'message';
+    message.appendChild(el('p', null, '可以试试：'));
+    var tips = el('ul');
+    tips.appendChild(el('li', null, '减少几个词，或换一个说法'));
+    tips.appendChild(el('li', null, '检查错别字'));
+    if (hasFilters(state)) {
+      var item = el('li');
+      var button = el('button', 'button', '去掉所有筛选条件');
+      button.type = 'button';
+      button.addEventListener('click', function () {
+        var next = emptyState();
+        next.q = state.q;
+        next.sort = state.sort;
+        go(next, true);
+      });
+      item.appendChild(button);
+      tips.appendChild(item);
+    }
+    message.appendChild(tips);
+    message.hidden = false;
+  }
+
+  function showError(error) {
+    var text;
+    if (error.status === 503) text = '系统繁忙，请稍等片刻再试。';
+    else if (error.status >= 400 && error.status < 500) text = '搜索条件有误，请修改后再试。';
+    else text = '暂时无法完成搜索，请检查网络后再试。';
+    status.textContent = '搜索没有完成';
+    relaxed.hidden = true;
+    clear(results);
+    clear(pager);
+    clear(message);
+    message.className = 'message error';
+    message.appendChild(el('p', null, text));
+    var retry = el('button', 'button', '再试一次');
+    retry.type = 'button';
+    retry.addEventListener('click', runSearch);
+    message.appendChild(retry);
+    message.hidden = false;
+  }
+
+  // ---- filters, paging ----
+
+  function renderFilters(facets) {
+    clear(filters);
+    var chosen = FILTERS.reduce(function (n, f) { return n + state[f.key].length; }, 0);
+    filterSummary.textContent = chosen ? '筛选（已选 ' + chosen + ' 项）' : '筛选';
+    FILTERS.forEach(function (f) {
+      var counts = facets[f.key] || {};
+      var values = Object.keys(counts).sort(f.key === 'year'
+        ? function (a, b) { return b.localeCompare(a); }
+        : function (a, b) { return counts[b] - counts[a] || a.localeCompare(b); });
+      var shown = values.slice(0, f.max);
+      state[f.key].forEach(function (v) { if (shown.indexOf(v) < 0) shown.push(v); });
+      if (shown.length === 0) return;
+      var group = el('div', 'filter-group');
+      group.setAttribute('role', 'group');
+      var heading = el('h3', null, f.label);
+      heading.id = 'filter-' + f.key;
+      group.setAttribute('aria-labelledby', heading.id);
+      group.appendChild(heading);
+      shown.forEach(function (value) {
+        var name = f.key === 'disclosure' ? (DISCLOSURE_NAMES[value] || value) : value;
+        var chip = el('button', 'chip');
+        chip.type = 'button';
+        chip.dataset.filter = f.key;
+        chip.dataset.value = value;
+        chip.setAttribute('aria-pressed', state[f.key].indexOf(value) >= 0 ? 'true' : 'false');
+        chip.appendChild(el('span', null, name));
+        chip.appendChild(el('span', 'count', String(counts[value] || 0)));
+        chip.setAttribute('aria-label', name + '，' + (counts[value] || 0) + ' 份');
+        chip.addEventListener('click', function () { toggleFilter(f.key, value); });
+        group.appendChild(chip);
+      });
+      filters.appendChild(group);
+    });
+  }
+
+  function toggleFilter(key, value) {
+    var next = copy(state);
+    var at = next[key].indexOf(value);
+    if (at >= 0) next[key].splice(at, 1); else next[key].push(value);
+    next.offset = 0;
+    go(next, true);
+  }
+
+  function renderPager(total) {
+    clear(pager);
+    var pages = Math.ceil(total / PAGE_SIZE);
+    if (pages <= 1) return;
+    var page = Math.floor(state.offset / PAGE_SIZE) + 1;
+    pager.appendChild(pageButton('上一页', state.offset - PAGE_SIZE, page > 1));
+    pager.appendChild(el('span', 'page-of', '第 ' + page + ' 页，共 ' + pages + ' 页'));
+    pager.appendChild(pageButton('下一页', state.offset + PAGE_SIZE, page < pages && state.offset + PAGE_SIZE <= MAX_OFFSET));
+  }
+
+  function pageButton(text, offset, enabled) {
+    var button = el('button', 'button', text);
+    button.type = 'button';
+    button.disabled = !enabled;
+    button.addEventListener('click', function () {
+      var next = copy(state);
+      next.offset = offset;
+      go(next, true);
+      status.scrollIntoView({ block: 'start' });
+      status.focus();
+    });
+    return button;
+  }
+
+  // ---- suggestions ----
+
+  var suggestTimer = null;
+  var suggestRequest = null;
+  var activeSuggestion = -1;
+
+  function scheduleSuggest() {
+    clearTimeout(suggestTimer);
+    suggestTimer = setTimeout(fetchSuggestions, SUGGEST_DELAY_MS);
+  }
+
+  function fetchSuggestions() {
+    var q = input.value.trim();
+    if (suggestRequest) suggestRequest.abort();
+    if (!q) { hideSuggestions(); return; }
+    suggestRequest = new AbortController();
+    fetch('/api/suggest?q=' + encodeURIComponent(q), { signal: suggestRequest.signal })
+      .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
+      .then(function (body) {
+        if (input.value.trim() === q && document.activeElement === input) showSuggestions(body.suggestions || []);
+      })
+      .catch(function () { /* suggestions are a convenience: say nothing */ });
+  }
+
+  function showSuggestions(list) {
+    clear(suggestions);
+    activeSuggestion = -1;
+    list.forEach(function (text, i) {
+      var option = el('li', 'suggestion', text);
+      option.id = 'suggestion-' + i;
+      option.setAttribute('role', 'option');
+      option.setAttribute('aria-selected', 'false');
+      option.addEventListener('pointerdown', function (event) { event.preventDefault(); });
+      option.addEventListener('click', function () { pick(text); });
+      suggestions.appendChild(option);
+    });
+    suggestions.hidden = list.length === 0;
+    input.setAttribute('aria-expanded', list.length ? 'true' : 'false');
+  }
+
+  function hideSuggestions() {
+    clearTimeout(suggestTimer);
+    if (suggestRequest) suggestRequest.abort();
+    suggestions.hidden = true;
+    input.setAttribute('aria-expanded', 'false');
+    input.removeAttribute('aria-activedescendant');
+    activeSuggestion = -1;
+  }
+
+  function moveSuggestion(step) {
+    var options = suggestions.querySelectorAll('[role=option]');
+    if (suggestions.hidden || options.length === 0) return false;
+    if (activeSuggestion >= 0) options[activeSuggestion].setAttribute('aria-selected', 'false');
+    activeSuggestion = (activeSuggestion + step + options.length) % options.length;
+    options[activeSuggestion].setAttribute('aria-selected', 'true');
+    input.setAttribute('aria-activedescendant', options[activeSuggestion].id);
+    return true;
+  }
+
+  function pick(text) {
+    input.value = text;
+    submit();
+  }
+
+  function submit() {
+    hideSuggestions();
+    var next = copy(state);
+    next.q = input.value.trim();
+    next.offset = 0;
+    go(next, true);
+  }
+
+  // ---- helpers ----
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  function copy(s) {
+    return JSON.parse(JSON.stringify(s));
+  }
+
+  // ---- wiring ----
+
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    submit();
+  });
+
+  input.addEventListener('keydown', function (event) {
+    // Enter that confirms an input-method candidate is not a search.
+    if (event.isComposing || event.keyCode === 229) {
+      if (event.key === 'Enter') event.preventDefault();
+      return;
+    }
+    if (event.key === 'ArrowDown' && moveSuggestion(1)) event.preventDefault();
+    else if (event.key === 'ArrowUp' && moveSuggestion(-1)) event.preventDefault();
+    else if (event.key === 'Escape') hideSuggestions();
+    else if (event.key === 'Enter' && activeSuggestion >= 0) {
+      event.preventDefault();
+      pick(suggestions.querySelectorAll('[role=option]')[activeSuggestion].textContent);
+    }
+  });
+
+  input.addEventListener('input', function (event) {
+    if (!event.isComposing) scheduleSuggest();
+  });
+  input.addEventListener('compositionend', scheduleSuggest);
+  input.addEventListener('blur', function () { setTimeout(hideSuggestions, 150); });
+
+  sort.addEventListener('change', function () {
+    var next = copy(state);
+    next.sort = sort.value;
+    next.offset = 0;
+    go(next, true);
+  });
+
+  document.querySelectorAll('.examples [data-q]').forEach(function (button) {
+    button.addEventListener('click', function () { pick(button.dataset.q); });
+  });
+
+  window.addEventListener('popstate', function () {
+    state = fromUrl();
+    hideSuggestions();
+    render();
+  });
+
+  // On a phone the filters would push the results off the first screen:
+  // they start folded there, behind the 筛选 button.
+  if (window.matchMedia('(max-width: 59.99rem)').matches) filterPanel.open = false;
+  status.tabIndex = -1;
+  render();
+})();
