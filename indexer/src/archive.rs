@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, RwLock};
+
+use lru::LruCache;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -73,15 +75,57 @@ pub struct Archive {
     reader: IndexReader,
     fields: Fields,
     blobs: BlobStore,
-    /// Titles for suggestions, rebuilt when a new commit is seen.
-    titles: RwLock<TitleCache>,
+    /// Title and version family of every document, rebuilt when a new
+    /// commit is seen: for re-ranking and suggestions without touching the
+    /// compressed dictionaries on every query.
+    table: RwLock<Option<Arc<DocTable>>>,
+    /// Texts recently decoded from originals: snippets of popular
+    /// documents need not decompress them again.
+    texts: Mutex<TextCache>,
 }
 
-#[derive(Default)]
-struct TitleCache {
+/// Bytes of decoded text kept in memory (the whole laws corpus is 25 MB).
+const TEXT_CACHE_BYTES: usize = 64 << 20;
+
+/// Decoded texts by sha256, least recently used dropped past a byte budget.
+struct TextCache {
+    entries: LruCache<String, Arc<str>>,
+    bytes: usize,
+}
+
+impl TextCache {
+    fn get(&mut self, sha: &str) -> Option<Arc<str>> {
+        self.entries.get(sha).cloned()
+    }
+
+    fn put(&mut self, sha: String, text: Arc<str>) {
+        self.bytes += text.len();
+        if let Some(old) = self.entries.put(sha, text) {
+            self.bytes -= old.len();
+        }
+        while self.bytes > TEXT_CACHE_BYTES {
+            match self.entries.pop_lru() {
+                Some((_, dropped)) => self.bytes -= dropped.len(),
+                None => break,
+            }
+        }
+    }
+}
+
+/// Per-commit facts about each document, indexed by segment, then doc id.
+pub struct DocTable {
     generation: u64,
-    /// (normalized title, title)
+    pub segments: Vec<Vec<DocFacts>>,
+    /// (normalized title, title) of every document, for suggestions.
     titles: Vec<(String, String)>,
+}
+
+/// What re-ranking needs of one document.
+#[derive(Debug, Clone, Default)]
+pub struct DocFacts {
+    pub title: String,
+    /// Its path without a version date: the versions of one regulation share it.
+    pub family: String,
 }
 
 impl Archive {
@@ -104,7 +148,8 @@ impl Archive {
             .try_into()
             .map_err(|source| Error::Index { path: index_dir, source })?;
         let fields = Fields::of(&index.schema());
-        Ok(Archive { index, reader, fields, blobs: BlobStore::new(data_dir), titles: RwLock::new(TitleCache::default()) })
+        let texts = Mutex::new(TextCache { entries: LruCache::unbounded(), bytes: 0 });
+        Ok(Archive { index, reader, fields, blobs: BlobStore::new(data_dir), table: RwLock::new(None), texts })
     }
 
     /// The data folder's index (for tools that inspect it).
@@ -191,7 +236,7 @@ impl Archive {
             Sort::Relevance => {
                 let page = TopDocs::with_limit(wanted.max(ranking::RERANK_DEPTH));
                 let (top, (total, facets)) = searcher.search(query, &(ranking::tweak(page), collectors)).map_err(internal)?;
-                let mut top = ranking::rerank(searcher, top, needles);
+                let mut top = ranking::rerank(searcher, &self.table(searcher), top, needles);
                 top.truncate(wanted);
                 Ok((top, total, facets))
             }
@@ -266,7 +311,7 @@ impl Archive {
         let get = |field| first_str(&doc, field).unwrap_or_default();
         let disclosure = get(f.disclosure);
         let snippet = if disclosure == Disclosure::Public.as_str() {
-            snippet(&self.text_of(&doc)?.unwrap_or_default(), needles)
+            self.text_of(&doc)?.map(|text| snippet(&text, needles)).unwrap_or_default()
         } else {
             String::new()
         };
@@ -288,15 +333,23 @@ impl Archive {
 
     /// The text of a stored document: from the doc store, or re-read from
     /// its original when the text is the original decoded.
-    fn text_of(&self, doc: &TantivyDocument) -> Result<Option<String>> {
+    fn text_of(&self, doc: &TantivyDocument) -> Result<Option<Arc<str>>> {
         if let Some(text) = first_str(doc, self.fields.text) {
-            return Ok(Some(text));
+            return Ok(Some(text.into()));
         }
         let (Some(encoding), Some(sha)) = (first_str(doc, self.fields.text_encoding), first_str(doc, self.fields.sha256)) else {
             return Ok(None);
         };
         let Some(encoding) = encoding_named(&encoding) else { return Ok(None) };
-        Ok(self.blobs.get(&sha)?.map(|bytes| decode_with(&bytes, encoding).text))
+        if let Some(text) = self.texts.lock().ok().and_then(|mut cache| cache.get(&sha)) {
+            return Ok(Some(text));
+        }
+        let Some(bytes) = self.blobs.get(&sha)? else { return Ok(None) };
+        let text: Arc<str> = decode_with(&bytes, encoding).text.into();
+        if let Ok(mut cache) = self.texts.lock() {
+            cache.put(sha, Arc::clone(&text));
+        }
+        Ok(Some(text))
     }
 
     fn find(&self, id: &str) -> Result<Option<TantivyDocument>> {
@@ -317,7 +370,7 @@ impl Archive {
         let Some(doc) = self.find(id)? else { return Ok(None) };
         let f = &self.fields;
         let disclosure = first_str(&doc, f.disclosure).unwrap_or_default();
-        let text = if disclosure == Disclosure::Public.as_str() { self.text_of(&doc)? } else { None };
+        let text = if disclosure == Disclosure::Public.as_str() { self.text_of(&doc)?.map(|t| t.to_string()) } else { None };
         Ok(Some(DocumentView {
             id: first_str(&doc, f.id).unwrap_or_default(),
             path: first_str(&doc, f.path).unwrap_or_default(),
@@ -358,34 +411,24 @@ impl Archive {
         if typed.is_empty() {
             return Vec::new();
         }
-        self.refresh_titles();
-        let Ok(cache) = self.titles.read() else { return Vec::new() };
-        let mut found: Vec<&(String, String)> = cache.titles.iter().filter(|(norm, _)| norm.contains(&typed)).collect();
+        let table = self.table(&self.reader.searcher());
+        let mut found: Vec<&(String, String)> = table.titles.iter().filter(|(norm, _)| norm.contains(&typed)).collect();
         found.sort_by_key(|(norm, title)| (!norm.starts_with(&typed), title.chars().count()));
         let mut seen = HashSet::new();
         found.into_iter().filter(|(_, t)| seen.insert(t.clone())).take(limit).map(|(_, t)| t.clone()).collect()
     }
 
-    fn refresh_titles(&self) {
-        let searcher = self.reader.searcher();
+    /// The document table of the searcher's commit, built on first use.
+    fn table(&self, searcher: &tantivy::Searcher) -> Arc<DocTable> {
         let generation = searcher.generation().generation_id();
-        if self.titles.read().map(|c| c.generation == generation && !c.titles.is_empty()).unwrap_or(false) {
-            return;
+        if let Some(table) = self.table.read().ok().and_then(|t| t.clone()).filter(|t| t.generation == generation) {
+            return table;
         }
-        let mut titles = Vec::new();
-        for segment in searcher.segment_readers() {
-            let Ok(store) = segment.get_store_reader(16) else { continue };
-            for doc_id in segment.doc_ids_alive() {
-                if let Ok(doc) = store.get::<TantivyDocument>(doc_id) {
-                    if let Some(title) = first_str(&doc, self.fields.title_raw) {
-                        titles.push((crate::analysis::normalize(&title).text(), title));
-                    }
-                }
-            }
+        let table = Arc::new(build_table(searcher, generation));
+        if let Ok(mut slot) = self.table.write() {
+            *slot = Some(Arc::clone(&table));
         }
-        if let Ok(mut cache) = self.titles.write() {
-            *cache = TitleCache { generation, titles };
-        }
+        table
     }
 
     /// Document counts by category, publisher, year and disclosure.
@@ -406,6 +449,47 @@ impl Archive {
 /// The index folder inside a data folder (shared with ingest).
 pub fn index_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("index")
+}
+
+/// Read every document's title and version family from the fast fields,
+/// walking each dictionary once in order.
+fn build_table(searcher: &tantivy::Searcher, generation: u64) -> DocTable {
+    let mut segments = Vec::new();
+    let mut titles = Vec::new();
+    for segment in searcher.segment_readers() {
+        let fast = segment.fast_fields();
+        let (title_column, path_column) = (fast.str("title_raw").ok().flatten(), fast.str("path").ok().flatten());
+        let (title_terms, path_terms) = (all_terms(&title_column), all_terms(&path_column));
+        let value = |column: &Option<StrColumn>, terms: &[String], doc: DocId| -> String {
+            let ord = column.as_ref().and_then(|c| c.term_ords(doc).next());
+            ord.and_then(|o| terms.get(o as usize)).cloned().unwrap_or_default()
+        };
+        let mut facts = Vec::with_capacity(segment.max_doc() as usize);
+        for doc in 0..segment.max_doc() {
+            let title = value(&title_column, &title_terms, doc);
+            let family = ranking::version_family(&value(&path_column, &path_terms, doc));
+            if segment.is_deleted(doc) {
+                facts.push(DocFacts::default());
+                continue;
+            }
+            titles.push((crate::analysis::normalize(&title).text(), title.clone()));
+            facts.push(DocFacts { title, family });
+        }
+        segments.push(facts);
+    }
+    DocTable { generation, segments, titles }
+}
+
+/// Every term of a string column's dictionary, by ordinal.
+fn all_terms(column: &Option<StrColumn>) -> Vec<String> {
+    let mut terms = Vec::new();
+    let Some(column) = column else { return terms };
+    if let Ok(mut stream) = column.dictionary().stream() {
+        while stream.advance() {
+            terms.push(String::from_utf8_lossy(stream.key()).into_owned());
+        }
+    }
+    terms
 }
 
 /// `2016-12-30` → 20161230, the sortable date key.

@@ -3,6 +3,8 @@
 //! Anything else, including unbalanced quotes and field syntax, is read as
 //! plain words: parsing never fails.
 
+use std::collections::HashSet;
+
 use crate::analysis::normalize;
 use crate::thesaurus;
 
@@ -97,9 +99,16 @@ impl ParsedQuery {
     }
 
     /// The texts to highlight: every term that is not excluded, and the
-    /// official terms its everyday words stand for.
+    /// official terms its everyday words stand for (but not a single
+    /// character such as 法 for 法律, which would mark half of a law).
     pub fn highlight_terms(&self) -> Vec<String> {
-        self.expanded().into_iter().flat_map(|g| g.alternatives).map(|t| t.text).collect()
+        let typed: HashSet<&str> = self.groups.iter().flatten().map(|t| t.text.as_str()).collect();
+        self.expanded()
+            .into_iter()
+            .flat_map(|g| g.alternatives)
+            .filter(|t| typed.contains(t.text.as_str()) || t.text.chars().count() > 1)
+            .map(|t| t.text)
+            .collect()
     }
 }
 

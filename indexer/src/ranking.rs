@@ -22,12 +22,12 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use regex::Regex;
-use tantivy::columnar::StrColumn;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term};
 
 use crate::analysis::{analyze, Piece, PieceKind, TokenSet};
 use crate::catalog::{looks_like_doc_number, normalize_doc_number};
 use crate::query::{Group, ParsedQuery, Term as QueryTerm};
+use crate::archive::DocTable;
 use crate::schema::Fields;
 use crate::search::ranges_of;
 
@@ -192,32 +192,21 @@ fn repealed_ords(segment: &SegmentReader) -> Vec<u64> {
 
 /// Re-order the best candidates: title coverage first, then versions of one
 /// regulation newest first, each family keeping the places it earned.
-pub fn rerank(searcher: &Searcher, mut top: Vec<(Score, DocAddress)>, needles: &[String]) -> Vec<(Score, DocAddress)> {
-    let columns: Vec<_> = searcher
-        .segment_readers()
-        .iter()
-        .map(|segment| {
-            let fast = segment.fast_fields();
-            (fast.str("title_raw").ok().flatten(), fast.str("path").ok().flatten(), fast.u64("date").ok())
-        })
-        .collect();
-    let value = |column: &Option<StrColumn>, doc: DocId| -> String {
-        let mut s = String::new();
-        if let Some(column) = column {
-            if let Some(ord) = column.term_ords(doc).next() {
-                let _ = column.ord_to_str(ord, &mut s);
-            }
-        }
-        s
-    };
+pub fn rerank(
+    searcher: &Searcher,
+    table: &DocTable,
+    top: Vec<(Score, DocAddress)>,
+    needles: &[String],
+) -> Vec<(Score, DocAddress)> {
+    let dates: Vec<_> = searcher.segment_readers().iter().map(|segment| segment.fast_fields().u64("date").ok()).collect();
     let mut keyed: Vec<(Score, DocAddress, String, u64)> = top
-        .drain(..)
+        .into_iter()
         .map(|(score, address)| {
-            let (title, path, date) = &columns[address.segment_ord as usize];
-            let title = value(title, address.doc_id);
-            let boosted = score * (1.0 + TITLE_COVERAGE_WEIGHT * coverage(&title, needles));
-            let date = date.as_ref().and_then(|c| c.first(address.doc_id)).unwrap_or(0);
-            (boosted, address, version_family(&value(path, address.doc_id)), date)
+            let facts = table.segments.get(address.segment_ord as usize).and_then(|s| s.get(address.doc_id as usize));
+            let (title, family) = facts.map(|f| (f.title.as_str(), f.family.clone())).unwrap_or_default();
+            let boosted = score * (1.0 + TITLE_COVERAGE_WEIGHT * coverage(title, needles));
+            let date = dates[address.segment_ord as usize].as_ref().and_then(|c| c.first(address.doc_id)).unwrap_or(0);
+            (boosted, address, family, date)
         })
         .collect();
     keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -238,7 +227,7 @@ fn coverage(title: &str, needles: &[String]) -> f32 {
 }
 
 /// A file name without its version date: `条例(2019-03-24).md` → `条例.md`.
-fn version_family(name: &str) -> String {
+pub fn version_family(name: &str) -> String {
     static DATED: OnceLock<Regex> = OnceLock::new();
     let re = DATED.get_or_init(|| Regex::new(r"[(（]\d{4}-\d{2}-\d{2}[)）]").expect("valid pattern"));
     re.replace_all(name, "").into_owned()

@@ -17,6 +17,8 @@ pub const MAX_OFFSET: usize = 10_000;
 pub const MAX_QUERY_CHARS: usize = 200;
 /// Length of a snippet, in characters.
 const SNIPPET_CHARS: usize = 120;
+/// Matches looked at when choosing where a snippet starts.
+const SNIPPET_CANDIDATES: usize = 256;
 
 /// Result order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,8 +102,17 @@ pub fn highlight_ranges(text: &str, query: &str) -> Vec<Range<usize>> {
 }
 
 pub(crate) fn ranges_of(text: &str, needles: &[String]) -> Vec<Range<usize>> {
+    let folded: Vec<String> = needles.iter().map(|n| normalize(n).text()).filter(|n| !n.is_empty()).collect();
+    // Most documents are written as the query is folded (simplified,
+    // half-width): find the words as they are, which is fast. Only a text
+    // where none is found is folded character by character and searched again.
+    let literal: Vec<Range<usize>> =
+        folded.iter().flat_map(|n| text.match_indices(n.as_str()).map(|(at, m)| at..at + m.len())).collect();
+    if !literal.is_empty() {
+        return merge(literal);
+    }
     let norm = normalize(text);
-    let needles: Vec<Vec<char>> = needles.iter().map(|n| normalize(n).chars).filter(|n| !n.is_empty()).collect();
+    let needles: Vec<Vec<char>> = folded.iter().map(|n| n.chars().collect()).collect();
     let mut ranges = Vec::new();
     for needle in &needles {
         let n = needle.len();
@@ -165,30 +176,42 @@ pub fn mark_html(text: &str, ranges: &[Range<usize>]) -> String {
 /// cluster of matches (the start of the text when nothing matches).
 pub(crate) fn snippet(text: &str, needles: &[String]) -> String {
     let ranges = ranges_of(text, needles);
-    let starts: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
-    if starts.is_empty() {
-        return String::new();
+    // Byte index `n` characters after / before `at` (clamped to the text).
+    let after = |at: usize, n: usize| text[at..].char_indices().nth(n).map_or(text.len(), |(b, _)| at + b);
+    let before = |at: usize, n: usize| text[..at].char_indices().rev().nth(n.saturating_sub(1)).map_or(0, |(b, _)| b);
+    // The window that starts a little before the match with most matches
+    // after it, among the first matches (a common word can match thousands
+    // of times in a long law; the first few hundred show the best cluster).
+    let considered = &ranges[..ranges.len().min(SNIPPET_CANDIDATES)];
+    let mut best: Option<(usize, usize)> = None;
+    let mut last = 0;
+    for (i, r) in considered.iter().enumerate() {
+        let end = after(r.start, SNIPPET_CHARS);
+        last = last.max(i);
+        while last + 1 < considered.len() && considered[last + 1].end <= end {
+            last += 1;
+        }
+        if best.is_none_or(|(_, count)| last + 1 - i > count) {
+            best = Some((i, last + 1 - i));
+        }
     }
-    let char_of = |byte: usize| starts.partition_point(|&b| b < byte);
-    // The window that starts a little before the match with most matches after it.
-    let best = (0..ranges.len())
-        .max_by_key(|&i| {
-            let end = starts.get(char_of(ranges[i].start) + SNIPPET_CHARS).copied().unwrap_or(text.len());
-            (ranges[i..].iter().take_while(|r| r.end <= end).count(), usize::MAX - i)
-        })
-        .map(|i| char_of(ranges[i].start).saturating_sub(SNIPPET_CHARS / 6))
-        .unwrap_or(0)
-        .min(starts.len().saturating_sub(SNIPPET_CHARS));
-    let from = starts[best];
-    let to = starts.get(best + SNIPPET_CHARS).copied().unwrap_or(text.len());
-    let inside: Vec<Range<usize>> = ranges
-        .into_iter()
-        .filter(|r| r.start >= from && r.end <= to)
-        .map(|r| r.start - from..r.end - from)
-        .collect();
+    let best = best.map(|(i, _)| i);
+    let mut from = best.map_or(0, |i| before(ranges[i].start, SNIPPET_CHARS / 6));
+    let mut to = after(from, SNIPPET_CHARS);
+    if to == text.len() {
+        // Near the end: show a full window ending there.
+        from = before(to, SNIPPET_CHARS);
+        to = text.len();
+    }
     let window = text[from..to].split_whitespace().collect::<Vec<_>>().join(" ");
-    // Whitespace collapsing moves offsets; recompute ranges on the window.
-    let marked = if window.len() == to - from { mark_html(&text[from..to], &inside) } else { mark_html(&window, &ranges_of(&window, needles)) };
+    let marked = if window.len() == to - from {
+        let inside: Vec<Range<usize>> =
+            ranges.into_iter().filter(|r| r.start >= from && r.end <= to).map(|r| r.start - from..r.end - from).collect();
+        mark_html(&text[from..to], &inside)
+    } else {
+        // Whitespace collapsing moved offsets; find the matches in the window again.
+        mark_html(&window, &ranges_of(&window, needles))
+    };
     let prefix = if from > 0 { "…" } else { "" };
     let suffix = if to < text.len() { "…" } else { "" };
     format!("{prefix}{marked}{suffix}")
@@ -210,6 +233,14 @@ mod tests {
     fn snippets_escape_everything_but_mark() {
         let s = snippet("<script>alert(1)</script> 低保 申请", &["低保".to_string()]);
         assert_eq!(s, "&lt;script&gt;alert(1)&lt;/script&gt; <mark>低保</mark> 申请");
+    }
+
+    #[test]
+    fn literal_matches_are_found_without_folding_and_folded_ones_otherwise() {
+        assert_eq!(ranges_of("政府信息公开，政府", &["政府".into()]), vec![0..6, 21..27]);
+        assert_eq!(ranges_of("政府資訊公開", &["资讯".into()]), vec![6..12]);
+        assert_eq!(ranges_of("Ａ区", &["a区".into()]), vec![0..6]);
+        assert!(ranges_of("任何文字", &["".into()]).is_empty());
     }
 
     #[test]
