@@ -102,12 +102,17 @@ pub fn highlight_ranges(text: &str, query: &str) -> Vec<Range<usize>> {
 }
 
 pub(crate) fn ranges_of(text: &str, needles: &[String]) -> Vec<Range<usize>> {
+    ranges_limited(text, needles, usize::MAX)
+}
+
+/// [`ranges_of`], finding at most `limit` literal matches of each needle.
+fn ranges_limited(text: &str, needles: &[String], limit: usize) -> Vec<Range<usize>> {
     let folded: Vec<String> = needles.iter().map(|n| normalize(n).text()).filter(|n| !n.is_empty()).collect();
     // Most documents are written as the query is folded (simplified,
     // half-width): find the words as they are, which is fast. Only a text
     // where none is found is folded character by character and searched again.
     let literal: Vec<Range<usize>> =
-        folded.iter().flat_map(|n| text.match_indices(n.as_str()).map(|(at, m)| at..at + m.len())).collect();
+        folded.iter().flat_map(|n| text.match_indices(n.as_str()).take(limit).map(|(at, m)| at..at + m.len())).collect();
     if !literal.is_empty() {
         return merge(literal);
     }
@@ -175,7 +180,7 @@ pub fn mark_html(text: &str, ranges: &[Range<usize>]) -> String {
 /// A snippet of about [`SNIPPET_CHARS`] characters around the densest
 /// cluster of matches (the start of the text when nothing matches).
 pub(crate) fn snippet(text: &str, needles: &[String]) -> String {
-    let ranges = ranges_of(text, needles);
+    let ranges = ranges_limited(text, needles, SNIPPET_CANDIDATES);
     // Byte index `n` characters after / before `at` (clamped to the text).
     let after = |at: usize, n: usize| text[at..].char_indices().nth(n).map_or(text.len(), |(b, _)| at + b);
     let before = |at: usize, n: usize| text[..at].char_indices().rev().nth(n.saturating_sub(1)).map_or(0, |(b, _)| b);
@@ -186,7 +191,8 @@ pub(crate) fn snippet(text: &str, needles: &[String]) -> String {
     let mut best: Option<(usize, usize)> = None;
     let mut last = 0;
     for (i, r) in considered.iter().enumerate() {
-        let end = after(r.start, SNIPPET_CHARS);
+        // A window of Chinese text is about three bytes a character.
+        let end = r.start + 3 * SNIPPET_CHARS;
         last = last.max(i);
         while last + 1 < considered.len() && considered[last + 1].end <= end {
             last += 1;
