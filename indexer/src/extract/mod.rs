@@ -3,11 +3,17 @@
 //! the file holds (a catalog export holds many) or an [`ExtractError`] that
 //! says why the file was rejected.
 
+mod docx;
 mod html;
+mod ofd;
+mod pdf;
 mod records;
 mod text;
+mod zipped;
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 
 pub use text::{decode_text, decode_with, encoding_named, Decoded};
 
@@ -79,31 +85,129 @@ pub enum ExtractError {
 
 /// Formats this indexer reads, by lower-case file extension.
 pub fn supported(extension: &str) -> bool {
-    matches!(extension, "txt" | "md" | "markdown" | "html" | "htm" | "json" | "jsonl" | "csv")
+    matches!(extension, "txt" | "md" | "markdown" | "html" | "htm" | "json" | "jsonl" | "csv" | "docx" | "pdf" | "ofd")
 }
+
+/// Common formats this indexer does not read, and what the archivist can
+/// do about each; the rejection names them so none is silently dropped.
+const UNSUPPORTED: [(&str, &str); 16] = [
+    ("doc", "Word 97-2003; save as .docx"),
+    ("wps", "WPS Writer; save as .docx"),
+    ("rtf", "Rich Text Format; save as .docx"),
+    ("xls", "Excel 97-2003 spreadsheet; export as .csv"),
+    ("xlsx", "Excel spreadsheet; export as .csv"),
+    ("ppt", "PowerPoint 97-2003; save as .pdf"),
+    ("pptx", "PowerPoint; save as .pdf"),
+    ("jpg", "image; needs OCR, or a PDF with a text layer"),
+    ("jpeg", "image; needs OCR, or a PDF with a text layer"),
+    ("png", "image; needs OCR, or a PDF with a text layer"),
+    ("tif", "image; needs OCR, or a PDF with a text layer"),
+    ("tiff", "image; needs OCR, or a PDF with a text layer"),
+    ("gif", "image; needs OCR, or a PDF with a text layer"),
+    ("bmp", "image; needs OCR, or a PDF with a text layer"),
+    ("zip", "archive; unpack it into the source folder"),
+    ("rar", "archive; unpack it into the source folder"),
+];
 
 /// Extract the documents of a file named `name` (its extension picks the
 /// format) from its bytes. Panics inside an extractor are caught and become
-/// rejections.
+/// rejections. The formats that unpack or interpret structure (DOCX, OFD,
+/// PDF) run on a worker thread under `limits.time_budget` (see
+/// [`with_time_budget`]).
 pub fn extract(name: &str, bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, ExtractError> {
     if bytes.len() as u64 > limits.max_file_bytes {
         return Err(ExtractError::TooLarge { size: bytes.len() as u64, limit: limits.max_file_bytes });
     }
     let extension = extension_of(name);
+    if matches!(extension.as_str(), "docx" | "ofd" | "pdf") {
+        return with_time_budget(extension, bytes, limits);
+    }
+    contained(&extension, bytes, limits)
+}
+
+/// Run the extractor of a format, turning a panic into a rejection.
+fn contained(extension: &str, bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, ExtractError> {
     let run = || -> Result<Vec<Record>, ExtractError> {
-        match extension.as_str() {
+        match extension {
             "txt" | "md" | "markdown" => text::extract(bytes, limits).map(|r| vec![r]),
             "html" | "htm" => html::extract(bytes, limits).map(|r| vec![r]),
             "json" => records::extract_json(bytes, limits),
             "jsonl" => records::extract_jsonl(bytes, limits),
             "csv" => records::extract_csv(bytes, limits),
+            "docx" => docx::extract(bytes, limits).map(|r| vec![r]),
+            "ofd" => ofd::extract(bytes, limits),
+            "pdf" => pdf::extract(bytes, limits).map(|r| vec![r]),
             "" => Err(ExtractError::Unsupported("file has no extension".into())),
-            other => Err(ExtractError::Unsupported(format!(".{other}"))),
+            other => Err(ExtractError::Unsupported(match UNSUPPORTED.iter().find(|(e, _)| *e == other) {
+                Some((_, what)) => format!(".{other} ({what})"),
+                None => format!(".{other}"),
+            })),
         }
     };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(result) => result,
         Err(panic) => Err(ExtractError::Panic(panic_message(&panic))),
+    }
+}
+
+/// Stack of an extraction worker: parsers recurse (lopdf up to its nesting
+/// limit, pdf-extract through nested forms), and a stack overflow would
+/// abort the whole process rather than fail one file.
+const WORKER_STACK_BYTES: usize = 64 << 20;
+/// Workers that ran past their budget and may still be running.
+const MAX_ABANDONED_WORKERS: usize = 2;
+static ABANDONED_WORKERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Run an extractor on a worker thread and give up on it after
+/// `limits.time_budget` with [`ExtractError::Timeout`], so one pathological
+/// file cannot hold up the batch.
+///
+/// A thread cannot be killed, so an abandoned worker runs on until its
+/// extractor returns. The extractors are built to return soon after the
+/// budget is spent (they watch the same clock between XML events, PDF
+/// pages and characters of text), so a worker is abandoned only inside one
+/// long step of a third-party parser. Each abandoned worker still holds
+/// its file's memory; at most [`MAX_ABANDONED_WORKERS`] may be running at
+/// once, and while that many are, the next file waits for one to finish
+/// (up to its own budget) and otherwise times out unread. Memory therefore
+/// stays within (1 + MAX_ABANDONED_WORKERS) files' worth of the limits.
+fn with_time_budget(extension: String, bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, ExtractError> {
+    const RUNNING: u8 = 0;
+    const FINISHED: u8 = 1;
+    const ABANDONED: u8 = 2;
+    let started = Instant::now();
+    while ABANDONED_WORKERS.load(Ordering::SeqCst) >= MAX_ABANDONED_WORKERS {
+        if started.elapsed() > limits.time_budget {
+            return Err(ExtractError::Timeout(limits.time_budget));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let state = Arc::new(AtomicU8::new(RUNNING));
+    let (sender, receiver) = mpsc::sync_channel(1);
+    let (owned, worker_limits, worker_state) = (bytes.to_vec(), limits.clone(), Arc::clone(&state));
+    let spawned = std::thread::Builder::new().name(format!("extract .{extension}")).stack_size(WORKER_STACK_BYTES).spawn(move || {
+        let result = contained(&extension, &owned, &worker_limits);
+        drop(owned);
+        if worker_state.swap(FINISHED, Ordering::SeqCst) == ABANDONED {
+            ABANDONED_WORKERS.fetch_sub(1, Ordering::SeqCst);
+        }
+        let _ = sender.send(result);
+    });
+    if let Err(e) = spawned {
+        return Err(ExtractError::Panic(format!("could not start a reader thread: {e}")));
+    }
+    let budget_left = limits.time_budget.saturating_sub(started.elapsed());
+    match receiver.recv_timeout(budget_left) {
+        Ok(result) => result,
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            if state.compare_exchange(RUNNING, ABANDONED, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+                ABANDONED_WORKERS.fetch_add(1, Ordering::SeqCst);
+                return Err(ExtractError::Timeout(limits.time_budget));
+            }
+            // It finished just now: take its result.
+            receiver.recv().unwrap_or_else(|_| Err(ExtractError::Panic("reader thread died".into())))
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(ExtractError::Panic("reader thread died".into())),
     }
 }
 
