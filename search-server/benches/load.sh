@@ -35,7 +35,7 @@ with open(sys.argv[1], "w") as f:
     f.write("local i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n")
 PY
 
-target/release/search-server --data "$data" --addr 127.0.0.1:$port --query-log /dev/null --max-concurrent 64 >/dev/null 2>target/bench-server.log &
+target/release/search-server --data "$data" --addr 127.0.0.1:$port --query-log /dev/null >/dev/null 2>target/bench-server.log &
 pid=$!
 trap 'kill $pid 2>/dev/null' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done

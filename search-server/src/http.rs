@@ -63,7 +63,7 @@ impl Config {
     pub fn new(public_url: impl Into<String>) -> Config {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Config {
-            max_concurrent: 2 * cores,
+            max_concurrent: 16 * cores,
             timeout: Duration::from_secs(5),
             public_url: public_url.into(),
             query_log: QueryLog::Tracing,

@@ -40,7 +40,7 @@ struct Args {
     /// [default: the server log, target `query_log`]
     #[arg(long, value_name = "FILE")]
     query_log: Option<PathBuf>,
-    /// Searches and other index work allowed at once; more get 503 [default: 2 per core]
+    /// Searches and other index work allowed at once; more get 503 [default: 16 per core]
     #[arg(long, value_name = "N")]
     max_concurrent: Option<usize>,
     /// Seconds a request may take before it is answered 503
