@@ -83,11 +83,6 @@ pub enum ExtractError {
     Panic(String),
 }
 
-/// Formats this indexer reads, by lower-case file extension.
-pub fn supported(extension: &str) -> bool {
-    matches!(extension, "txt" | "md" | "markdown" | "html" | "htm" | "json" | "jsonl" | "csv" | "docx" | "pdf" | "ofd")
-}
-
 /// Common formats this indexer does not read, and what the archivist can
 /// do about each; the rejection names them so none is silently dropped.
 const UNSUPPORTED: [(&str, &str); 16] = [
