@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 
@@ -58,7 +59,10 @@ impl BlobStore {
         fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
         let compressed = zstd::bulk::compress(bytes, LEVEL)
             .map_err(Error::io(format!("compressing original {sha}")))?;
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        // A name of its own per write: two identical files in one batch are
+        // stored by two threads at once.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        let tmp = path.with_extension(format!("tmp{}-{}", std::process::id(), WRITES.fetch_add(1, Ordering::Relaxed)));
         let write = || -> std::io::Result<()> {
             let mut f = fs::File::create(&tmp)?;
             f.write_all(&compressed)?;
@@ -118,6 +122,22 @@ mod tests {
         let sha = sha256_hex(&bytes);
         store.put(&sha, &bytes).unwrap();
         store.put(&sha, &bytes).unwrap();
+        assert_eq!(store.get(&sha).unwrap().unwrap(), bytes);
+        let files = walkdir::WalkDir::new(dir.path()).into_iter().flatten().filter(|e| e.file_type().is_file()).count();
+        assert_eq!(files, 1);
+    }
+
+    #[test]
+    fn the_same_original_stored_by_many_threads_at_once_is_kept_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::new(dir.path());
+        let bytes = vec![7u8; 100_000];
+        let sha = sha256_hex(&bytes);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| store.put(&sha, &bytes).unwrap());
+            }
+        });
         assert_eq!(store.get(&sha).unwrap().unwrap(), bytes);
         let files = walkdir::WalkDir::new(dir.path()).into_iter().flatten().filter(|e| e.file_type().is_file()).count();
         assert_eq!(files, 1);
