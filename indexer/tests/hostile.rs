@@ -156,6 +156,7 @@ fn a_hostile_batch_rejects_each_bad_file_with_its_reason_and_loses_no_good_one()
     }
 
     let peak = peak_memory_bytes();
+    eprintln!("peak memory after the batch: {} MiB (bound {} MiB)", peak >> 20, PEAK_MEMORY_BOUND >> 20);
     assert!(peak < PEAK_MEMORY_BOUND, "peak memory {} MiB is over the {} MiB bound", peak >> 20, PEAK_MEMORY_BOUND >> 20);
 
     let again = run(&src, &data);

@@ -42,7 +42,7 @@ use super::{panic_message, ExtractError, Limits, Record};
 use crate::analysis::is_han;
 
 /// Deepest nesting of forms drawn inside forms.
-pub(super) const MAX_FORM_DEPTH: usize = 16;
+const MAX_FORM_DEPTH: usize = 16;
 /// Largest share of `max_unpacked_bytes` one page may run as content.
 const PAGE_WORK_SHARE: u64 = 8;
 /// How far before a `stream` keyword its dictionary is looked for.
@@ -593,6 +593,27 @@ mod tests {
         let r = extract(&bytes, &Limits::default()).unwrap();
         assert_eq!(r.text, "第二页正文");
         assert!(r.warnings[0].starts_with("page 1 skipped: its forms nest more than 16 deep"), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn a_page_whose_parent_chain_loops_is_skipped() {
+        let (catalog, tree, looped, good) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4));
+        let mut pdf = Pdf::new();
+        pdf.catalog(catalog).pages(tree);
+        pdf.pages(tree).kids([looped, good]).count(2);
+        // No resources of its own, and a parent that is itself: pdf-extract
+        // would look for inherited resources forever.
+        pdf.page(looped).parent(looped).media_box(Rect::new(0.0, 0.0, 595.0, 842.0)).contents(Ref::new(5));
+        pdf.stream(Ref::new(5), b"BT ET");
+        let mut page = pdf.page(good);
+        page.parent(tree).media_box(Rect::new(0.0, 0.0, 595.0, 842.0)).contents(Ref::new(6));
+        page.resources().fonts().pair(Name(b"F1"), Ref::new(7));
+        page.finish();
+        pdf.stream(Ref::new(6), b"BT /F1 12 Tf 72 700 Td (Second page) Tj ET");
+        pdf.type1_font(Ref::new(7)).base_font(Name(b"Helvetica"));
+        let r = extract(&pdf.finish(), &Limits::default()).unwrap();
+        assert_eq!(r.text, "Second page");
+        assert_eq!(r.warnings, vec!["page 1 skipped: its page tree loops back on itself".to_string()]);
     }
 
     #[test]
