@@ -71,7 +71,6 @@ pub struct Stats {
 
 /// An opened data folder.
 pub struct Archive {
-    index: Index,
     reader: IndexReader,
     fields: Fields,
     blobs: BlobStore,
@@ -149,12 +148,7 @@ impl Archive {
             .map_err(|source| Error::Index { path: index_dir, source })?;
         let fields = Fields::of(&index.schema());
         let texts = Mutex::new(TextCache { entries: LruCache::unbounded(), bytes: 0 });
-        Ok(Archive { index, reader, fields, blobs: BlobStore::new(data_dir), table: RwLock::new(None), texts })
-    }
-
-    /// The data folder's index (for tools that inspect it).
-    pub fn index(&self) -> &Index {
-        &self.index
+        Ok(Archive { reader, fields, blobs: BlobStore::new(data_dir), table: RwLock::new(None), texts })
     }
 
     /// Pick up the newest commit now rather than within the reload delay.

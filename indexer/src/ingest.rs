@@ -23,7 +23,7 @@ use crate::archive::{date_key, index_dir};
 use crate::catalog::{self, Catalog, Disclosure};
 use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
-use crate::schema::{build_schema, register_analyzer, Fields, FORMAT_VERSION};
+use crate::schema::{build_schema, ords_where, register_analyzer, Fields, FORMAT_VERSION};
 use crate::store::{sha256_hex, BlobStore};
 
 /// Memory tantivy may use for its in-progress segments, all threads together.
@@ -578,12 +578,7 @@ fn collect_garbage(index: &Index, blobs: &BlobStore) -> Result<()> {
     for segment in searcher.segment_readers() {
         let fast = segment.fast_fields();
         let (Some(column), Some(disclosure)) = (fast.str("sha256")?, fast.str("disclosure")?) else { continue };
-        let public_ords: Vec<u64> = (0..disclosure.num_terms() as u64)
-            .filter(|&ord| {
-                let mut value = String::new();
-                disclosure.ord_to_str(ord, &mut value).unwrap_or(false) && value == Disclosure::Public.as_str()
-            })
-            .collect();
+        let public_ords = ords_where(&disclosure, |value| value == Disclosure::Public.as_str());
         for doc in segment.doc_ids_alive() {
             if !disclosure.term_ords(doc).any(|o| public_ords.contains(&o)) {
                 continue;

@@ -28,7 +28,7 @@ use crate::analysis::{analyze, Piece, PieceKind, TokenSet};
 use crate::catalog::{looks_like_doc_number, normalize_doc_number};
 use crate::query::{Group, ParsedQuery, Term as QueryTerm};
 use crate::archive::DocTable;
-use crate::schema::Fields;
+use crate::schema::{ords_where, Fields};
 use crate::search::ranges_of;
 
 const TITLE_WEIGHT: f32 = 3.0;
@@ -182,12 +182,7 @@ pub fn tweak(page: TopDocs) -> impl Collector<Fruit = Vec<(Score, DocAddress)>> 
 /// Ordinals of the validity values that mean "no longer in force".
 fn repealed_ords(segment: &SegmentReader) -> Vec<u64> {
     let Ok(Some(column)) = segment.fast_fields().str("validity") else { return Vec::new() };
-    (0..column.num_terms() as u64)
-        .filter(|&ord| {
-            let mut value = String::new();
-            column.ord_to_str(ord, &mut value).unwrap_or(false) && (value.contains("失效") || value.contains("废止"))
-        })
-        .collect()
+    ords_where(&column, |value| value.contains("失效") || value.contains("废止"))
 }
 
 /// Re-order the best candidates: title coverage first, then versions of one

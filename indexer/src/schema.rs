@@ -143,3 +143,14 @@ pub fn register_analyzer(index: &Index) {
         index.tokenizers().register(set.tokenizer_name(), TextAnalyzer::from(ChineseTokenizer(set)));
     }
 }
+
+/// Ordinals of a keyword column whose value satisfies `wanted`: a filter on
+/// a fast field is then an integer comparison per document.
+pub fn ords_where(column: &tantivy::columnar::StrColumn, wanted: impl Fn(&str) -> bool) -> Vec<u64> {
+    (0..column.num_terms() as u64)
+        .filter(|&ord| {
+            let mut value = String::new();
+            column.ord_to_str(ord, &mut value).unwrap_or(false) && wanted(&value)
+        })
+        .collect()
+}
