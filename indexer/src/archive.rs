@@ -122,7 +122,8 @@ pub struct DocTable {
 /// What re-ranking needs of one document.
 #[derive(Debug, Clone, Default)]
 pub struct DocFacts {
-    pub title: String,
+    /// The title folded and without a version date ([`ranking::title_key`]).
+    pub title_key: String,
     /// Its path without a version date: the versions of one regulation share it.
     pub family: String,
 }
@@ -467,7 +468,7 @@ fn build_table(searcher: &tantivy::Searcher, generation: u64) -> DocTable {
                 continue;
             }
             titles.push((crate::analysis::normalize(&title).text(), title.clone()));
-            facts.push(DocFacts { title, family });
+            facts.push(DocFacts { title_key: ranking::title_key(&title), family });
         }
         segments.push(facts);
     }

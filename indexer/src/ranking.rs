@@ -24,12 +24,12 @@ use std::sync::OnceLock;
 use regex::Regex;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term};
 
-use crate::analysis::{analyze, Piece, PieceKind, TokenSet};
+use crate::analysis::{analyze, normalize, Piece, PieceKind, TokenSet};
 use crate::catalog::{looks_like_doc_number, normalize_doc_number};
 use crate::query::{Group, ParsedQuery, Term as QueryTerm};
 use crate::archive::DocTable;
 use crate::schema::{ords_where, Fields};
-use crate::search::ranges_of;
+use crate::search::{fold, literal_ranges};
 
 const TITLE_WEIGHT: f32 = 3.0;
 const META_WEIGHT: f32 = 2.0;
@@ -193,13 +193,14 @@ pub fn rerank(
     top: Vec<(Score, DocAddress)>,
     needles: &[String],
 ) -> Vec<(Score, DocAddress)> {
+    let folded = fold(needles);
     let dates: Vec<_> = searcher.segment_readers().iter().map(|segment| segment.fast_fields().u64("date").ok()).collect();
     let mut keyed: Vec<(Score, DocAddress, String, u64)> = top
         .into_iter()
         .map(|(score, address)| {
             let facts = table.segments.get(address.segment_ord as usize).and_then(|s| s.get(address.doc_id as usize));
-            let (title, family) = facts.map(|f| (f.title.as_str(), f.family.clone())).unwrap_or_default();
-            let boosted = score * (1.0 + TITLE_COVERAGE_WEIGHT * coverage(title, needles));
+            let (key, family) = facts.map(|f| (f.title_key.as_str(), f.family.clone())).unwrap_or_default();
+            let boosted = score * (1.0 + TITLE_COVERAGE_WEIGHT * coverage(key, &folded));
             let date = dates[address.segment_ord as usize].as_ref().and_then(|c| c.first(address.doc_id)).unwrap_or(0);
             (boosted, address, family, date)
         })
@@ -210,15 +211,22 @@ pub fn rerank(
 }
 
 /// Share of a title's letters that the query's words cover (0 to 1).
-fn coverage(title: &str, needles: &[String]) -> f32 {
+/// `key` is the title folded and without its version date ([`title_key`]),
+/// `folded` the query's words folded alike.
+fn coverage(key: &str, folded: &[String]) -> f32 {
     let letters = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).count();
-    let core = version_family(title);
-    let total = letters(&core);
+    let total = letters(key);
     if total == 0 {
         return 0.0;
     }
-    let covered: usize = ranges_of(&core, needles).iter().map(|r| letters(&core[r.clone()])).sum();
+    let covered: usize = literal_ranges(key, folded, usize::MAX).iter().map(|r| letters(&key[r.clone()])).sum();
     covered as f32 / total as f32
+}
+
+/// A title as title coverage compares it: folded as the index folds text,
+/// without a version date. Computed once per document in the [`DocTable`].
+pub fn title_key(title: &str) -> String {
+    normalize(&version_family(title)).text()
 }
 
 /// A file name without its version date: `条例(2019-03-24).md` → `条例.md`.
