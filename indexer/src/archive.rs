@@ -20,7 +20,7 @@ use crate::catalog::Disclosure;
 use crate::error::{Error, Result};
 use crate::extract::{decode_with, encoding_named};
 use crate::query::ParsedQuery;
-use crate::ranking;
+use crate::ranking::{self, Rerank};
 use crate::schema::{build_schema, register_analyzer, Fields};
 use crate::search::{snippet, Facets, Hit, SearchError, SearchRequest, SearchResponse, Sort, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
 use crate::store::BlobStore;
@@ -181,7 +181,8 @@ impl Archive {
         let strict = self.full_query(&parsed, &text, false, &filters);
         let wanted = request.offset + limit;
         let needles = parsed.highlight_terms();
-        let (mut top, mut total, mut facets) = self.ranked(&searcher, &*strict, request.sort, wanted, &needles)?;
+        let rerank = Rerank::new(&self.fields, &parsed);
+        let (mut top, mut total, mut facets) = self.ranked(&searcher, &*strict, request.sort, wanted, &rerank)?;
         // Fewer documents match every word than the page shows: follow them
         // with the best partial matches, each marked `partial`. When none
         // matched every word, the response says `relaxed`.
@@ -189,7 +190,7 @@ impl Archive {
         let strict_total = total;
         if total < wanted && ranking::can_relax(&parsed) {
             let loose = self.full_query(&parsed, &text, true, &filters);
-            let (more, loose_total, loose_facets) = self.ranked(&searcher, &*loose, request.sort, wanted + total, &needles)?;
+            let (more, loose_total, loose_facets) = self.ranked(&searcher, &*loose, request.sort, wanted + total, &rerank)?;
             let seen: HashSet<DocAddress> = top.iter().map(|(_, a)| *a).collect();
             top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
             top.truncate(wanted);
@@ -222,7 +223,7 @@ impl Archive {
         query: &dyn Query,
         sort: Sort,
         wanted: usize,
-        needles: &[String],
+        rerank: &Rerank,
     ) -> Result<(Vec<(Score, DocAddress)>, usize, Facets), SearchError> {
         let internal = |e: tantivy::TantivyError| SearchError::Internal(e.to_string());
         let page = TopDocs::with_limit(wanted.max(1));
@@ -231,7 +232,7 @@ impl Archive {
             Sort::Relevance => {
                 let page = TopDocs::with_limit(wanted.max(ranking::RERANK_DEPTH));
                 let (top, (total, facets)) = searcher.search(query, &(ranking::tweak(page), collectors)).map_err(internal)?;
-                let mut top = ranking::rerank(searcher, &self.table(searcher), top, needles);
+                let mut top = ranking::rerank(searcher, &self.table(searcher), top, rerank).map_err(internal)?;
                 top.truncate(wanted);
                 Ok((top, total, facets))
             }

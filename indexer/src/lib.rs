@@ -8,6 +8,7 @@
 //! * `ingest.lock`  held by the one `indexer ingest` allowed at a time
 
 pub mod analysis;
+pub mod any_of;
 pub mod archive;
 pub mod catalog;
 pub mod error;
