@@ -18,56 +18,84 @@ use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TantivyErro
 
 /// Documents matching any of the queries; see the module documentation.
 #[derive(Debug)]
-pub struct AnyOf(Vec<Box<dyn Query>>);
+pub struct AnyOf {
+    queries: Vec<Box<dyn Query>>,
+    combine: Combine,
+}
+
+/// How the scores of the matching clauses make the document's score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Combine {
+    /// The sum of all, as in a boolean query.
+    Sum,
+    /// The first clause's that matches; the later clauses are not asked
+    /// about a document an earlier one matched.
+    First,
+}
 
 impl Clone for AnyOf {
     fn clone(&self) -> AnyOf {
-        AnyOf(self.0.iter().map(|query| query.box_clone()).collect())
+        AnyOf { queries: self.queries.iter().map(|query| query.box_clone()).collect(), combine: self.combine }
     }
 }
 
 impl AnyOf {
-    /// The union of `queries`: the query itself when there is one.
-    pub fn new(mut queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    /// The union of `queries`, scored by the sum of those that match: the
+    /// query itself when there is one.
+    pub fn new(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+        AnyOf::combined(queries, Combine::Sum)
+    }
+
+    /// The union of `queries`, scored by the first that matches: for a
+    /// cheap test that settles most documents before a costly one.
+    pub fn first(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+        AnyOf::combined(queries, Combine::First)
+    }
+
+    fn combined(mut queries: Vec<Box<dyn Query>>, combine: Combine) -> Box<dyn Query> {
         if queries.len() == 1 {
             if let Some(query) = queries.pop() {
                 return query;
             }
         }
-        Box::new(AnyOf(queries))
+        Box::new(AnyOf { queries, combine })
     }
 }
 
 impl Query for AnyOf {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let weights = self.0.iter().map(|query| query.weight(scoring)).collect::<tantivy::Result<Vec<_>>>()?;
-        Ok(Box::new(AnyOfWeight(weights)))
+        let weights = self.queries.iter().map(|query| query.weight(scoring)).collect::<tantivy::Result<Vec<_>>>()?;
+        Ok(Box::new(AnyOfWeight { weights, combine: self.combine }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for query in &self.0 {
+        for query in &self.queries {
             query.query_terms(visitor);
         }
     }
 }
 
-struct AnyOfWeight(Vec<Box<dyn Weight>>);
+struct AnyOfWeight {
+    weights: Vec<Box<dyn Weight>>,
+    combine: Combine,
+}
 
 impl Weight for AnyOfWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let clauses = self.0.iter().map(|weight| Ok(Clause::valid(weight.scorer(reader, boost)?))).collect::<tantivy::Result<Vec<_>>>()?;
+        let clauses =
+            self.weights.iter().map(|weight| Ok(Clause::valid(weight.scorer(reader, boost)?))).collect::<tantivy::Result<Vec<_>>>()?;
         let doc = clauses.iter().map(|c| c.lower).min().unwrap_or(TERMINATED);
-        Ok(Box::new(AnyOfScorer { clauses, doc }))
+        Ok(Box::new(AnyOfScorer { clauses, doc, combine: self.combine }))
     }
 
     /// Each clause starts at `target` without looking for its first match.
     fn scorer_danger(&self, reader: &SegmentReader, target: DocId, boost: Score) -> tantivy::Result<(SeekDangerResult, Box<dyn Scorer>)> {
-        let mut clauses = Vec::with_capacity(self.0.len());
-        for weight in &self.0 {
+        let mut clauses = Vec::with_capacity(self.weights.len());
+        for weight in &self.weights {
             let (result, scorer) = weight.scorer_danger(reader, target, boost)?;
             clauses.push(Clause::after(scorer, target, result));
         }
-        let mut scorer = AnyOfScorer { clauses, doc: target };
+        let mut scorer = AnyOfScorer { clauses, doc: target, combine: self.combine };
         let result = scorer.result_at(target);
         Ok((result, Box::new(scorer)))
     }
@@ -77,9 +105,12 @@ impl Weight for AnyOfWeight {
         // weight asserts (in debug builds) when asked about a document before
         // its first match.
         let mut parts = Vec::new();
-        for weight in &self.0 {
+        for weight in &self.weights {
             if weight.scorer_danger(reader, doc, 1.0)?.0 == SeekDangerResult::Found {
                 parts.push(weight.explain(reader, doc)?);
+                if self.combine == Combine::First {
+                    break;
+                }
             }
         }
         if parts.is_empty() {
@@ -158,15 +189,19 @@ impl Clause {
 struct AnyOfScorer {
     clauses: Vec<Clause>,
     doc: DocId,
+    combine: Combine,
 }
 
 impl AnyOfScorer {
-    /// Whether any clause matches `target` (every clause is asked, so that
-    /// all that match are scored), else the lowest next possible match.
+    /// Whether any clause matches `target`, else the lowest next possible
+    /// match. Every clause is asked when all that match are scored.
     fn result_at(&mut self, target: DocId) -> SeekDangerResult {
         let mut found = false;
         for clause in &mut self.clauses {
             found |= clause.matches(target);
+            if found && self.combine == Combine::First {
+                break;
+            }
         }
         if found {
             self.doc = target;
@@ -220,7 +255,11 @@ impl DocSet for AnyOfScorer {
 impl Scorer for AnyOfScorer {
     fn score(&mut self) -> Score {
         let doc = self.doc;
-        self.clauses.iter_mut().filter(|c| c.is_on(doc)).map(|c| c.scorer.score()).sum()
+        let mut on = self.clauses.iter_mut().filter(|c| c.is_on(doc));
+        match self.combine {
+            Combine::Sum => on.map(|c| c.scorer.score()).sum(),
+            Combine::First => on.next().map_or(0.0, |c| c.scorer.score()),
+        }
     }
 }
 
@@ -292,6 +331,35 @@ mod tests {
             let expected = results(&searcher, &*buffered);
             assert!(expected.0 > 0, "the test query matches nothing");
             assert_eq!(results(&searcher, &*lazy), expected, "{lazy:?}");
+        }
+    }
+
+    #[test]
+    fn first_scores_each_document_by_its_first_matching_clause() {
+        let (searcher, body) = index();
+        let (ab, e) = (|| phrase(body, &["a", "b"]), || term(body, "e"));
+        let (count, first) = results(&searcher, &*AnyOf::first(vec![ab(), e()]));
+        assert_eq!(count, results(&searcher, &*AnyOf::new(vec![ab(), e()])).0);
+        let (_, ab_alone) = results(&searcher, &*ab());
+        let (_, e_alone) = results(&searcher, &*e());
+        let expected: Vec<(DocAddress, i64)> = e_alone
+            .iter()
+            .map(|&(address, score)| ab_alone.iter().find(|(a, _)| *a == address).copied().unwrap_or((address, score)))
+            .chain(ab_alone.iter().filter(|(a, _)| !e_alone.iter().any(|(b, _)| b == a)).copied())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(first, expected);
+        // Inside an intersection, where clauses are asked with seek_danger.
+        let within = |union: Box<dyn Query>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(vec![(Occur::Must, term(body, "c")), (Occur::Must, union)]))
+        };
+        let (_, c_alone) = results(&searcher, &*term(body, "c"));
+        let (_, inside) = results(&searcher, &*within(AnyOf::first(vec![ab(), e()])));
+        for (address, score) in inside {
+            let c = c_alone.iter().find(|(a, _)| *a == address).map(|(_, s)| *s).expect("matches c");
+            let clause = expected.iter().find(|(a, _)| *a == address).map(|(_, s)| *s).expect("matches the union");
+            assert!((score - c - clause).abs() <= 1, "{address:?}: {score} != {c} + {clause}");
         }
     }
 
