@@ -17,13 +17,14 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use rayon::prelude::*;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::store::{Compressor, ZstdCompressor};
-use tantivy::{Index, IndexSettings, IndexWriter, TantivyDocument, Term};
+use tantivy::collector::TopDocs;
+use tantivy::{Index, IndexSettings, IndexWriter, Searcher, TantivyDocument, Term};
 
 use crate::archive::{date_key, index_dir};
 use crate::catalog::{self, Catalog, Disclosure};
 use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
-use crate::schema::{build_schema, ords_where, register_analyzer, Fields, FORMAT_VERSION};
+use crate::schema::{build_schema, first_value, ords_where, register_analyzer, Fields, FORMAT_VERSION};
 use crate::store::{sha256_hex, BlobStore};
 
 /// Memory tantivy may use for its in-progress segments, all threads together.
@@ -93,7 +94,8 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     crate::analysis::init().map_err(Error::Analysis)?;
     let index = open_or_create(&options.data_dir)?;
     let fields = Fields::of(&index.schema());
-    let known = indexed_files(&index)?;
+    let before = index.reader()?.searcher();
+    let known = indexed_files(&before)?;
     let mut writer: IndexWriter = index.writer(WRITER_HEAP_BYTES)?;
     let mut run = Run {
         fields,
@@ -103,6 +105,8 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
         seen: HashSet::new(),
         summary: Summary::default(),
         catalogs: HashMap::new(),
+        before,
+        claimed: HashMap::new(),
     };
     for source in &sources {
         let files = walk(source, &mut run.summary);
@@ -186,8 +190,7 @@ struct Known {
 }
 
 /// Every file already indexed, from the fast fields.
-fn indexed_files(index: &Index) -> Result<HashMap<FileKey, Known>> {
-    let searcher = index.reader()?.searcher();
+fn indexed_files(searcher: &Searcher) -> Result<HashMap<FileKey, Known>> {
     let mut known = HashMap::new();
     for segment in searcher.segment_readers() {
         let fast = segment.fast_fields();
@@ -195,21 +198,14 @@ fn indexed_files(index: &Index) -> Result<HashMap<FileKey, Known>> {
         let (Some(source), Some(path), Some(print), Some(sha), Some(disclosure)) = columns else {
             continue;
         };
-        let value = |column: &tantivy::columnar::StrColumn, doc| {
-            let mut s = String::new();
-            if let Some(ord) = column.term_ords(doc).next() {
-                let _ = column.ord_to_str(ord, &mut s);
-            }
-            s
-        };
         for doc in segment.doc_ids_alive() {
-            let public = value(&disclosure, doc) == Disclosure::Public.as_str();
-            let entry = known.entry((value(&source, doc), value(&path, doc))).or_insert(Known {
-                fingerprint: value(&print, doc),
+            let public = first_value(&disclosure, doc) == Disclosure::Public.as_str();
+            let entry = known.entry((first_value(&source, doc), first_value(&path, doc))).or_insert(Known {
+                fingerprint: first_value(&print, doc),
                 public_sha: None,
             });
             if public {
-                entry.public_sha = Some(value(&sha, doc));
+                entry.public_sha = Some(first_value(&sha, doc));
             }
         }
     }
@@ -271,6 +267,10 @@ struct Run {
     summary: Summary,
     /// Parsed `catalog.csv` of each folder visited (None: the folder has none).
     catalogs: HashMap<PathBuf, Option<HashMap<String, Catalog>>>,
+    /// The index as it was when the run began: who holds an id.
+    before: Searcher,
+    /// Ids given in this run, and the path of the document given each.
+    claimed: HashMap<String, String>,
 }
 
 /// What the catalog inputs of a file say, beside the file itself.
@@ -293,7 +293,9 @@ struct Work {
 
 /// What became of one record of a file.
 enum Outcome {
-    Indexed(TantivyDocument),
+    /// A document to index, and the id it asks for; the id is settled
+    /// when the document is added ([`Run::claim`]).
+    Indexed { id: String, doc: TantivyDocument },
     Withheld(String),
 }
 
@@ -355,7 +357,8 @@ impl Run {
             let mut indexed = 0;
             for outcome in outcomes {
                 match outcome {
-                    Outcome::Indexed(doc) => {
+                    Outcome::Indexed { id, mut doc } => {
+                        doc.add_text(self.fields.id, self.claim(&file.key, id));
                         writer.add_document(doc)?;
                         indexed += 1;
                     }
@@ -397,8 +400,8 @@ impl Run {
                 self.blobs.put(&sha, &work.bytes)?;
             }
             let id = catalog.id.clone().unwrap_or_else(|| derived_id(&work.rel, many.then_some(n + 1)));
-            let stored = Stored { id: &id, sha: &sha, bytes: work.bytes.len() as u64, fingerprint: &work.fingerprint, name: &work.name };
-            outcomes.push(Outcome::Indexed(self.document(&work.key, &stored, &catalog, &record, public)));
+            let stored = Stored { sha: &sha, bytes: work.bytes.len() as u64, fingerprint: &work.fingerprint, name: &work.name };
+            outcomes.push(Outcome::Indexed { id, doc: self.document(&work.key, &stored, &catalog, &record, public) });
         }
         Ok(Prepared { key: work.key, rel: work.rel, result: Ok(outcomes), warnings })
     }
@@ -413,6 +416,42 @@ impl Run {
             return Err("empty file (0 bytes)".into());
         }
         Ok(bytes)
+    }
+
+    /// The id a document of `key` gets: the one it asks for, unless a
+    /// document of another file had it before this run, or any document
+    /// took it in this run (the same path in two source folders, two
+    /// sidecars declaring one id). It then gets an id derived from its
+    /// source folder, path and the id it asked for, stable from run to
+    /// run, and the archivist is told.
+    fn claim(&mut self, key: &FileKey, wanted: String) -> String {
+        let holder = |run: &Run, id: &str| -> Option<String> {
+            run.claimed.get(id).cloned().or_else(|| run.holder_before(id).filter(|other| other != key).map(|other| other.1))
+        };
+        let Some(first_holder) = holder(self, &wanted) else {
+            self.claimed.insert(wanted.clone(), key.1.clone());
+            return wanted;
+        };
+        let seed = format!("{}\u{0}{}\u{0}{wanted}", key.0, key.1);
+        let mut id = derived_id(&seed, None);
+        for attempt in 1.. {
+            if holder(self, &id).is_none() {
+                break;
+            }
+            id = derived_id(&seed, Some(attempt));
+        }
+        self.warn(&key.1, format!("id {wanted} is already used by {first_holder}; this document was given id {id}"));
+        self.claimed.insert(id.clone(), key.1.clone());
+        id
+    }
+
+    /// The file that held `id` when the run began.
+    fn holder_before(&self, id: &str) -> Option<FileKey> {
+        let query = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
+        let (_, address) = self.before.search(&query, &TopDocs::with_limit(1).order_by_score()).ok()?.into_iter().next()?;
+        let fast = self.before.segment_reader(address.segment_ord).fast_fields();
+        let (source, path) = (fast.str("source").ok()??, fast.str("path").ok()??);
+        Some((first_value(&source, address.doc_id), first_value(&path, address.doc_id)))
     }
 
     fn reject(&mut self, path: &str, reason: String) {
@@ -481,7 +520,6 @@ impl Run {
         let title = catalog.title.clone().unwrap_or_else(|| stored.name.to_string());
         let disclosure = catalog.disclosure.unwrap_or(Disclosure::Public);
         let date = catalog.published_date.as_ref().or(catalog.written_date.as_ref());
-        doc.add_text(f.id, stored.id);
         doc.add_text(f.source, &key.0);
         doc.add_text(f.path, &key.1);
         add_analyzed(&mut doc, f.title, Some(f.title_words), &title);
@@ -544,7 +582,6 @@ impl Run {
 
 /// What a document records about the file it came from.
 struct Stored<'a> {
-    id: &'a str,
     sha: &'a str,
     bytes: u64,
     fingerprint: &'a str,

@@ -154,3 +154,12 @@ pub fn ords_where(column: &tantivy::columnar::StrColumn, wanted: impl Fn(&str) -
         })
         .collect()
 }
+
+/// The first value of a keyword column for `doc` ("" when it has none).
+pub fn first_value(column: &tantivy::columnar::StrColumn, doc: tantivy::DocId) -> String {
+    let mut value = String::new();
+    if let Some(ord) = column.term_ords(doc).next() {
+        let _ = column.ord_to_str(ord, &mut value);
+    }
+    value
+}

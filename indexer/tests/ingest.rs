@@ -170,6 +170,41 @@ fn identical_files_under_two_names_are_two_documents_but_one_original() {
 }
 
 #[test]
+fn every_document_keeps_an_id_of_its_own_when_paths_or_declared_ids_collide() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (one, two, data) = (tmp.path().join("一号档案室"), tmp.path().join("二号档案室"), tmp.path().join("data"));
+    // The same path in two source folders, and two sidecars declaring one id.
+    write(&one, "2021/通知.txt", "关于开展防汛检查的通知\n各街道要在汛前完成堤防检查。");
+    write(&two, "2021/通知.txt", "关于开展消防检查的通知\n各单位要在节前完成消防设施检查。");
+    write(&one, "a.txt", "关于公布低保标准的通知\n城市低保标准每人每月八百元。");
+    write(&one, "a.txt.meta.json", r#"{"id":"LH-2021-001"}"#);
+    write(&one, "b.txt", "关于公布特困供养标准的通知\n特困人员基本生活标准每人每月一千元。");
+    write(&one, "b.txt.meta.json", r#"{"id":"LH-2021-001"}"#);
+    let options = IngestOptions::new(vec![one.clone(), two.clone()], data.clone());
+    let summary = ingest::run(&options).unwrap();
+    assert_eq!(summary.added, 4, "{summary:?}");
+    let reported: Vec<&str> = summary.warnings.iter().filter(|w| w.reason.contains("already used")).map(|w| w.path.as_str()).collect();
+    assert_eq!(reported, vec!["b.txt", "2021/通知.txt"], "{summary:?}");
+    let archive = Archive::open(&data).unwrap();
+    let ids_of = |q: &str| -> Vec<String> {
+        archive.search(&SearchRequest { q: q.into(), limit: 100, ..SearchRequest::default() }).unwrap().hits.into_iter().map(|h| h.id).collect()
+    };
+    let ids: Vec<String> = ["防汛检查", "消防检查", "低保标准", "特困供养"].iter().map(|q| ids_of(q).remove(0)).collect();
+    assert_eq!(ids.iter().collect::<std::collections::HashSet<_>>().len(), 4, "{ids:?}");
+    assert_eq!(ids[2], "LH-2021-001", "the first to declare an id keeps it");
+    for (id, words) in ids.iter().zip(["防汛", "消防", "低保", "特困"]) {
+        let doc = archive.document(id).unwrap().unwrap();
+        assert!(doc.text.as_deref().unwrap_or_default().contains(words), "{id} opens {}", doc.title);
+    }
+    // A second run changes nothing, and a changed file keeps its id.
+    assert_eq!(ingest::run(&options).unwrap().unchanged, 4);
+    write(&two, "2021/通知.txt", "关于开展消防检查的通知\n各单位要在春节前完成消防设施检查。");
+    assert_eq!(ingest::run(&options).unwrap().updated, 1);
+    archive.reload().unwrap();
+    assert_eq!(ids_of("春节前"), vec![ids[1].clone()]);
+}
+
+#[test]
 fn a_lost_original_of_an_unchanged_file_is_stored_again() {
     let (_tmp, src, data) = dirs();
     write(&src, "a.txt", NOTICE);
