@@ -28,7 +28,7 @@ pub struct AnyOf {
 enum Combine {
     /// The sum of all, as in a boolean query.
     Sum,
-    /// The first clause's that matches; the later clauses are not asked
+    /// The score of the first clause that matches; later clauses are not asked
     /// about a document an earlier one matched.
     First,
 }
