@@ -109,7 +109,7 @@ fn term_query(fields: &Fields, term: &QueryTerm, relaxed: bool) -> Box<dyn Query
     let atoms = atoms(&pieces);
     let words: Vec<&Piece> =
         if term.phrase { Vec::new() } else { pieces.iter().filter(|p| p.kind == PieceKind::Word && p.chars > 1).collect() };
-    let in_sequence = sequence(fields.body, &atoms, 0).map(|q| Box::new(BoostQuery::new(q, BODY_WEIGHT)) as Box<dyn Query>);
+    let in_sequence = weighted_sequence(fields.body, &atoms, BODY_WEIGHT);
     let body = match words.iter().find(|w| w.chars == atoms.len()) {
         Some(word) if relaxed => Some(word_query(fields.body_words, &word.text, BODY_WEIGHT)),
         Some(word) => Some(AnyOf::first(std::iter::once(word_query(fields.body_words, &word.text, BODY_WEIGHT)).chain(in_sequence).collect())),
@@ -140,18 +140,22 @@ fn atoms(pieces: &[Piece]) -> Vec<(usize, String)> {
 
 /// The atoms in sequence in the title, the catalog line or the body.
 fn anywhere(fields: &Fields, atoms: &[(usize, String)]) -> Box<dyn Query> {
-    let body = sequence(fields.body, atoms, 0).map(|q| Box::new(BoostQuery::new(q, BODY_WEIGHT)) as Box<dyn Query>);
-    in_fields(fields, atoms, body)
+    in_fields(fields, atoms, weighted_sequence(fields.body, atoms, BODY_WEIGHT))
 }
 
 /// The atoms in sequence in the title or the catalog line, or `body`.
 fn in_fields(fields: &Fields, atoms: &[(usize, String)], body: Option<Box<dyn Query>>) -> Box<dyn Query> {
     let mut any: Vec<Box<dyn Query>> = [(fields.title, TITLE_WEIGHT), (fields.meta, META_WEIGHT)]
         .into_iter()
-        .filter_map(|(field, weight)| Some(Box::new(BoostQuery::new(sequence(field, atoms, 0)?, weight)) as Box<dyn Query>))
+        .filter_map(|(field, weight)| weighted_sequence(field, atoms, weight))
         .collect();
     any.extend(body);
     AnyOf::new(any)
+}
+
+/// [`sequence`] without slop, its score times `weight`.
+fn weighted_sequence(field: Field, atoms: &[(usize, String)], weight: Score) -> Option<Box<dyn Query>> {
+    Some(Box::new(BoostQuery::new(sequence(field, atoms, 0)?, weight)))
 }
 
 /// Atoms at their relative positions in one field (a term query for one).
