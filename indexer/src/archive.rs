@@ -181,7 +181,7 @@ impl Archive {
         let strict = self.full_query(&parsed, &text, false, &filters);
         let wanted = request.offset + limit;
         let needles = parsed.highlight_terms();
-        let rerank = Rerank::new(&self.fields, &parsed);
+        let rerank = Rerank::new(&self.fields, &parsed, &needles);
         let (mut top, mut total, mut facets) = self.ranked(&searcher, &*strict, request.sort, wanted, &rerank)?;
         // Fewer documents match every word than the page shows: follow them
         // with the best partial matches, each marked `partial`. When none

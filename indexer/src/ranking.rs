@@ -225,8 +225,9 @@ pub struct Rerank {
 }
 
 impl Rerank {
-    pub fn new(fields: &Fields, parsed: &ParsedQuery) -> Rerank {
-        Rerank { folded: fold(&parsed.highlight_terms()), near: proximity(fields, &parsed.expanded()) }
+    /// `needles` are the query's highlight terms ([`ParsedQuery::highlight_terms`]).
+    pub fn new(fields: &Fields, parsed: &ParsedQuery, needles: &[String]) -> Rerank {
+        Rerank { folded: fold(needles), near: proximity(fields, &parsed.expanded()) }
     }
 }
 
