@@ -17,7 +17,7 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use rayon::prelude::*;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::store::{Compressor, ZstdCompressor};
-use tantivy::collector::TopDocs;
+use tantivy::collector::DocSetCollector;
 use tantivy::{Index, IndexSettings, IndexWriter, Searcher, TantivyDocument, Term};
 
 use crate::archive::{date_key, index_dir};
@@ -425,9 +425,7 @@ impl Run {
     /// source folder, path and the id it asked for, stable from run to
     /// run, and the archivist is told.
     fn claim(&mut self, key: &FileKey, wanted: String) -> String {
-        let holder = |run: &Run, id: &str| -> Option<String> {
-            run.claimed.get(id).cloned().or_else(|| run.holder_before(id).filter(|other| other != key).map(|other| other.1))
-        };
+        let holder = |run: &Run, id: &str| run.claimed.get(id).cloned().or_else(|| run.other_holder_before(id, key));
         let Some(first_holder) = holder(self, &wanted) else {
             self.claimed.insert(wanted.clone(), key.1.clone());
             return wanted;
@@ -445,13 +443,18 @@ impl Run {
         id
     }
 
-    /// The file that held `id` when the run began.
-    fn holder_before(&self, id: &str) -> Option<FileKey> {
+    /// The path of a file other than `key` that held `id` when the run
+    /// began. Every holder is looked at: an index written before ids were
+    /// checked may hold one id twice, once for `key` itself.
+    fn other_holder_before(&self, id: &str, key: &FileKey) -> Option<String> {
         let query = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
-        let (_, address) = self.before.search(&query, &TopDocs::with_limit(1).order_by_score()).ok()?.into_iter().next()?;
-        let fast = self.before.segment_reader(address.segment_ord).fast_fields();
-        let (source, path) = (fast.str("source").ok()??, fast.str("path").ok()??);
-        Some((first_value(&source, address.doc_id), first_value(&path, address.doc_id)))
+        let holders = self.before.search(&query, &DocSetCollector).ok()?;
+        holders.into_iter().find_map(|address| {
+            let fast = self.before.segment_reader(address.segment_ord).fast_fields();
+            let (source, path) = (fast.str("source").ok()??, fast.str("path").ok()??);
+            let holder = (first_value(&source, address.doc_id), first_value(&path, address.doc_id));
+            (holder != *key).then_some(holder.1)
+        })
     }
 
     fn reject(&mut self, path: &str, reason: String) {
