@@ -58,7 +58,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// Defaults: two index tasks per core, a 5-second timeout, the query log
+    /// Defaults: sixteen index tasks per core (at two, sixteen terminals
+    /// searching at once got 503s), a 5-second timeout, the query log
     /// through tracing.
     pub fn new(public_url: impl Into<String>) -> Config {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

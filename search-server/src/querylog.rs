@@ -20,19 +20,12 @@ pub enum QueryLog {
     File(Mutex<File>),
 }
 
-/// One line of the log.
+/// One line of the log: the request as the API took it, and its outcome.
 #[derive(Serialize)]
 struct Line<'a> {
     time: String,
-    q: &'a str,
-    category: &'a [String],
-    publisher: &'a [String],
-    disclosure: &'a [String],
-    year: &'a [String],
-    from: &'a Option<String>,
-    to: &'a Option<String>,
-    sort: &'a indexer::search::Sort,
-    offset: usize,
+    #[serde(flatten)]
+    request: &'a SearchRequest,
     total: usize,
     relaxed: bool,
     took_ms: f64,
@@ -50,15 +43,7 @@ impl QueryLog {
     pub fn record(&self, request: &SearchRequest, response: &SearchResponse) {
         let line = Line {
             time: OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
-            q: &request.q,
-            category: &request.category,
-            publisher: &request.publisher,
-            disclosure: &request.disclosure,
-            year: &request.year,
-            from: &request.from,
-            to: &request.to,
-            sort: &request.sort,
-            offset: request.offset,
+            request,
             total: response.total,
             relaxed: response.relaxed,
             took_ms: response.took_ms,
