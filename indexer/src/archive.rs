@@ -164,11 +164,10 @@ impl Archive {
     /// Run one search: the query as typed, filters, sort and page.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, SearchError> {
         let started = Instant::now();
-        let limit = match request.limit {
-            0 => 10,
-            n if n > MAX_LIMIT => return Err(SearchError::BadRequest(format!("limit must be at most {MAX_LIMIT}"))),
-            n => n,
-        };
+        if request.limit > MAX_LIMIT {
+            return Err(SearchError::BadRequest(format!("limit must be at most {MAX_LIMIT}")));
+        }
+        let limit = request.page_size();
         if request.offset > MAX_OFFSET {
             return Err(SearchError::BadRequest(format!(
                 "offset must be at most {MAX_OFFSET}; narrow the search with words or filters instead of paging deeper"

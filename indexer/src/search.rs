@@ -11,6 +11,8 @@ use crate::analysis::normalize;
 use crate::query::ParsedQuery;
 
 /// Largest page a request may ask for.
+/// Results per page when a request does not say.
+pub const DEFAULT_LIMIT: usize = 10;
 pub const MAX_LIMIT: usize = 100;
 /// Deepest start offset served; deeper paging is refused (narrow the query).
 pub const MAX_OFFSET: usize = 10_000;
@@ -31,6 +33,19 @@ pub enum Sort {
     DateAsc,
 }
 
+impl Sort {
+    pub const ALL: [Sort; 3] = [Sort::Relevance, Sort::DateDesc, Sort::DateAsc];
+
+    /// The name in URLs and JSON (`date_desc`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Relevance => "relevance",
+            Sort::DateDesc => "date_desc",
+            Sort::DateAsc => "date_asc",
+        }
+    }
+}
+
 /// One search, as `GET /api/search` takes it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -44,9 +59,16 @@ pub struct SearchRequest {
     pub from: Option<String>,
     pub to: Option<String>,
     pub sort: Sort,
-    /// Page size; 0 means the default of 10.
+    /// Page size; 0 means the default, [`DEFAULT_LIMIT`].
     pub limit: usize,
     pub offset: usize,
+}
+
+impl SearchRequest {
+    /// The page size asked for, or the default.
+    pub fn page_size(&self) -> usize {
+        if self.limit == 0 { DEFAULT_LIMIT } else { self.limit }
+    }
 }
 
 /// A result list, as `GET /api/search` answers.

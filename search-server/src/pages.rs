@@ -11,7 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use indexer::archive::DocumentView;
-use indexer::search::{escape_html as esc, highlight_ranges, mark_html, SearchRequest, SearchResponse};
+use indexer::search::{escape_html as esc, highlight_ranges, mark_html, SearchRequest, SearchResponse, Sort};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::error::ApiError;
@@ -277,22 +277,30 @@ fn result_list(request: &SearchRequest, response: &SearchResponse) -> String {
     layout(&format!("搜索：{}", request.q), &body, false)
 }
 
-/// Previous / next links that keep the query, filters and sort.
+/// Previous / next links that keep the query, filters, date range, sort
+/// and page size.
 fn pager(request: &SearchRequest, response: &SearchResponse) -> String {
-    let limit = if request.limit == 0 { 10 } else { request.limit };
-    let href = |offset: usize| {
-        let mut pairs = vec![("q", request.q.as_str())];
-        for (key, values) in [
-            ("category", &request.category),
-            ("publisher", &request.publisher),
-            ("disclosure", &request.disclosure),
-            ("year", &request.year),
-        ] {
-            pairs.extend(values.iter().map(|v| (key, v.as_str())));
-        }
-        let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", url_part(v))).collect();
-        format!("/search?{}&offset={offset}", query.join("&"))
-    };
+    let limit = request.page_size();
+    let limit_text = request.limit.to_string();
+    let mut pairs = vec![("q", request.q.as_str())];
+    for (key, values) in [
+        ("category", &request.category),
+        ("publisher", &request.publisher),
+        ("disclosure", &request.disclosure),
+        ("year", &request.year),
+    ] {
+        pairs.extend(values.iter().map(|v| (key, v.as_str())));
+    }
+    pairs.extend(request.from.as_deref().map(|from| ("from", from)));
+    pairs.extend(request.to.as_deref().map(|to| ("to", to)));
+    if request.sort != Sort::Relevance {
+        pairs.push(("sort", request.sort.as_str()));
+    }
+    if request.limit != 0 {
+        pairs.push(("limit", &limit_text));
+    }
+    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", url_part(v))).collect();
+    let href = |offset: usize| format!("/search?{}&offset={offset}", query.join("&"));
     let mut links = Vec::new();
     if request.offset > 0 {
         links.push(format!(r#"<a class="button" href="{}">上一页</a>"#, href(request.offset.saturating_sub(limit))));

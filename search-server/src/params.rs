@@ -101,12 +101,13 @@ fn cut(q: &str) -> String {
 }
 
 fn sort(value: &str) -> Result<Sort, ApiError> {
-    match value {
-        "" | "relevance" => Ok(Sort::Relevance),
-        "date_desc" => Ok(Sort::DateDesc),
-        "date_asc" => Ok(Sort::DateAsc),
-        _ => Err(ApiError::BadRequest("sort must be relevance, date_desc or date_asc".into())),
+    if value.is_empty() {
+        return Ok(Sort::Relevance);
     }
+    Sort::ALL
+        .into_iter()
+        .find(|sort| sort.as_str() == value)
+        .ok_or_else(|| ApiError::BadRequest("sort must be relevance, date_desc or date_asc".into()))
 }
 
 /// A page size or offset; empty means the default (0).

@@ -307,6 +307,21 @@ fn the_reading_view_highlights_escapes_and_links() {
 }
 
 #[test]
+fn the_list_without_javascript_pages_on_with_the_same_filters_sort_and_page_size() {
+    let html = get(server(), "/search?disclosure=public&from=2015-01-01&sort=date_desc&limit=2").text();
+    assert_eq!(html.matches(r#"<li class="result">"#).count(), 2, "{html}");
+    let next = "/search?q=&disclosure=public&from=2015-01-01&sort=date_desc&limit=2&offset=2";
+    assert!(html.contains(&format!(r#"href="{next}">下一页"#)), "{html}");
+    let second = get(server(), next).text();
+    assert!(second.contains(r#"limit=2&offset=0">上一页"#), "{second}");
+    let newest = get(server(), "/api/search?disclosure=public&from=2015-01-01&sort=date_desc&limit=4").json();
+    let titles = |html: &str| html.matches(r#"class="result-title""#).count();
+    assert_eq!(titles(&second), 2);
+    let third_title = newest["hits"][2]["title"].as_str().unwrap().to_string();
+    assert!(second.contains(&third_title), "page 2 continues the date order: {third_title} in {second}");
+}
+
+#[test]
 fn the_search_page_and_its_assets_are_served_without_inline_script() {
     let index = get(server(), "/");
     assert_eq!(index.status, 200);
