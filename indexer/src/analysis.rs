@@ -74,7 +74,10 @@ impl Normalized {
 }
 
 /// Normalize `text` character by character: NFKC, lowercase, traditional →
-/// simplified. Characters that normalize to nothing are dropped.
+/// simplified (with Taiwan and Hong Kong vocabulary: 資訊 → 信息, see
+/// [`regional`]). Characters that normalize to nothing are dropped, and so
+/// are quote marks, book-title marks and brackets standing between two Han
+/// characters ([`is_transparent`]): “三公”经费 is analyzed as 三公经费.
 pub fn normalize(text: &str) -> Normalized {
     let mut chars = Vec::with_capacity(text.len() / 2);
     let mut origin = Vec::with_capacity(text.len() / 2);
@@ -95,14 +98,70 @@ pub fn normalize(text: &str) -> Normalized {
             }
         }
     }
-    // fast2s converts one character into exactly one character (with a
-    // look at its neighbours), so the origin table stays aligned.
-    let joined: String = chars.iter().collect();
-    let simplified: Vec<char> = fast2s::convert(&joined).chars().collect();
-    if simplified.len() == chars.len() {
+    if let Some(simplified) = regional(&chars) {
         chars = simplified;
     }
+    drop_transparent(&mut chars, &mut origin);
     Normalized { chars, origin }
+}
+
+/// `chars` in simplified Chinese with mainland vocabulary, when they hold
+/// traditional characters: OpenCC's Taiwan-phrases table (資訊 → 信息,
+/// 軟體 → 软件) where it keeps every character in place, else fast2s
+/// character by character. `None` when the text is simplified already.
+fn regional(chars: &[char]) -> Option<Vec<char>> {
+    static TW2SP: OnceLock<Option<ferrous_opencc::OpenCC>> = OnceLock::new();
+    let joined: String = chars.iter().collect();
+    let simplified = fast2s::convert(&joined);
+    if simplified == joined {
+        return None;
+    }
+    let converter = TW2SP.get_or_init(|| ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::Tw2sp).ok());
+    // Both convert one character into one character wherever the counts
+    // agree, so the origin table stays aligned.
+    [converter.as_ref().map(|c| c.convert(&joined)), Some(simplified)]
+        .into_iter()
+        .flatten()
+        .map(|s| s.chars().collect::<Vec<char>>())
+        .find(|s| s.len() == chars.len())
+}
+
+/// Marks that quote or enclose a term without ending it: quote marks,
+/// book-title marks and brackets. Between two Han characters they are not
+/// analyzed, so a quoted or bracketed term still spells its phrase; between
+/// a Han character and a digit (临政发〔2019〕7号) they still separate.
+pub fn is_transparent(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\'' | '“' | '”' | '‘' | '’' | '「' | '」' | '『' | '』' | '《' | '》' | '〈' | '〉' | '(' | ')' | '（' | '）'
+            | '[' | ']' | '【' | '】' | '〔' | '〕' | '〖' | '〗'
+    )
+}
+
+/// Remove each run of [`is_transparent`] marks whose neighbours are both Han.
+fn drop_transparent(chars: &mut Vec<char>, origin: &mut Vec<(usize, usize)>) {
+    if !chars.iter().any(|&c| is_transparent(c)) {
+        return;
+    }
+    let mut keep = vec![true; chars.len()];
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_transparent(chars[i]) {
+            i += 1;
+            continue;
+        }
+        let run_end = (i..chars.len()).find(|&j| !is_transparent(chars[j])).unwrap_or(chars.len());
+        let han_before = i > 0 && is_han(chars[i - 1]);
+        let han_after = run_end < chars.len() && is_han(chars[run_end]);
+        if han_before && han_after {
+            keep[i..run_end].iter_mut().for_each(|k| *k = false);
+        }
+        i = run_end;
+    }
+    let mut flags = keep.iter();
+    chars.retain(|_| *flags.next().unwrap_or(&true));
+    let mut flags = keep.iter();
+    origin.retain(|_| *flags.next().unwrap_or(&true));
 }
 
 /// Whether `c` is a Han ideograph (CJK Unified Ideographs and extensions,
@@ -351,10 +410,16 @@ mod tests {
 
     #[test]
     fn traditional_characters_fold_to_simplified() {
-        let trad = texts("政府資訊公開");
-        let simp = texts("政府资讯公开");
-        assert_eq!(trad, simp);
+        assert_eq!(texts("婚姻登記條例"), texts("婚姻登记条例"));
         assert!(texts("政府資訊公開").contains(&"公开".to_string()));
+    }
+
+    #[test]
+    fn taiwan_vocabulary_folds_to_mainland_words() {
+        assert_eq!(normalize("政府資訊公開").text(), "政府信息公开");
+        assert_eq!(normalize("軟體").text(), "软件");
+        assert_eq!(texts("政府資訊公開"), texts("政府信息公开"));
+        assert_eq!(normalize("政府资讯").text(), "政府资讯", "simplified text is left as it is");
     }
 
     #[test]
@@ -385,10 +450,12 @@ mod tests {
     #[test]
     fn offsets_point_into_the_original_text() {
         let text = "ＡＢ，政府資訊公開";
-        for p in analyze(text) {
-            let original = &text[p.from..p.to];
-            assert_eq!(normalize(original).text(), p.text, "{p:?}");
-        }
+        let pieces = analyze(text);
+        let spans: Vec<(&str, &str)> = pieces.iter().map(|p| (&text[p.from..p.to], p.text.as_str())).collect();
+        assert_eq!(
+            spans,
+            [("ＡＢ", "ab"), ("政府", "政府"), ("政", "政"), ("府", "府"), ("資訊", "信息"), ("資", "信"), ("訊", "息"), ("公開", "公开"), ("公", "公"), ("開", "开")]
+        );
     }
 
     #[test]

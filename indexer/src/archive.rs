@@ -16,13 +16,16 @@ use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, RangeQuer
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Index, IndexReader, Order, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
 
+use crate::analysis::{analyze, normalize, PieceKind};
+use crate::api::{Facets, Hit, SearchError, SearchRequest, SearchResponse, Sort, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
 use crate::catalog::Disclosure;
 use crate::error::{Error, Result};
 use crate::extract::{decode_with, encoding_named};
-use crate::query::ParsedQuery;
-use crate::ranking::{self, Rerank};
+use crate::highlight::{fold, literal_ranges, snippet};
+use crate::query::QueryPlan;
+use crate::ranking::{self, DocTable, Rerank};
 use crate::schema::{build_schema, register_analyzer, Fields};
-use crate::search::{snippet, Facets, Hit, SearchError, SearchRequest, SearchResponse, Sort, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
+use crate::spelling::Spelling;
 use crate::store::BlobStore;
 
 /// Fields counted as facets, by their API names.
@@ -78,6 +81,8 @@ pub struct Archive {
     /// commit is seen: for re-ranking and suggestions without touching the
     /// compressed dictionaries on every query.
     table: RwLock<Option<Arc<DocTable>>>,
+    /// The archive's words by sound, for "did you mean", built on first need.
+    spelling: RwLock<Option<Arc<Spelling>>>,
     /// Texts recently decoded from originals: snippets of popular
     /// documents need not decompress them again.
     texts: Mutex<TextCache>,
@@ -111,22 +116,41 @@ impl TextCache {
     }
 }
 
-/// Per-commit facts about each document, indexed by segment, then doc id.
-pub struct DocTable {
-    generation: u64,
-    pub segments: Vec<Vec<DocFacts>>,
-    /// (normalized title, title) of every document, for suggestions.
-    titles: Vec<(String, String)>,
+/// What `GET /api/suggest` answers: phrases and titles to complete the
+/// typed text with.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Suggestions {
+    /// The typed text followed by a word the archive often has after it
+    /// (低保 → 低保 申请), most frequent first, then the titles below.
+    pub suggestions: Vec<String>,
+    /// Titles that hold every typed word (or its official term), each with
+    /// the document it opens.
+    pub documents: Vec<TitleSuggestion>,
 }
 
-/// What re-ranking needs of one document.
-#[derive(Debug, Clone, Default)]
-pub struct DocFacts {
-    /// The title folded and without a version date ([`ranking::title_key`]).
-    pub title_key: String,
-    /// Its path without a version date: the versions of one regulation share it.
-    pub family: String,
+/// A title offered as a suggestion, and the document it opens.
+#[derive(Debug, Clone, Serialize)]
+pub struct TitleSuggestion {
+    pub id: String,
+    pub title: String,
 }
+
+/// The result of running one plan: the ranked candidates and counts.
+struct Found {
+    top: Vec<(Score, DocAddress)>,
+    /// How many of `top`, from the start, match every required word.
+    complete: usize,
+    total: usize,
+    /// Documents matching every required word.
+    strict_total: usize,
+    facets: Facets,
+}
+
+/// Documents whose text is searched for the words that follow the typed
+/// ones, for phrase suggestions.
+const PHRASE_SOURCES: usize = 20;
+/// Occurrences of the typed words looked at per document.
+const PHRASE_OCCURRENCES: usize = 64;
 
 impl Archive {
     /// Open `data_dir` for reading. Fails with [`Error::NoIndex`] when no
@@ -149,7 +173,8 @@ impl Archive {
             .map_err(|source| Error::Index { path: index_dir, source })?;
         let fields = Fields::of(&index.schema());
         let texts = Mutex::new(TextCache { entries: LruCache::unbounded(), bytes: 0 });
-        Ok(Archive { reader, fields, blobs: BlobStore::new(data_dir), table: RwLock::new(None), texts })
+        let (table, spelling) = (RwLock::new(None), RwLock::new(None));
+        Ok(Archive { reader, fields, blobs: BlobStore::new(data_dir), table, spelling, texts })
     }
 
     /// Pick up the newest commit now rather than within the reload delay.
@@ -174,44 +199,90 @@ impl Archive {
             )));
         }
         let text: String = request.q.chars().take(MAX_QUERY_CHARS).collect();
-        let parsed = ParsedQuery::parse(&text);
+        let mut plan = QueryPlan::new(&text);
         let filters = self.filters(request)?;
         let searcher = self.reader.searcher();
-        let strict = self.full_query(&parsed, &text, false, &filters);
         let wanted = request.offset + limit;
-        let needles = parsed.highlight_terms();
-        let rerank = Rerank::new(&self.fields, &parsed, &needles);
-        let (mut top, mut total, mut facets) = self.ranked(&searcher, &*strict, request.sort, wanted, &rerank)?;
-        // Fewer documents match every word than the page shows: follow them
-        // with the best partial matches, each marked `partial`. When none
-        // matched every word, the response says `relaxed`.
-        let complete = top.len();
-        let strict_total = total;
-        if total < wanted && ranking::can_relax(&parsed) {
-            let loose = self.full_query(&parsed, &text, true, &filters);
-            let (more, loose_total, loose_facets) = self.ranked(&searcher, &*loose, request.sort, wanted + total, &rerank)?;
-            let seen: HashSet<DocAddress> = top.iter().map(|(_, a)| *a).collect();
-            top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
-            top.truncate(wanted);
-            if top.len() > complete {
-                (total, facets) = (loose_total, loose_facets);
+        let mut found = self.run(&searcher, &plan, &filters, request.sort, wanted)?;
+        // A long word that matches nothing is looked for by the words inside it.
+        if found.strict_total == 0 {
+            if let Some(split) = plan.split_words() {
+                let retry = self.run(&searcher, &split, &filters, request.sort, wanted)?;
+                if retry.strict_total > 0 {
+                    (found, plan) = (retry, split);
+                }
             }
         }
-        let relaxed = strict_total == 0 && !top.is_empty();
-        let top: Vec<(usize, (Score, DocAddress))> = top.into_iter().enumerate().skip(request.offset).collect();
-        let hits = top
+        let did_you_mean = if found.strict_total == 0 && !plan.is_empty() {
+            self.did_you_mean(&searcher, &plan, &text, &filters)?
+        } else {
+            None
+        };
+        let relaxed = found.strict_total == 0 && !found.top.is_empty();
+        let complete = found.complete;
+        let hits = found
+            .top
             .into_iter()
-            .map(|(rank, (score, address))| self.hit(&searcher, address, score, &needles, rank >= complete))
+            .enumerate()
+            .skip(request.offset)
+            .map(|(rank, (score, address))| self.hit(&searcher, address, score, &plan.highlights, rank >= complete))
             .collect::<Result<Vec<_>>>()
             .map_err(|e| SearchError::Internal(e.to_string()))?;
         Ok(SearchResponse {
             query: request.q.clone(),
-            total,
+            total: found.total,
             took_ms: (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
             relaxed,
+            did_you_mean,
             hits,
-            facets,
+            facets: found.facets,
         })
+    }
+
+    /// The first `wanted` documents of a plan: those matching every
+    /// required word, followed, when they are fewer than `wanted`, by the
+    /// best partial matches (more words and rarer words first).
+    fn run(&self, searcher: &tantivy::Searcher, plan: &QueryPlan, filters: &[Box<dyn Query>], sort: Sort, wanted: usize) -> Result<Found, SearchError> {
+        let rerank = Rerank::new(&self.fields, plan);
+        let strict = self.full_query(plan, false, filters);
+        let (mut top, total, facets) = self.ranked(searcher, &*strict, sort, wanted, &rerank)?;
+        let mut found = Found { complete: top.len(), total, strict_total: total, facets, top: Vec::new() };
+        if total < wanted && plan.can_relax() {
+            let loose = self.full_query(plan, true, filters);
+            let (more, loose_total, loose_facets) = self.ranked(searcher, &*loose, sort, wanted + total, &rerank)?;
+            let seen: HashSet<DocAddress> = top.iter().map(|(_, a)| *a).collect();
+            top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
+            top.truncate(wanted);
+            if top.len() > found.complete {
+                (found.total, found.facets) = (loose_total, loose_facets);
+            }
+        }
+        found.top = top;
+        Ok(found)
+    }
+
+    /// One corrected query, when a typed word matches nothing and a word of
+    /// the archive that sounds the same does: the typed text with that
+    /// word replaced, as the search box shows it.
+    fn did_you_mean(&self, searcher: &tantivy::Searcher, plan: &QueryPlan, text: &str, filters: &[Box<dyn Query>]) -> Result<Option<String>, SearchError> {
+        let internal = |e: tantivy::TantivyError| SearchError::Internal(e.to_string());
+        let spelling = self.spelling(searcher);
+        let mut corrected = plan.clone();
+        let mut shown = normalize(text).text();
+        for word in plan.near_words() {
+            let Some(fix) = spelling.correct(word) else { continue };
+            let alone = QueryPlan::new(word);
+            if searcher.search(&*ranking::plan_query(&self.fields, &alone, false), &Count).map_err(internal)? > 0 {
+                continue;
+            }
+            corrected = corrected.replaced(word, fix);
+            shown = shown.replacen(word, fix, 1);
+        }
+        if corrected == *plan {
+            return Ok(None);
+        }
+        let finds = searcher.search(&*self.full_query(&corrected, false, filters), &Count).map_err(internal)?;
+        Ok((finds > 0).then_some(shown))
     }
 
     /// The first `wanted` documents of `query` in the requested order, the
@@ -244,18 +315,11 @@ impl Archive {
         }
     }
 
-    /// The whole query: the words (all, or any when `relaxed`), a 文号 typed
-    /// as the query found by its exact key, and the filters.
-    fn full_query(&self, parsed: &ParsedQuery, text: &str, relaxed: bool, filters: &[Box<dyn Query>]) -> Box<dyn Query> {
-        let words: Box<dyn Query> = if parsed.is_empty() {
-            Box::new(AllQuery)
-        } else {
-            let words = ranking::words_query(&self.fields, parsed, relaxed);
-            match ranking::doc_number_query(&self.fields, text) {
-                Some(exact) => Box::new(BooleanQuery::new(vec![(Occur::Should, exact), (Occur::Should, words)])),
-                None => words,
-            }
-        };
+    /// The whole query: the plan's words (all, or any when `relaxed`) and
+    /// 文号 keys, and the filters.
+    fn full_query(&self, plan: &QueryPlan, relaxed: bool, filters: &[Box<dyn Query>]) -> Box<dyn Query> {
+        let words: Box<dyn Query> =
+            if plan.is_empty() && plan.keys.is_empty() { Box::new(AllQuery) } else { ranking::plan_query(&self.fields, plan, relaxed) };
         if filters.is_empty() {
             return words;
         }
@@ -400,17 +464,84 @@ impl Archive {
         Ok(Original::Found { bytes, content_type, file_name })
     }
 
-    /// Titles containing what was typed so far, those starting with it first.
-    pub fn suggest(&self, q: &str, limit: usize) -> Vec<String> {
-        let typed: String = crate::analysis::normalize(q.trim()).text().chars().take(MAX_QUERY_CHARS).collect();
-        if typed.is_empty() {
-            return Vec::new();
+    /// Completions of what was typed so far: the typed words followed by a
+    /// word the archive's public texts often have after them, and titles
+    /// that hold every typed word or its official term (those holding the
+    /// typed text as typed first, then those starting with it, then the
+    /// shortest).
+    pub fn suggest(&self, q: &str, limit: usize) -> Result<Suggestions> {
+        let typed: String = q.trim().chars().take(MAX_QUERY_CHARS).collect();
+        let plan = QueryPlan::new(&typed);
+        if plan.is_empty() {
+            return Ok(Suggestions::default());
         }
-        let table = self.table(&self.reader.searcher());
-        let mut found: Vec<&(String, String)> = table.titles.iter().filter(|(norm, _)| norm.contains(&typed)).collect();
-        found.sort_by_key(|(norm, title)| (!norm.starts_with(&typed), title.chars().count()));
+        let searcher = self.reader.searcher();
+        let table = self.table(&searcher);
+        let groups: Vec<Vec<String>> =
+            plan.groups.iter().filter(|g| !g.optional).map(|g| fold(&g.alternatives.iter().map(|t| t.text.clone()).collect::<Vec<_>>())).collect();
+        let whole = normalize(&typed).text().split_whitespace().collect::<String>();
+        let mut titles: Vec<_> = table
+            .titles
+            .iter()
+            .filter(|t| groups.iter().all(|alternatives| alternatives.iter().any(|a| t.folded.contains(a.as_str()))))
+            .collect();
+        titles.sort_by_key(|t| (!t.folded.contains(&whole), !t.folded.starts_with(&whole), t.title.chars().count()));
         let mut seen = HashSet::new();
-        found.into_iter().filter(|(_, t)| seen.insert(t.clone())).take(limit).map(|(_, t)| t.clone()).collect()
+        let documents: Vec<TitleSuggestion> = titles
+            .into_iter()
+            .filter(|t| seen.insert(t.title.clone()))
+            .take(limit)
+            .map(|t| TitleSuggestion { id: t.id.clone(), title: t.title.clone() })
+            .collect();
+        let mut suggestions = self.phrases(&searcher, &plan, &typed, limit / 2)?;
+        suggestions.extend(documents.iter().map(|d| d.title.clone()));
+        suggestions.truncate(limit);
+        Ok(Suggestions { suggestions, documents })
+    }
+
+    /// Up to `limit` phrases: `typed` and a word that follows the last
+    /// typed word (or its official term) in at least two of the best public
+    /// documents for it, most documents first.
+    fn phrases(&self, searcher: &tantivy::Searcher, plan: &QueryPlan, typed: &str, limit: usize) -> Result<Vec<String>> {
+        let Some(last) = plan.groups.iter().rev().find(|g| !g.optional) else { return Ok(Vec::new()) };
+        let needles = fold(&last.alternatives.iter().map(|t| t.text.clone()).collect::<Vec<_>>());
+        let query = self.full_query(plan, false, &[]);
+        let top = searcher.search(&*query, &TopDocs::with_limit(PHRASE_SOURCES).order_by_score())?;
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for (_, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            if first_str(&doc, self.fields.disclosure).as_deref() != Some(Disclosure::Public.as_str()) {
+                continue;
+            }
+            let Some(text) = self.text_of(&doc)? else { continue };
+            let mut here = HashSet::new();
+            for range in literal_ranges(&text, &needles, PHRASE_OCCURRENCES) {
+                let after: String = text[range.end..].chars().take(8).collect();
+                let next = analyze(&after).into_iter().find(|p| p.kind == PieceKind::Word && p.position == 0);
+                if let Some(word) = next.filter(|w| w.chars >= 2 && !crate::thesaurus::is_optional(&w.text)) {
+                    here.insert(word.text);
+                }
+            }
+            for word in here {
+                *counts.entry(word).or_default() += 1;
+            }
+        }
+        let mut ranked: Vec<(String, usize)> = counts.into_iter().filter(|(_, n)| *n >= 2).collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(ranked.into_iter().take(limit).map(|(word, _)| format!("{} {word}", typed.trim())).collect())
+    }
+
+    /// The spelling table of the searcher's commit, built on first use.
+    fn spelling(&self, searcher: &tantivy::Searcher) -> Arc<Spelling> {
+        let generation = searcher.generation().generation_id();
+        if let Some(spelling) = self.spelling.read().ok().and_then(|s| s.clone()).filter(|s| s.generation == generation) {
+            return spelling;
+        }
+        let spelling = Arc::new(Spelling::build(searcher, &self.fields));
+        if let Ok(mut slot) = self.spelling.write() {
+            *slot = Some(Arc::clone(&spelling));
+        }
+        spelling
     }
 
     /// The document table of the searcher's commit, built on first use.
@@ -419,7 +550,7 @@ impl Archive {
         if let Some(table) = self.table.read().ok().and_then(|t| t.clone()).filter(|t| t.generation == generation) {
             return table;
         }
-        let table = Arc::new(build_table(searcher, generation));
+        let table = Arc::new(DocTable::build(searcher));
         if let Ok(mut slot) = self.table.write() {
             *slot = Some(Arc::clone(&table));
         }
@@ -444,47 +575,6 @@ impl Archive {
 /// The index folder inside a data folder (shared with ingest).
 pub fn index_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("index")
-}
-
-/// Read every document's title and version family from the fast fields,
-/// walking each dictionary once in order.
-fn build_table(searcher: &tantivy::Searcher, generation: u64) -> DocTable {
-    let mut segments = Vec::new();
-    let mut titles = Vec::new();
-    for segment in searcher.segment_readers() {
-        let fast = segment.fast_fields();
-        let (title_column, path_column) = (fast.str("title_raw").ok().flatten(), fast.str("path").ok().flatten());
-        let (title_terms, path_terms) = (all_terms(&title_column), all_terms(&path_column));
-        let value = |column: &Option<StrColumn>, terms: &[String], doc: DocId| -> String {
-            let ord = column.as_ref().and_then(|c| c.term_ords(doc).next());
-            ord.and_then(|o| terms.get(o as usize)).cloned().unwrap_or_default()
-        };
-        let mut facts = Vec::with_capacity(segment.max_doc() as usize);
-        for doc in 0..segment.max_doc() {
-            let title = value(&title_column, &title_terms, doc);
-            let family = ranking::version_family(&value(&path_column, &path_terms, doc));
-            if segment.is_deleted(doc) {
-                facts.push(DocFacts::default());
-                continue;
-            }
-            titles.push((crate::analysis::normalize(&title).text(), title.clone()));
-            facts.push(DocFacts { title_key: ranking::title_key(&title), family });
-        }
-        segments.push(facts);
-    }
-    DocTable { generation, segments, titles }
-}
-
-/// Every term of a string column's dictionary, by ordinal.
-fn all_terms(column: &Option<StrColumn>) -> Vec<String> {
-    let mut terms = Vec::new();
-    let Some(column) = column else { return terms };
-    if let Ok(mut stream) = column.dictionary().stream() {
-        while stream.advance() {
-            terms.push(String::from_utf8_lossy(stream.key()).into_owned());
-        }
-    }
-    terms
 }
 
 /// `2016-12-30` → 20161230, the sortable date key.

@@ -283,10 +283,60 @@ pub fn normalize_doc_number(s: &str) -> String {
         .collect()
 }
 
-/// Whether a query looks like a 文号 (so it is also tried as an exact key).
-pub fn looks_like_doc_number(s: &str) -> bool {
-    doc_number_regex().is_match(s.trim())
+/// The keys a 文号 is found by: its normalized form ([`normalize_doc_number`],
+/// `临政发〔2019〕7号`) and, when it has a year, the same without the year
+/// (`临政发〔〕7号`), for people who say a 文号 without it.
+pub fn doc_number_keys(doc_number: &str) -> Vec<String> {
+    let full = normalize_doc_number(doc_number);
+    let mut keys = vec![full.clone()];
+    if let Some(spoken) = spoken_doc_number(&full) {
+        let yearless = SpokenDocNumber { year: None, ..spoken.clone() };
+        for key in [spoken.key(), yearless.key()] {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    keys
 }
+
+/// A 文号 as people say or type it: 临政发〔2019〕7号, 临政发2019年7号,
+/// 临政发(2019)7号文件, 临政发7号.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpokenDocNumber {
+    /// The issuer's code, 临政发.
+    pub prefix: String,
+    /// The year, when said.
+    pub year: Option<String>,
+    /// The serial number, without leading zeros.
+    pub number: String,
+}
+
+impl SpokenDocNumber {
+    /// The exact key it is indexed under ([`doc_number_keys`]).
+    pub fn key(&self) -> String {
+        format!("{}〔{}〕{}号", self.prefix, self.year.as_deref().unwrap_or(""), self.number)
+    }
+}
+
+/// Read `text` (the whole query, spaces removed) as a 文号, if it is one:
+/// 2–16 Han characters, an optional four-digit year in any brackets or
+/// followed by 年, an optional 第, a number, 号, and an optional 文 or 文件.
+pub fn spoken_doc_number(text: &str) -> Option<SpokenDocNumber> {
+    static SPOKEN: OnceLock<Regex> = OnceLock::new();
+    let re = regex_of(
+        &SPOKEN,
+        r"^(\p{Han}{2,16}?)(?:[〔\[(（【［〖]?([0-9]{4})[〕\])）】］〗年]?)?第?0*([0-9]{1,5})号(?:文件|文)?$",
+    );
+    let folded: String = text.chars().filter(|c| !c.is_whitespace()).map(fold_digit).collect();
+    let caps = re.captures(&folded)?;
+    Some(SpokenDocNumber {
+        prefix: caps[1].to_string(),
+        year: caps.get(2).map(|m| m.as_str().to_string()),
+        number: caps[3].to_string(),
+    })
+}
+
 
 /// Catalog fields read from a document's text, as a 公文 lays them out:
 /// 文号 near the top, title in the heading, publisher and 成文日期 in the
@@ -456,8 +506,9 @@ mod tests {
         for s in ["秦政发[2016]12号", "秦政发(2016)12号", "秦政发（2016）12号", "秦政发【2016】12号", "秦政发 [２０１６] 12号"] {
             assert_eq!(normalize_doc_number(s), key, "{s}");
         }
-        assert!(looks_like_doc_number("秦政发(2016)12号"));
-        assert!(!looks_like_doc_number("最低生活保障"));
+        assert_eq!(doc_number_keys("秦政发(2016)012号"), ["秦政发〔2016〕012号", "秦政发〔2016〕12号", "秦政发〔〕12号"]);
+        assert_eq!(spoken_doc_number("最低生活保障"), None);
+        assert_eq!(spoken_doc_number("7号"), None);
     }
 
     #[test]

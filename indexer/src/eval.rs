@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::archive::Archive;
-use crate::search::SearchRequest;
+use crate::api::SearchRequest;
 
 /// Depth of every metric.
 pub const DEPTH: usize = 10;

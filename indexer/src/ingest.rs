@@ -552,8 +552,8 @@ impl Run {
         for publisher in catalog.publisher.iter().flat_map(|p| catalog::split_publishers(p)) {
             doc.add_text(f.publisher, publisher);
         }
-        if let Some(n) = &catalog.doc_number {
-            doc.add_text(f.doc_number_key, catalog::normalize_doc_number(n));
+        for key in catalog.doc_number.iter().flat_map(|n| catalog::doc_number_keys(n)) {
+            doc.add_text(f.doc_number_key, key);
         }
         if let Some(n) = &catalog.index_no {
             doc.add_text(f.index_no_key, catalog::normalize_doc_number(n));

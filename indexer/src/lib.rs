@@ -9,16 +9,18 @@
 
 pub mod analysis;
 pub mod any_of;
+pub mod api;
 pub mod archive;
 pub mod catalog;
 pub mod error;
 pub mod eval;
 pub mod extract;
+pub mod highlight;
 pub mod ingest;
 pub mod query;
 pub mod ranking;
 pub mod schema;
-pub mod search;
+pub mod spelling;
 pub mod store;
 pub mod thesaurus;
 

@@ -1,11 +1,27 @@
-//! The query language a person can type: words (all must match),
-//! `"quoted phrases"`, `-excluded` words, and `OR` between alternatives.
-//! Anything else, including unbalanced quotes and field syntax, is read as
-//! plain words: parsing never fails.
+//! From the text a person typed to a [`QueryPlan`]: what must match, what
+//! may, what must not, and what to highlight, prepared once per search.
+//!
+//! # The query language
+//! Words (all must match), `"quoted phrases"` (exactly these characters in
+//! this order), `-excluded` words and `-"excluded phrases"`, and `OR`
+//! between alternatives. Anything else, including unbalanced quotes and
+//! field syntax, is read as plain words: parsing never fails.
+//!
+//! # How typed text becomes words
+//! People type without spaces (怎么申请低保). Every unquoted run is
+//! segmented by the same analyzer as the documents, and each word becomes a
+//! group of its own: it must match where its characters stand together;
+//! how close the words stand only adds to the score (ranking). Adjacent
+//! words that together spell an entry of the thesaurus (低+保 → 低保) are
+//! taken as that entry. Question and function words (怎么, 如何, 的 …) are
+//! optional. Everyday words also match their official terms (低保 →
+//! 最低生活保障). A 文号 said the way people say it (临政发2019年7号文,
+//! 临政发7号) is recognized and looked up by its key.
 
 use std::collections::HashSet;
 
-use crate::analysis::normalize;
+use crate::analysis::{analyze, is_han, normalize, Piece, PieceKind};
+use crate::catalog::{normalize_doc_number, spoken_doc_number, SpokenDocNumber};
 use crate::thesaurus;
 
 /// One word or phrase of a query.
@@ -16,100 +32,250 @@ pub struct Term {
     pub phrase: bool,
 }
 
-/// A parsed query: every group must match (one of its alternatives), no
-/// excluded term may.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ParsedQuery {
-    pub groups: Vec<Vec<Term>>,
-    pub excluded: Vec<Term>,
-}
-
-/// A group after the thesaurus: its alternatives (with the official terms
-/// of everyday words added) and whether a document may lack it.
+/// One thing the query asks for: any of its alternatives (a typed word and
+/// the official terms the thesaurus adds), required unless `optional`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
     pub alternatives: Vec<Term>,
-    /// Question words (怎么, 如何 …) only score; they need not match.
+    /// Question and function words only score; they need not match.
     pub optional: bool,
+}
+
+/// Everything a search needs to know about the typed text, computed once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryPlan {
+    /// Every required group must match (any alternative of it).
+    pub groups: Vec<Group>,
+    /// No document holding one of these is returned.
+    pub excluded: Vec<Term>,
+    /// The exact 文号 / 索引号 keys the text stands for
+    /// ([`crate::catalog::doc_number_keys`]).
+    pub keys: Vec<String>,
+    /// Texts to mark in snippets and the reading view.
+    pub highlights: Vec<String>,
+}
+
+/// A piece of typed text before it becomes terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Token {
+    text: String,
+    quoted: bool,
+    negated: bool,
 }
 
 /// Characters that open and close a phrase.
 const QUOTES: [char; 5] = ['"', '“', '”', '「', '」'];
+/// Longest run of segmenter words merged back into one thesaurus entry.
+const MAX_MERGE: usize = 4;
 
-impl ParsedQuery {
-    pub fn parse(input: &str) -> ParsedQuery {
-        let mut parsed = ParsedQuery::default();
-        let mut or_pending = false;
-        for (raw, quoted) in split(input) {
-            if !quoted && (raw == "OR" || raw == "|" || raw == "或") {
-                or_pending = !parsed.groups.is_empty();
-                continue;
-            }
-            let (negated, body) = match raw.strip_prefix(['-', '－']) {
-                Some(rest) if !rest.is_empty() => (true, rest.to_string()),
-                _ => (false, raw),
-            };
-            if !has_searchable(&body) {
-                continue;
-            }
-            let term = Term { text: body, phrase: quoted };
-            if negated {
-                parsed.excluded.push(term);
-            } else if or_pending {
-                if let Some(last) = parsed.groups.last_mut() {
-                    last.push(term);
-                }
-                or_pending = false;
-            } else {
-                parsed.groups.push(vec![term]);
+impl QueryPlan {
+    /// The plan for `input` as typed.
+    pub fn new(input: &str) -> QueryPlan {
+        let mut plan = QueryPlan::default();
+        let compact: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+        if let Some(spoken) = spoken_doc_number(&compact) {
+            plan.doc_number(&spoken);
+        } else {
+            plan.words(input);
+        }
+        if compact.chars().any(|c| c.is_ascii_digit()) && !input.trim().contains(char::is_whitespace) {
+            let key = normalize_doc_number(&compact);
+            if !plan.keys.contains(&key) {
+                plan.keys.push(key);
             }
         }
-        // A query of exclusions only would match everything but them: treat
-        // them as words instead, which is what such a person looks for.
-        if parsed.groups.is_empty() && !parsed.excluded.is_empty() {
-            parsed.groups = std::mem::take(&mut parsed.excluded).into_iter().map(|t| vec![t]).collect();
-        }
-        parsed
+        plan.finish();
+        plan
     }
 
+    /// Whether nothing searchable was typed.
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
     }
 
-    /// The groups with the thesaurus applied. A query made only of
-    /// question words keeps them required.
-    pub fn expanded(&self) -> Vec<Group> {
-        let all_optional = self.groups.iter().all(|g| g.iter().all(|t| !t.phrase && thesaurus::is_optional(&t.text)));
+    /// Whether partial matches can be offered: more than one required group.
+    pub fn can_relax(&self) -> bool {
+        self.groups.iter().filter(|g| !g.optional).count() > 1
+    }
+
+    /// The typed words of the required groups, in order (not phrases): the
+    /// words whose closeness raises the score.
+    pub fn near_words(&self) -> Vec<&str> {
         self.groups
             .iter()
-            .map(|alternatives| {
-                let mut all = alternatives.clone();
-                for t in alternatives.iter().filter(|t| !t.phrase) {
-                    for synonym in thesaurus::synonyms(&t.text) {
-                        let term = Term { text: synonym.clone(), phrase: false };
-                        if !all.contains(&term) {
-                            all.push(term);
-                        }
-                    }
-                }
-                let optional = !all_optional && alternatives.iter().all(|t| !t.phrase && thesaurus::is_optional(&t.text));
-                Group { alternatives: all, optional }
-            })
+            .filter(|g| !g.optional)
+            .filter_map(|g| g.alternatives.first())
+            .filter(|t| !t.phrase)
+            .map(|t| t.text.as_str())
             .collect()
     }
 
-    /// The texts to highlight: every term that is not excluded, and the
-    /// official terms its everyday words stand for (but not a single
-    /// character such as 法 for 法律, which would mark half of a law).
-    pub fn highlight_terms(&self) -> Vec<String> {
-        let typed: HashSet<&str> = self.groups.iter().flatten().map(|t| t.text.as_str()).collect();
-        self.expanded()
-            .into_iter()
-            .flat_map(|g| g.alternatives)
-            .filter(|t| typed.contains(t.text.as_str()) || t.text.chars().count() > 1)
-            .map(|t| t.text)
-            .collect()
+    /// The plan with each long typed word (three characters or more) that
+    /// the segmenter kept whole replaced by the dictionary words inside it
+    /// (三公经费 → 三公, 经费): the fallback for a word that matches nothing.
+    /// `None` when no word can be split.
+    pub fn split_words(&self) -> Option<QueryPlan> {
+        let mut split = QueryPlan { excluded: self.excluded.clone(), keys: self.keys.clone(), ..QueryPlan::default() };
+        let mut changed = false;
+        for group in &self.groups {
+            let typed = &group.alternatives[0];
+            let parts = if typed.phrase { Vec::new() } else { sub_words(&typed.text) };
+            if parts.len() > 1 {
+                changed = true;
+                split.groups.extend(parts.into_iter().map(|p| word_group(&p)));
+            } else {
+                split.groups.push(group.clone());
+            }
+        }
+        changed.then(|| {
+            split.finish();
+            split
+        })
     }
+
+    /// The plan with the typed word `from` replaced by `to` everywhere.
+    pub fn replaced(&self, from: &str, to: &str) -> QueryPlan {
+        let mut plan = self.clone();
+        for group in plan.groups.iter_mut().filter(|g| g.alternatives[0].text == from) {
+            *group = word_group(to);
+        }
+        plan.finish();
+        plan
+    }
+
+    /// Groups, exclusions and OR from words, phrases and the segmenter.
+    fn words(&mut self, input: &str) {
+        let mut or_pending = false;
+        for token in split(input) {
+            if !token.quoted && !token.negated && matches!(token.text.as_str(), "OR" | "|" | "或") {
+                or_pending = !self.groups.is_empty();
+                continue;
+            }
+            if !has_searchable(&token.text) {
+                continue;
+            }
+            let term = Term { text: token.text.clone(), phrase: token.quoted };
+            if token.negated {
+                self.excluded.push(term);
+            } else if or_pending {
+                if let Some(last) = self.groups.last_mut() {
+                    last.alternatives.push(term);
+                }
+                or_pending = false;
+            } else if token.quoted {
+                self.groups.push(Group { alternatives: vec![term], optional: false });
+            } else {
+                self.groups.extend(segment(&token.text).iter().map(|w| word_group(w)));
+            }
+        }
+        // A query of exclusions only would match everything but them: treat
+        // them as words instead, which is what such a person looks for.
+        if self.groups.is_empty() {
+            let excluded = std::mem::take(&mut self.excluded);
+            self.groups = excluded.into_iter().map(|t| Group { alternatives: vec![t], optional: false }).collect();
+        }
+    }
+
+    /// A 文号 said aloud: its key, and its parts as words (the prefix, the
+    /// year, the number with 号) so a document citing it is found too.
+    fn doc_number(&mut self, spoken: &SpokenDocNumber) {
+        self.keys.push(spoken.key());
+        let number = format!("{}号", spoken.number);
+        let parts = [Some(spoken.prefix.clone()), spoken.year.clone(), Some(number)];
+        for part in parts.into_iter().flatten() {
+            self.groups.push(Group { alternatives: vec![Term { text: part, phrase: true }], optional: false });
+        }
+    }
+
+    /// Settle what depends on all groups: a query of optional words only
+    /// keeps them required; the highlight terms.
+    fn finish(&mut self) {
+        if self.groups.iter().all(|g| g.optional) {
+            self.groups.iter_mut().for_each(|g| g.optional = false);
+        }
+        self.highlights = highlights(&self.groups);
+    }
+}
+
+/// The group of one typed word: the word, its official terms, optional
+/// when it is a question or function word.
+fn word_group(word: &str) -> Group {
+    let mut alternatives = vec![Term { text: word.to_string(), phrase: false }];
+    for synonym in thesaurus::synonyms(word) {
+        let term = Term { text: synonym.clone(), phrase: false };
+        if !alternatives.contains(&term) {
+            alternatives.push(term);
+        }
+    }
+    Group { alternatives, optional: thesaurus::is_optional(word) }
+}
+
+/// The words of one unquoted run, as the analyzer segments it. Adjacent
+/// words that spell a thesaurus entry are merged back into it (低+保 →
+/// 低保), and so are adjacent single characters the dictionary had no word
+/// for (a name, an abbreviation, a slip of the input method: 三+公 → 三公),
+/// except question and function words.
+fn segment(run: &str) -> Vec<String> {
+    let pieces: Vec<Piece> = analyze(run).into_iter().filter(|p| p.kind == PieceKind::Word).collect();
+    let adjacent = |a: &Piece, b: &Piece| a.position + a.chars == b.position;
+    let mut words: Vec<(String, bool)> = Vec::with_capacity(pieces.len());
+    let mut i = 0;
+    while i < pieces.len() {
+        let longest = (2..=MAX_MERGE.min(pieces.len() - i)).rev().find_map(|n| {
+            let run = &pieces[i..i + n];
+            let text: String = run.iter().map(|p| p.text.as_str()).collect();
+            (run.windows(2).all(|w| adjacent(&w[0], &w[1])) && thesaurus::is_entry(&text)).then_some((n, text))
+        });
+        let (n, text) = longest.unwrap_or((1, pieces[i].text.clone()));
+        let lone = n == 1 && pieces[i].chars == 1 && is_han_text(&text) && !thesaurus::is_optional(&text);
+        match words.last_mut() {
+            Some((last, true)) if lone && i > 0 && adjacent(&pieces[i - 1], &pieces[i]) => last.push_str(&text),
+            _ => words.push((text, lone)),
+        }
+        i += n;
+    }
+    words.into_iter().map(|(text, _)| text).collect()
+}
+
+fn is_han_text(text: &str) -> bool {
+    text.chars().all(is_han)
+}
+
+/// The words inside a long Han word: as the segmenter splits it where it
+/// does, else the dictionary words that tile it, longest first from the
+/// left (三公经费 → 三公, 经费); characters no word covers stand alone.
+fn sub_words(word: &str) -> Vec<String> {
+    let chars: Vec<char> = normalize(word).chars;
+    if chars.len() < 3 || !is_han_text(word) {
+        return Vec::new();
+    }
+    let segmented = segment(word);
+    if segmented.len() > 1 {
+        return segmented;
+    }
+    let pieces: Vec<Piece> = analyze(word).into_iter().filter(|p| p.kind == PieceKind::SubWord).collect();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < chars.len() {
+        let longest = pieces.iter().filter(|p| p.position == at).map(|p| p.chars).max().unwrap_or(1);
+        out.push(chars[at..at + longest].iter().collect());
+        at += longest;
+    }
+    out
+}
+
+/// The texts to highlight: every typed term, and the official terms its
+/// everyday words stand for (but not a single character such as 法 for
+/// 法律, which would mark half of a law).
+fn highlights(groups: &[Group]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    groups
+        .iter()
+        .flat_map(|g| g.alternatives.iter().enumerate())
+        .filter(|(i, t)| *i == 0 || t.text.chars().count() > 1)
+        .map(|(_, t)| t.text.clone())
+        .filter(|t| seen.insert(t.clone()))
+        .collect()
 }
 
 /// Whether text holds anything the analyzer indexes.
@@ -117,38 +283,49 @@ fn has_searchable(text: &str) -> bool {
     normalize(text).chars.iter().any(|c| c.is_alphanumeric())
 }
 
-/// Split into (text, quoted) pieces. A quote without its partner is dropped
-/// and the rest read as words.
-fn split(input: &str) -> Vec<(String, bool)> {
+/// Split into tokens. A quote without its partner is dropped and the rest
+/// read as words; a `-` right before a quote excludes the phrase.
+fn split(input: &str) -> Vec<Token> {
     let clean: String = input.chars().map(|c| if c.is_control() || c == '\u{3000}' { ' ' } else { c }).collect();
-    let quote_count = clean.chars().filter(|c| QUOTES.contains(c)).count();
-    let balanced = quote_count % 2 == 0;
+    let balanced = clean.chars().filter(|c| QUOTES.contains(c)).count() % 2 == 0;
     let mut out = Vec::new();
     let mut current = String::new();
     let mut in_quote = false;
-    let flush = |current: &mut String, quoted: bool, out: &mut Vec<(String, bool)>| {
-        let text = std::mem::take(current);
-        let text = text.trim();
-        if !text.is_empty() {
-            out.push((text.to_string(), quoted));
-        }
-    };
+    let mut negate_quote = false;
     for c in clean.chars() {
-        if QUOTES.contains(&c) {
-            if balanced {
-                flush(&mut current, in_quote, &mut out);
-                in_quote = !in_quote;
-            } else {
-                flush(&mut current, false, &mut out);
+        if QUOTES.contains(&c) && balanced {
+            if !in_quote && matches!(current.trim(), "-" | "－") {
+                current.clear();
+                negate_quote = true;
             }
-        } else if c.is_whitespace() && !in_quote {
-            flush(&mut current, false, &mut out);
+            flush(&mut current, in_quote, in_quote && negate_quote, &mut out);
+            if in_quote {
+                negate_quote = false;
+            }
+            in_quote = !in_quote;
+        } else if QUOTES.contains(&c) || (c.is_whitespace() && !in_quote) {
+            flush(&mut current, false, false, &mut out);
         } else {
             current.push(c);
         }
     }
-    flush(&mut current, in_quote, &mut out);
+    flush(&mut current, in_quote, in_quote && negate_quote, &mut out);
     out
+}
+
+/// End the token being read, if it holds anything. An unquoted token that
+/// starts with `-` (and has more) is an exclusion.
+fn flush(current: &mut String, quoted: bool, negated: bool, out: &mut Vec<Token>) {
+    let text = std::mem::take(current);
+    let text = text.trim();
+    if text.is_empty() {
+        return;
+    }
+    let (negated, text) = match text.strip_prefix(['-', '－']) {
+        Some(rest) if !quoted && !rest.is_empty() => (true, rest),
+        _ => (negated, text),
+    };
+    out.push(Token { text: text.to_string(), quoted, negated });
 }
 
 #[cfg(test)]
@@ -159,33 +336,87 @@ mod tests {
         Term { text: text.into(), phrase }
     }
 
+    /// The typed word of each group, `?` marking an optional one.
+    fn typed(plan: &QueryPlan) -> Vec<String> {
+        plan.groups
+            .iter()
+            .map(|g| format!("{}{}", g.alternatives[0].text, if g.optional { "?" } else { "" }))
+            .collect()
+    }
+
     #[test]
     fn words_phrases_exclusions_and_or() {
-        let q = ParsedQuery::parse("低保 \"申请 条件\" -城市 教育 OR 卫生");
-        assert_eq!(q.groups, vec![vec![t("低保", false)], vec![t("申请 条件", true)], vec![t("教育", false), t("卫生", false)]]);
-        assert_eq!(q.excluded, vec![t("城市", false)]);
+        let q = QueryPlan::new("低保 \"申请 条件\" -城市 教育 OR 卫生");
+        assert_eq!(typed(&q), ["低保", "申请 条件", "教育"]);
+        assert_eq!(q.groups[0].alternatives, [t("低保", false), t("最低生活保障", false)]);
+        assert_eq!(q.groups[2].alternatives, [t("教育", false), t("卫生", false)]);
+        assert_eq!(q.excluded, [t("城市", false)]);
+    }
+
+    #[test]
+    fn an_excluded_phrase_is_excluded() {
+        let q = QueryPlan::new("公积金 -\"住房保障\"");
+        assert_eq!(typed(&q), ["公积金"]);
+        assert_eq!(q.excluded, [t("住房保障", true)]);
+        assert_eq!(QueryPlan::new("公积金 －“住房保障”").excluded, [t("住房保障", true)]);
     }
 
     #[test]
     fn broken_syntax_is_read_as_plain_words() {
-        assert_eq!(ParsedQuery::parse("\"低保 申请").groups, vec![vec![t("低保", false)], vec![t("申请", false)]]);
-        assert_eq!(ParsedQuery::parse("title:政府").groups, vec![vec![t("title:政府", false)]]);
-        assert_eq!(ParsedQuery::parse("OR OR - -- \u{0}").groups, Vec::<Vec<Term>>::new());
-        assert_eq!(ParsedQuery::parse("-低保").groups, vec![vec![t("低保", false)]]);
+        assert_eq!(typed(&QueryPlan::new("\"低保 申请")), ["低保", "申请"]);
+        assert_eq!(QueryPlan::new("OR OR - -- \u{0}").groups, Vec::<Group>::new());
+        assert_eq!(typed(&QueryPlan::new("-低保")), ["低保"]);
     }
 
     #[test]
-    fn everyday_words_gain_official_terms_and_question_words_become_optional() {
-        let groups = ParsedQuery::parse("家暴 怎么 办").expanded();
-        assert!(groups[0].alternatives.contains(&t("家庭暴力", false)));
-        assert!(!groups[0].optional && groups[1].optional && !groups[2].optional);
-        assert!(!ParsedQuery::parse("怎么").expanded()[0].optional, "a query of question words only keeps them");
-        assert_eq!(ParsedQuery::parse("\"家暴\"").expanded()[0].alternatives.len(), 1, "phrases are taken literally");
+    fn unspaced_text_is_segmented_into_words_and_question_words_are_optional() {
+        assert_eq!(typed(&QueryPlan::new("怎么申请低保")), ["怎么?", "申请", "低保"]);
+        assert_eq!(typed(&QueryPlan::new("家暴怎么办")), ["家暴", "怎么办?"]);
+        assert_eq!(typed(&QueryPlan::new("不动产登记条例")), ["不动产", "登记", "条例"]);
+        assert!(!QueryPlan::new("怎么").groups[0].optional, "a query of question words only keeps them");
+        assert_eq!(QueryPlan::new("\"家暴\"").groups[0].alternatives.len(), 1, "phrases are taken literally");
+    }
+
+    #[test]
+    fn spaced_and_unspaced_typing_make_the_same_plan() {
+        assert_eq!(QueryPlan::new("低保申请条件").groups, QueryPlan::new("低保 申请 条件").groups);
     }
 
     #[test]
     fn chinese_quotes_and_ideographic_space_work() {
-        let q = ParsedQuery::parse("“人民政府”\u{3000}公开");
-        assert_eq!(q.groups, vec![vec![t("人民政府", true)], vec![t("公开", false)]]);
+        let q = QueryPlan::new("“人民政府”\u{3000}公开");
+        assert_eq!(typed(&q), ["人民政府", "公开"]);
+        assert!(q.groups[0].alternatives[0].phrase);
+    }
+
+    #[test]
+    fn a_spoken_doc_number_becomes_its_key_and_its_parts() {
+        for (typed_text, key) in [
+            ("临政发〔2019〕7号文", "临政发〔2019〕7号"),
+            ("临政发2019年7号", "临政发〔2019〕7号"),
+            ("临政发(2019)7号文件", "临政发〔2019〕7号"),
+            ("临政发7号", "临政发〔〕7号"),
+        ] {
+            let plan = QueryPlan::new(typed_text);
+            assert_eq!(plan.keys[0], key, "{typed_text}");
+            assert!(plan.highlights.contains(&"7号".to_string()), "{typed_text}: {:?}", plan.highlights);
+        }
+    }
+
+    #[test]
+    fn a_long_word_splits_into_the_words_inside_it() {
+        assert_eq!(typed(&QueryPlan::new("三公经费")), ["三公", "经费"], "lone characters stay together");
+        let plan = QueryPlan { groups: vec![word_group("权益法")], ..QueryPlan::default() };
+        assert_eq!(typed(&plan.split_words().expect("splits")), ["权益", "法"]);
+        let plan = QueryPlan { groups: vec![word_group("中华人民共和国")], ..QueryPlan::default() };
+        assert_eq!(typed(&plan.split_words().expect("splits")), ["中华人民", "共和国"]);
+        assert_eq!(QueryPlan::new("低保").split_words(), None);
+    }
+
+    #[test]
+    fn highlights_hold_typed_words_and_longer_official_terms() {
+        let plan = QueryPlan::new("低保 法律");
+        assert!(plan.highlights.contains(&"最低生活保障".to_string()));
+        assert!(!plan.highlights.contains(&"法".to_string()));
     }
 }

@@ -14,24 +14,27 @@
 //! * Versions of one regulation (files differing only by the date in their
 //!   name) are listed newest first.
 //! * A document marked 失效 (no longer in force) ranks below one in force.
+//! * A 文号 or 索引号 typed as the query finds its document by the exact
+//!   key, far above documents that only mention it.
+//!
+//! This module also owns the per-commit document table ([`DocTable`]) that
+//! re-ranking and suggestions read instead of the stored documents.
 
-use tantivy::collector::{Collector, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use regex::Regex;
-use tantivy::query::EnableScoring;
+use tantivy::collector::{Collector, TopDocs};
+use tantivy::columnar::StrColumn;
+use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, SeekDangerResult, Term};
 
 use crate::analysis::{analyze, normalize, Piece, PieceKind, TokenSet};
-use crate::catalog::{looks_like_doc_number, normalize_doc_number};
-use crate::query::{Group, ParsedQuery, Term as QueryTerm};
 use crate::any_of::AnyOf;
-use crate::archive::DocTable;
+use crate::highlight::{fold, literal_ranges};
+use crate::query::{QueryPlan, Term as QueryTerm};
 use crate::schema::{ords_where, Fields};
-use crate::search::{fold, literal_ranges};
 
 const TITLE_WEIGHT: f32 = 3.0;
 const META_WEIGHT: f32 = 2.0;
@@ -54,39 +57,30 @@ const REPEALED_FACTOR: f32 = 0.6;
 
 type Clause = (Occur, Box<dyn Query>);
 
-/// The query for the words of `parsed`: every required group must match
-/// (any one when `relaxed`), excluded terms must not.
-pub fn words_query(fields: &Fields, parsed: &ParsedQuery, relaxed: bool) -> Box<dyn Query> {
-    let groups = parsed.expanded();
-    let mut clauses: Vec<Clause> = groups
+/// The query for the words of a plan: every required group must match
+/// (any one when `relaxed`), excluded terms must not. A plan with 文号 keys
+/// also finds the documents under those keys, far above the rest.
+pub fn plan_query(fields: &Fields, plan: &QueryPlan, relaxed: bool) -> Box<dyn Query> {
+    let mut clauses: Vec<Clause> = plan
+        .groups
         .iter()
         .map(|group| {
             let occur = if relaxed || group.optional { Occur::Should } else { Occur::Must };
             (occur, AnyOf::new(group.alternatives.iter().map(|t| term_query(fields, t, relaxed)).collect()))
         })
         .collect();
-    clauses.extend(parsed.excluded.iter().map(|t| (Occur::MustNot, anywhere(fields, &atoms(&analyze(&t.text))))));
-    Box::new(BooleanQuery::new(clauses))
-}
-
-/// Whether a query has partial matches to fall back on: more than one
-/// required group.
-pub fn can_relax(parsed: &ParsedQuery) -> bool {
-    parsed.expanded().iter().filter(|g| !g.optional).count() > 1
-}
-
-/// An exact match on the 文号 or 索引号 key, when the query text is one.
-pub fn doc_number_query(fields: &Fields, text: &str) -> Option<Box<dyn Query>> {
-    let text = text.trim();
-    if text.is_empty() || text.contains(char::is_whitespace) || !text.chars().any(|c| c.is_ascii_digit()) {
-        return None;
+    clauses.extend(plan.excluded.iter().map(|t| (Occur::MustNot, anywhere(fields, &atoms(&analyze(&t.text))))));
+    let words: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+    if plan.keys.is_empty() {
+        return words;
     }
-    let key = normalize_doc_number(text);
-    let mut any: Vec<Clause> = vec![(Occur::Should, exact(fields.index_no_key, &key))];
-    if looks_like_doc_number(text) {
-        any.push((Occur::Should, exact(fields.doc_number_key, &key)));
-    }
-    Some(Box::new(BoostQuery::new(Box::new(BooleanQuery::new(any)), KEY_WEIGHT)))
+    let exact = plan
+        .keys
+        .iter()
+        .flat_map(|key| [fields.doc_number_key, fields.index_no_key].map(|field| (Occur::Should, exact(field, key))))
+        .collect();
+    let keys: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(BooleanQuery::new(exact)), KEY_WEIGHT));
+    Box::new(BooleanQuery::new(vec![(Occur::Should, keys), (Occur::Should, words)]))
 }
 
 fn exact(field: Field, key: &str) -> Box<dyn Query> {
@@ -173,14 +167,7 @@ fn sequence(field: Field, atoms: &[(usize, String)], slop: u32) -> Option<Box<dy
 /// All plain words of a query near each other, in order, in the title or
 /// the body: the proximity bonus, one query per field with its weight.
 /// Empty for a single word.
-fn proximity(fields: &Fields, groups: &[Group]) -> Vec<(Box<dyn Query>, Score)> {
-    let words: Vec<&str> = groups
-        .iter()
-        .filter(|g| !g.optional)
-        .filter_map(|g| g.alternatives.first())
-        .filter(|t| !t.phrase)
-        .map(|t| t.text.as_str())
-        .collect();
+fn proximity(fields: &Fields, words: &[&str]) -> Vec<(Box<dyn Query>, Score)> {
     if words.len() < 2 {
         return Vec::new();
     }
@@ -225,9 +212,9 @@ pub struct Rerank {
 }
 
 impl Rerank {
-    /// `needles` are the query's highlight terms ([`ParsedQuery::highlight_terms`]).
-    pub fn new(fields: &Fields, parsed: &ParsedQuery, needles: &[String]) -> Rerank {
-        Rerank { folded: fold(needles), near: proximity(fields, &parsed.expanded()) }
+    /// What re-ranking needs of `plan`: its highlight terms and near words.
+    pub fn new(fields: &Fields, plan: &QueryPlan) -> Rerank {
+        Rerank { folded: fold(&plan.highlights), near: proximity(fields, &plan.near_words()) }
     }
 }
 
@@ -331,6 +318,77 @@ pub fn version_family(name: &str) -> String {
     static DATED: OnceLock<Regex> = OnceLock::new();
     let re = DATED.get_or_init(|| Regex::new(r"[(（]\d{4}-\d{2}-\d{2}[)）]").expect("valid pattern"));
     re.replace_all(name, "").into_owned()
+}
+
+/// Per-commit facts about each document, indexed by segment, then doc id:
+/// built once per commit from the fast fields, so re-ranking and
+/// suggestions need not touch the compressed dictionaries per query.
+pub struct DocTable {
+    /// The commit (searcher generation) it was built from.
+    pub generation: u64,
+    pub segments: Vec<Vec<DocFacts>>,
+    /// (normalized title, title, id) of every document, for suggestions.
+    pub titles: Vec<TitleEntry>,
+}
+
+/// One document's title as suggestions search it.
+#[derive(Debug, Clone)]
+pub struct TitleEntry {
+    /// The title folded as the index folds text.
+    pub folded: String,
+    pub title: String,
+    pub id: String,
+}
+
+/// What re-ranking needs of one document.
+#[derive(Debug, Clone, Default)]
+pub struct DocFacts {
+    /// The title folded and without a version date ([`title_key`]).
+    pub title_key: String,
+    /// Its path without a version date: the versions of one regulation share it.
+    pub family: String,
+}
+
+impl DocTable {
+    /// Read every live document's title, id and version family from the
+    /// fast fields of `searcher`'s commit, walking each dictionary once.
+    pub fn build(searcher: &Searcher) -> DocTable {
+        let mut segments = Vec::new();
+        let mut titles = Vec::new();
+        for segment in searcher.segment_readers() {
+            let fast = segment.fast_fields();
+            let columns = ["title_raw", "path", "id"].map(|name| fast.str(name).ok().flatten());
+            let terms = columns.each_ref().map(all_terms);
+            let value = |i: usize, doc: DocId| -> String {
+                let ord = columns[i].as_ref().and_then(|c| c.term_ords(doc).next());
+                ord.and_then(|o| terms[i].get(o as usize)).cloned().unwrap_or_default()
+            };
+            let mut facts = Vec::with_capacity(segment.max_doc() as usize);
+            for doc in 0..segment.max_doc() {
+                if segment.is_deleted(doc) {
+                    facts.push(DocFacts::default());
+                    continue;
+                }
+                let title = value(0, doc);
+                facts.push(DocFacts { title_key: title_key(&title), family: version_family(&value(1, doc)) });
+                titles.push(TitleEntry { folded: normalize(&title).text(), title, id: value(2, doc) });
+            }
+            segments.push(facts);
+        }
+        DocTable { generation: searcher.generation().generation_id(), segments, titles }
+    }
+}
+
+/// Every term of a string column's dictionary, by ordinal.
+fn all_terms(column: &Option<StrColumn>) -> Vec<String> {
+    let mut terms = Vec::new();
+    let Some(column) = column else { return terms };
+    if let Ok(mut stream) = column.dictionary().stream() {
+        while stream.advance() {
+            terms.push(String::from_utf8_lossy(stream.key()).into_owned());
+        }
+    }
+    terms
 }
 
 /// Where several versions of one family are listed, put the newest in the

@@ -12,7 +12,7 @@ use crate::analysis::{ChineseTokenizer, TokenSet};
 
 /// Bumped when analysis or the schema changes; documents indexed by an
 /// older version are re-indexed by the next ingest.
-pub const FORMAT_VERSION: &str = "yuelan-4";
+pub const FORMAT_VERSION: &str = "yuelan-5";
 
 /// Handles of every field, looked up once.
 #[derive(Debug, Clone)]
@@ -107,7 +107,7 @@ pub fn build_schema() -> Schema {
         TextOptions::default().set_indexing_options(indexing)
     };
     let keyword = STRING | STORED | FAST;
-    b.add_text_field("id", STRING | STORED);
+    b.add_text_field("id", STRING | STORED | FAST);
     b.add_text_field("path", keyword.clone());
     b.add_text_field("source", keyword.clone());
     b.add_text_field("title", analyzed(TokenSet::Atoms));

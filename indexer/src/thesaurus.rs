@@ -39,6 +39,19 @@ pub fn synonyms(word: &str) -> &'static [String] {
     thesaurus().synonyms.get(&key(word)).map(Vec::as_slice).unwrap_or(&[])
 }
 
+/// Every everyday word that has official terms (normalized).
+pub fn everyday_words() -> impl Iterator<Item = &'static str> {
+    thesaurus().synonyms.keys().map(String::as_str)
+}
+
+/// Whether `text` is a word of either list: an everyday word with official
+/// terms, or a question or function word (the query side keeps such a word
+/// whole where the segmenter cut it apart).
+pub fn is_entry(text: &str) -> bool {
+    let key = key(text);
+    thesaurus().synonyms.contains_key(&key) || thesaurus().optional.contains(&key)
+}
+
 /// Whether a query word is a question or function word.
 pub fn is_optional(word: &str) -> bool {
     thesaurus().optional.contains(&key(word))

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use indexer::ingest::{self, IngestOptions, Summary};
-use indexer::search::{Hit, SearchRequest};
+use indexer::api::{Hit, SearchRequest};
 use indexer::Archive;
 
 fn ingest(src: &Path, data: &Path) -> Summary {

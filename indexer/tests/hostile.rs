@@ -23,7 +23,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use indexer::ingest::{self, IngestOptions, Summary};
-use indexer::search::SearchRequest;
+use indexer::api::SearchRequest;
 use indexer::Archive;
 
 /// Peak resident memory the whole test process may reach.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use indexer::archive::Original;
 use indexer::ingest::{self, IngestOptions, Summary};
-use indexer::search::SearchRequest;
+use indexer::api::SearchRequest;
 use indexer::Archive;
 
 fn write(root: &Path, rel: &str, bytes: impl AsRef<[u8]>) {

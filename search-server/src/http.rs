@@ -13,8 +13,8 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{BoxError, Json, Router};
-use indexer::archive::{DocumentView, Original, Stats};
-use indexer::search::{SearchRequest, SearchResponse};
+use indexer::archive::{DocumentView, Original, Stats, Suggestions};
+use indexer::api::{SearchRequest, SearchResponse};
 use indexer::Archive;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use tokio::sync::Semaphore;
@@ -225,17 +225,12 @@ async fn original(
     }
 }
 
-async fn suggest(
-    State(state): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Json<serde_json::Value>, ApiError> {
+async fn suggest(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Json<Suggestions>, ApiError> {
     let q = params::query_text(&params::pairs(raw.as_deref())?);
-    let suggestions = if q.trim().is_empty() {
-        Vec::new()
-    } else {
-        state.run(move |state| Ok(state.archive.suggest(&q, SUGGESTIONS))).await?
-    };
-    Ok(Json(serde_json::json!({ "suggestions": suggestions })))
+    if q.trim().is_empty() {
+        return Ok(Json(Suggestions::default()));
+    }
+    Ok(Json(state.run(move |state| Ok(state.archive.suggest(&q, SUGGESTIONS)?)).await?))
 }
 
 async fn stats(State(state): State<Arc<AppState>>) -> Result<Json<Stats>, ApiError> {

@@ -11,7 +11,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use indexer::archive::DocumentView;
-use indexer::search::{escape_html as esc, highlight_ranges, mark_html, SearchRequest, SearchResponse, Sort};
+use indexer::api::{SearchRequest, SearchResponse, Sort};
+use indexer::highlight::{escape_html as esc, mark_html, ranges_of};
+use indexer::query::QueryPlan;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::error::ApiError;
@@ -181,7 +183,7 @@ fn catalog_table(doc: &DocumentView) -> String {
 /// The full text with the query's matches marked, and the tools to move
 /// between matches, print and fetch the original.
 fn text_section(doc: &DocumentView, text: &str, q: &str) -> String {
-    let ranges = if q.trim().is_empty() { Vec::new() } else { highlight_ranges(text, q) };
+    let ranges = if q.trim().is_empty() { Vec::new() } else { ranges_of(text, &QueryPlan::new(q).highlights) };
     let status = match (q.trim().is_empty(), ranges.len()) {
         (true, _) => String::new(),
         (false, 0) => format!(r#"<p class="matches">本文中没有找到“{}”。</p>"#, esc(q)),

@@ -3,7 +3,7 @@
 //! a 400, never a guess), numbers that must be numbers, and query text cut to
 //! [`MAX_QUERY_CHARS`] so an oversized query costs nothing downstream.
 
-use indexer::search::{SearchRequest, Sort, MAX_QUERY_CHARS};
+use indexer::api::{SearchRequest, Sort, MAX_QUERY_CHARS};
 
 use crate::error::ApiError;
 

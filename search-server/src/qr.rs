@@ -12,7 +12,7 @@ pub fn svg(url: &str, label: &str) -> Option<String> {
     let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M).ok()?;
     let image = code.render::<svg::Color>().min_dimensions(160, 160).quiet_zone(true).build();
     let element = &image[image.find("<svg")?..];
-    let label = indexer::search::escape_html(label);
+    let label = indexer::highlight::escape_html(label);
     Some(element.replacen("<svg ", &format!(r#"<svg class="qr-code" role="img" aria-label="{label}" "#), 1))
 }
 

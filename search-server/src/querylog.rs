@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
 
-use indexer::search::{SearchRequest, SearchResponse};
+use indexer::api::{SearchRequest, SearchResponse};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;

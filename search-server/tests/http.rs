@@ -273,7 +273,7 @@ fn a_long_query_under_the_uri_limit_is_cut_not_refused() {
     let reply = get(server(), &format!("/api/search?q={}", enc(&long)));
     assert_eq!(reply.status, 200, "{}", reply.text());
     let query = reply.json()["query"].as_str().unwrap().to_string();
-    assert_eq!(query.chars().count(), indexer::search::MAX_QUERY_CHARS);
+    assert_eq!(query.chars().count(), indexer::api::MAX_QUERY_CHARS);
 }
 
 #[test]

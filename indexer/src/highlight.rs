@@ -1,130 +1,23 @@
-//! Search requests and responses as the HTTP API and the evaluation command
-//! see them, and the highlighting shared by snippets and the reading view.
+//! Highlighting shared by snippets and the reading view: where the query's
+//! words stand in a text (after the same folding as indexing), and the
+//! escaped HTML with `<mark>` around them.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 
 use memchr::memmem;
-use serde::{Deserialize, Serialize};
 
 use crate::analysis::normalize;
-use crate::query::ParsedQuery;
 
-/// Largest page a request may ask for.
-/// Results per page when a request does not say.
-pub const DEFAULT_LIMIT: usize = 10;
-pub const MAX_LIMIT: usize = 100;
-/// Deepest start offset served; deeper paging is refused (narrow the query).
-pub const MAX_OFFSET: usize = 10_000;
-/// Longest query text searched, in characters; the rest is ignored.
-pub const MAX_QUERY_CHARS: usize = 200;
 /// Length of a snippet, in characters.
 const SNIPPET_CHARS: usize = 120;
 /// Matches looked at when choosing where a snippet starts.
 const SNIPPET_CANDIDATES: usize = 256;
 
-/// Result order.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Sort {
-    #[default]
-    Relevance,
-    DateDesc,
-    DateAsc,
-}
-
-impl Sort {
-    pub const ALL: [Sort; 3] = [Sort::Relevance, Sort::DateDesc, Sort::DateAsc];
-
-    /// The name in URLs and JSON (`date_desc`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sort::Relevance => "relevance",
-            Sort::DateDesc => "date_desc",
-            Sort::DateAsc => "date_asc",
-        }
-    }
-}
-
-/// One search, as `GET /api/search` takes it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SearchRequest {
-    pub q: String,
-    pub category: Vec<String>,
-    pub publisher: Vec<String>,
-    pub disclosure: Vec<String>,
-    pub year: Vec<String>,
-    /// Inclusive range on published_date, `YYYY-MM-DD`.
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub sort: Sort,
-    /// Page size; 0 means the default, [`DEFAULT_LIMIT`].
-    pub limit: usize,
-    pub offset: usize,
-}
-
-impl SearchRequest {
-    /// The page size asked for, or the default.
-    pub fn page_size(&self) -> usize {
-        if self.limit == 0 { DEFAULT_LIMIT } else { self.limit }
-    }
-}
-
-/// A result list, as `GET /api/search` answers.
-#[derive(Debug, Clone, Serialize)]
-pub struct SearchResponse {
-    pub query: String,
-    pub total: usize,
-    pub took_ms: f64,
-    /// True when no document matched every word and the best partial
-    /// matches are shown instead (each hit also says `partial`).
-    pub relaxed: bool,
-    pub hits: Vec<Hit>,
-    pub facets: Facets,
-}
-
-/// Counts per value of `category`, `publisher`, `year` and `disclosure`.
-pub type Facets = BTreeMap<String, BTreeMap<String, u64>>;
-
-/// One result.
-#[derive(Debug, Clone, Serialize)]
-pub struct Hit {
-    pub id: String,
-    pub path: String,
-    pub title: String,
-    pub publisher: String,
-    pub doc_number: String,
-    pub category: String,
-    pub published_date: String,
-    pub disclosure: String,
-    pub validity: String,
-    pub score: f32,
-    /// Matches only some of the query's words (listed after the documents
-    /// that match them all).
-    pub partial: bool,
-    /// HTML-escaped text with `<mark>` around matches, nothing else.
-    pub snippet: String,
-}
-
-/// Why a search was refused; everything else is answered.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SearchError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("search failed: {0}")]
-    Internal(String),
-}
-
-/// Byte ranges of `text` that match the words and phrases of `query`
-/// (after the same folding as indexing: full-width, case, traditional),
-/// sorted and merged. Excluded words are not highlighted.
-pub fn highlight_ranges(text: &str, query: &str) -> Vec<Range<usize>> {
-    let needles = ParsedQuery::parse(query).highlight_terms();
-    ranges_of(text, &needles)
-}
-
-pub(crate) fn ranges_of(text: &str, needles: &[String]) -> Vec<Range<usize>> {
+/// Byte ranges of `text` where the `needles` (a query's highlight terms)
+/// stand, after the same folding as indexing (full-width, case,
+/// traditional), sorted and merged. A needle that starts or ends with a
+/// digit does not match inside a longer number: 7号 is not marked in 17号.
+pub fn ranges_of(text: &str, needles: &[String]) -> Vec<Range<usize>> {
     ranges_limited(text, needles, usize::MAX)
 }
 
@@ -146,8 +39,11 @@ fn ranges_limited(text: &str, needles: &[String], limit: usize) -> Vec<Range<usi
         if n > norm.chars.len() {
             continue;
         }
+        let bytes: Vec<u8> = needle.iter().map(|&c| if c.is_ascii_digit() { b'0' } else { b'x' }).collect();
         for start in 0..=norm.chars.len() - n {
-            if norm.chars[start..start + n] == needle[..] {
+            let digit_before = start > 0 && norm.chars[start - 1].is_ascii_digit();
+            let after = norm.chars.get(start + n).map(|&c| if c.is_ascii_digit() { b'0' } else { b'x' });
+            if norm.chars[start..start + n] == needle[..] && whole_number(digit_before, after, &bytes) {
                 ranges.push(norm.origin[start].0..norm.origin[start + n - 1].1);
             }
         }
@@ -165,8 +61,23 @@ pub(crate) fn fold(needles: &[String]) -> Vec<String> {
 /// times faster than `str::match_indices` on the 2–3 character words of a
 /// query, and it runs for every hit.)
 pub(crate) fn literal_ranges(text: &str, folded: &[String], limit: usize) -> Vec<Range<usize>> {
-    let found = folded.iter().flat_map(|n| memmem::find_iter(text.as_bytes(), n.as_bytes()).take(limit).map(|at| at..at + n.len()));
+    let bytes = text.as_bytes();
+    let found = folded.iter().flat_map(|n| {
+        memmem::find_iter(bytes, n.as_bytes())
+            .map(|at| at..at + n.len())
+            .filter(|r| whole_number(r.start > 0 && bytes[r.start - 1].is_ascii_digit(), bytes.get(r.end).copied(), n.as_bytes()))
+            .take(limit)
+    });
     merge(found.collect())
+}
+
+/// Whether a match of `needle` keeps its numbers whole: a needle starting
+/// with a digit must not follow a digit, one ending with a digit must not
+/// precede one (`digit_before`, `after`: what the text has around it).
+fn whole_number(digit_before: bool, after: Option<u8>, needle: &[u8]) -> bool {
+    let starts = needle.first().is_some_and(u8::is_ascii_digit);
+    let ends = needle.last().is_some_and(u8::is_ascii_digit);
+    !(starts && digit_before) && !(ends && after.is_some_and(|b| b.is_ascii_digit()))
 }
 
 fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
@@ -266,7 +177,7 @@ mod tests {
     #[test]
     fn highlights_fold_traditional_and_full_width() {
         let text = "臨河區政府資訊公開，２０１６年";
-        let r = highlight_ranges(text, "资讯公开 2016");
+        let r = ranges_of(text, &["信息公开".into(), "2016".into()]);
         let marked: Vec<&str> = r.iter().map(|r| &text[r.clone()]).collect();
         assert_eq!(marked, vec!["資訊公開", "２０１６"]);
     }
@@ -280,9 +191,19 @@ mod tests {
     #[test]
     fn literal_matches_are_found_without_folding_and_folded_ones_otherwise() {
         assert_eq!(ranges_of("政府信息公开，政府", &["政府".into()]), vec![0..6, 21..27]);
-        assert_eq!(ranges_of("政府資訊公開", &["资讯".into()]), vec![6..12]);
+        assert_eq!(ranges_of("政府資訊公開", &["信息".into()]), vec![6..12]);
         assert_eq!(ranges_of("Ａ区", &["a区".into()]), vec![0..6]);
         assert!(ranges_of("任何文字", &["".into()]).is_empty());
+    }
+
+    #[test]
+    fn numbers_are_matched_whole() {
+        let text = "临政发〔2019〕17号、临政发〔2019〕7号、70号";
+        let marked: Vec<&str> = ranges_of(text, &["7号".into()]).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(marked, ["7号"]);
+        assert_eq!(ranges_of(text, &["7号".into()]), vec![text.find("〕7号").unwrap() + 3..text.find("〕7号").unwrap() + 7]);
+        let wide = "１７号，７号";
+        assert_eq!(ranges_of(wide, &["7号".into()]), vec![12..18]);
     }
 
     #[test]
