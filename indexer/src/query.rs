@@ -39,6 +39,11 @@ pub struct Group {
     pub alternatives: Vec<Term>,
     /// Question and function words only score; they need not match.
     pub optional: bool,
+    /// The words inside a long typed word (治安处罚 → 治安, 处罚): a
+    /// document whose title holds all of them matches the group too, below
+    /// one that holds the word itself (治安管理处罚法 for 治安处罚法). Empty
+    /// for phrases, short words and words with a one-character part.
+    pub parts: Vec<String>,
 }
 
 /// Everything a search needs to know about the typed text, computed once.
@@ -51,8 +56,12 @@ pub struct QueryPlan {
     /// The exact 文号 / 索引号 keys the text stands for
     /// ([`crate::catalog::doc_number_keys`]).
     pub keys: Vec<String>,
-    /// Texts to mark in snippets and the reading view.
+    /// Texts to mark in snippets and the reading view: the typed words,
+    /// their official terms and the inner words of long words.
     pub highlights: Vec<String>,
+    /// The typed words and their official terms, without inner words:
+    /// what a title must say to count as covered by the query.
+    pub coverage: Vec<String>,
 }
 
 /// A piece of typed text before it becomes terms.
@@ -67,6 +76,8 @@ struct Token {
 const QUOTES: [char; 5] = ['"', '“', '”', '「', '」'];
 /// Longest run of segmenter words merged back into one thesaurus entry.
 const MAX_MERGE: usize = 4;
+/// Shortest typed word (in characters) whose inner words also match.
+const MIN_PARTS_CHARS: usize = 4;
 
 impl QueryPlan {
     /// The plan for `input` as typed.
@@ -163,7 +174,7 @@ impl QueryPlan {
                 }
                 or_pending = false;
             } else if token.quoted {
-                self.groups.push(Group { alternatives: vec![term], optional: false });
+                self.groups.push(Group { alternatives: vec![term], optional: false, parts: Vec::new() });
             } else {
                 self.groups.extend(segment(&token.text).iter().map(|w| word_group(w)));
             }
@@ -172,7 +183,7 @@ impl QueryPlan {
         // them as words instead, which is what such a person looks for.
         if self.groups.is_empty() {
             let excluded = std::mem::take(&mut self.excluded);
-            self.groups = excluded.into_iter().map(|t| Group { alternatives: vec![t], optional: false }).collect();
+            self.groups = excluded.into_iter().map(|t| Group { alternatives: vec![t], optional: false, parts: Vec::new() }).collect();
         }
     }
 
@@ -183,7 +194,7 @@ impl QueryPlan {
         let number = format!("{}号", spoken.number);
         let parts = [Some(spoken.prefix.clone()), spoken.year.clone(), Some(number)];
         for part in parts.into_iter().flatten() {
-            self.groups.push(Group { alternatives: vec![Term { text: part, phrase: true }], optional: false });
+            self.groups.push(Group { alternatives: vec![Term { text: part, phrase: true }], optional: false, parts: Vec::new() });
         }
     }
 
@@ -193,7 +204,8 @@ impl QueryPlan {
         if self.groups.iter().all(|g| g.optional) {
             self.groups.iter_mut().for_each(|g| g.optional = false);
         }
-        self.highlights = highlights(&self.groups);
+        self.highlights = highlights(&self.groups, true);
+        self.coverage = highlights(&self.groups, false);
     }
 }
 
@@ -207,7 +219,11 @@ fn word_group(word: &str) -> Group {
             alternatives.push(term);
         }
     }
-    Group { alternatives, optional: thesaurus::is_optional(word) }
+    let mut parts = if word.chars().count() >= MIN_PARTS_CHARS { sub_words(word) } else { Vec::new() };
+    if parts.iter().any(|p| p.chars().count() < 2) {
+        parts.clear();
+    }
+    Group { alternatives, optional: thesaurus::is_optional(word), parts }
 }
 
 /// The words of one unquoted run, as the analyzer segments it. Adjacent
@@ -264,16 +280,20 @@ fn sub_words(word: &str) -> Vec<String> {
     out
 }
 
-/// The texts to highlight: every typed term, and the official terms its
-/// everyday words stand for (but not a single character such as 法 for
-/// 法律, which would mark half of a law).
-fn highlights(groups: &[Group]) -> Vec<String> {
+/// The texts to highlight: every typed term, the official terms its
+/// everyday words stand for and the inner words of a long word (but not a
+/// single character such as 法 for 法律, which would mark half of a law).
+/// `with_parts`: whether inner words are included.
+fn highlights(groups: &[Group], with_parts: bool) -> Vec<String> {
     let mut seen = HashSet::new();
     groups
         .iter()
-        .flat_map(|g| g.alternatives.iter().enumerate())
-        .filter(|(i, t)| *i == 0 || t.text.chars().count() > 1)
-        .map(|(_, t)| t.text.clone())
+        .flat_map(|g| {
+            let parts = if with_parts { g.parts.as_slice() } else { &[] };
+            g.alternatives.iter().map(|t| &t.text).enumerate().chain(parts.iter().map(|p| (1, p)))
+        })
+        .filter(|(i, t)| *i == 0 || t.chars().count() > 1)
+        .map(|(_, t)| t.clone())
         .filter(|t| seen.insert(t.clone()))
         .collect()
 }

@@ -43,9 +43,13 @@ const BODY_WEIGHT: f32 = 1.0;
 const WORD_WEIGHT: f32 = 0.5;
 /// Weight of all words appearing near each other, in order.
 const PROXIMITY_WEIGHT: f32 = 1.0;
+/// Weight of two neighbouring words of the query standing side by side.
+const PAIR_WEIGHT: f32 = 0.5;
 /// Positions (characters) the words of a query may be spread over and
 /// still count as near each other.
 const PROXIMITY_SLOP: u32 = 6;
+/// Weight of a long word's inner words found apart, against the word itself.
+const PARTS_WEIGHT: f32 = 0.5;
 /// Weight of an exact 文号 / 索引号 match.
 const KEY_WEIGHT: f32 = 20.0;
 /// How much a title fully covered by the query words multiplies the score.
@@ -66,7 +70,9 @@ pub fn plan_query(fields: &Fields, plan: &QueryPlan, relaxed: bool) -> Box<dyn Q
         .iter()
         .map(|group| {
             let occur = if relaxed || group.optional { Occur::Should } else { Occur::Must };
-            (occur, AnyOf::new(group.alternatives.iter().map(|t| term_query(fields, t, relaxed)).collect()))
+            let mut any: Vec<Box<dyn Query>> = group.alternatives.iter().map(|t| term_query(fields, t, relaxed)).collect();
+            any.extend(all_parts(fields, &group.parts));
+            (occur, AnyOf::new(any))
         })
         .collect();
     clauses.extend(plan.excluded.iter().map(|t| (Occur::MustNot, anywhere(fields, &atoms(&analyze(&t.text))))));
@@ -81,6 +87,19 @@ pub fn plan_query(fields: &Fields, plan: &QueryPlan, relaxed: bool) -> Box<dyn Q
         .collect();
     let keys: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(BooleanQuery::new(exact)), KEY_WEIGHT));
     Box::new(BooleanQuery::new(vec![(Occur::Should, keys), (Occur::Should, words)]))
+}
+
+/// Every one of a long word's inner words in the title, each where its
+/// characters stand together: titles spell out what people shorten
+/// (治安管理处罚法 for 治安处罚法). Weighted below the word itself
+/// ([`PARTS_WEIGHT`]).
+fn all_parts(fields: &Fields, parts: &[String]) -> Option<Box<dyn Query>> {
+    if parts.len() < 2 {
+        return None;
+    }
+    let all: Option<Vec<Clause>> =
+        parts.iter().map(|p| Some((Occur::Must, weighted_sequence(fields.title, &atoms(&analyze(p)), TITLE_WEIGHT)?))).collect();
+    Some(Box::new(BoostQuery::new(Box::new(BooleanQuery::new(all?)), PARTS_WEIGHT)))
 }
 
 fn exact(field: Field, key: &str) -> Box<dyn Query> {
@@ -167,15 +186,23 @@ fn sequence(field: Field, atoms: &[(usize, String)], slop: u32) -> Option<Box<dy
 /// All plain words of a query near each other, in order, in the title or
 /// the body: the proximity bonus, one query per field with its weight.
 /// Empty for a single word.
+/// Each two neighbouring words also score where they stand side by side
+/// (政府 信息 as 政府信息), so a document holding some of the query's
+/// words together ranks above one holding them all apart.
 fn proximity(fields: &Fields, words: &[&str]) -> Vec<(Box<dyn Query>, Score)> {
     if words.len() < 2 {
         return Vec::new();
     }
-    let atoms = atoms(&analyze(&words.concat()));
-    [(fields.title, TITLE_WEIGHT), (fields.body, BODY_WEIGHT)]
-        .into_iter()
-        .filter_map(|(field, weight)| Some((sequence(field, &atoms, PROXIMITY_SLOP)?, weight * PROXIMITY_WEIGHT)))
-        .collect()
+    let all = (words.concat(), PROXIMITY_SLOP, PROXIMITY_WEIGHT);
+    let pairs = words.windows(2).filter(|_| words.len() > 2).map(|pair| (pair.concat(), 0, PAIR_WEIGHT));
+    let mut near = Vec::new();
+    for (text, slop, weight) in std::iter::once(all).chain(pairs) {
+        let atoms = atoms(&analyze(&text));
+        for (field, field_weight) in [(fields.title, TITLE_WEIGHT), (fields.body, BODY_WEIGHT)] {
+            near.extend(sequence(field, &atoms, slop).map(|query| (query, field_weight * weight)));
+        }
+    }
+    near
 }
 
 /// Top documents by score, with documents no longer in force lowered.
@@ -204,8 +231,8 @@ fn repealed_ords(segment: &SegmentReader) -> Vec<u64> {
 
 /// What re-ranking the best candidates needs of a query.
 pub struct Rerank {
-    /// The words to highlight, folded as the index folds text: the title
-    /// coverage counts them.
+    /// The query's words and official terms ([`QueryPlan::coverage`]),
+    /// folded as the index folds text: the title coverage counts them.
     folded: Vec<String>,
     /// The proximity bonus, one query per field with its weight.
     near: Vec<(Box<dyn Query>, Score)>,
@@ -214,7 +241,7 @@ pub struct Rerank {
 impl Rerank {
     /// What re-ranking needs of `plan`: its highlight terms and near words.
     pub fn new(fields: &Fields, plan: &QueryPlan) -> Rerank {
-        Rerank { folded: fold(&plan.highlights), near: proximity(fields, &plan.near_words()) }
+        Rerank { folded: fold(&plan.coverage), near: proximity(fields, &plan.near_words()) }
     }
 }
 
