@@ -146,6 +146,22 @@ struct Found {
     facets: Facets,
 }
 
+impl Found {
+    /// Put the complete matches of `inner` (a looser plan) after this
+    /// one's complete matches, before its partial ones; keep `wanted`.
+    fn follow_with(&mut self, inner: Found, wanted: usize) {
+        let seen: HashSet<DocAddress> = self.top.iter().map(|(_, a)| *a).collect();
+        let partial = self.top.split_off(self.complete);
+        let fresh = inner.top.into_iter().take(inner.complete).filter(|(_, a)| !seen.contains(a));
+        self.top.extend(fresh);
+        self.top.extend(partial);
+        self.top.truncate(wanted);
+        if inner.total > self.total {
+            (self.total, self.facets) = (inner.total, inner.facets);
+        }
+    }
+}
+
 /// Documents whose text is searched for the words that follow the typed
 /// ones, for phrase suggestions.
 const PHRASE_SOURCES: usize = 20;
@@ -204,12 +220,16 @@ impl Archive {
         let searcher = self.reader.searcher();
         let wanted = request.offset + limit;
         let mut found = self.run(&searcher, &plan, &filters, request.sort, wanted)?;
-        // A long word that matches nothing is looked for by the words inside it.
-        if found.strict_total == 0 {
+        // Fewer documents than a page hold the long words as typed: those
+        // holding the words inside them follow the complete matches (as
+        // partial ones), or replace them when there were none.
+        if found.top.len() < wanted {
             if let Some(split) = plan.split_words() {
-                let retry = self.run(&searcher, &split, &filters, request.sort, wanted)?;
-                if retry.strict_total > 0 {
-                    (found, plan) = (retry, split);
+                let inner = self.run(&searcher, &split, &filters, request.sort, wanted)?;
+                if found.strict_total == 0 && inner.strict_total > 0 {
+                    (found, plan) = (inner, split);
+                } else {
+                    found.follow_with(inner, wanted);
                 }
             }
         }
