@@ -44,7 +44,7 @@ const WORD_WEIGHT: f32 = 0.5;
 /// Weight of all words appearing near each other, in order.
 const PROXIMITY_WEIGHT: f32 = 1.0;
 /// Weight of two neighbouring words of the query standing side by side.
-const PAIR_WEIGHT: f32 = 0.5;
+const PAIR_WEIGHT: f32 = 1.0;
 /// Positions (characters) the words of a query may be spread over and
 /// still count as near each other.
 const PROXIMITY_SLOP: u32 = 6;
