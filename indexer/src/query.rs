@@ -8,10 +8,13 @@
 //! field syntax, is read as plain words: parsing never fails.
 //!
 //! # How typed text becomes words
-//! People type without spaces (怎么申请低保). Every unquoted run is
-//! segmented by the same analyzer as the documents, and each word becomes a
-//! group of its own: it must match where its characters stand together;
-//! how close the words stand only adds to the score (ranking). Adjacent
+//! People type without spaces (怎么申请低保). An unquoted query typed as
+//! one run is segmented by the same analyzer as the documents, and each
+//! word becomes a group of its own: it must match where its characters
+//! stand together; how close the words stand only adds to the score
+//! (ranking). Where a person typed spaces, each spaced word is taken as
+//! typed (政府信息 in `政府信息 公开` must stand together), unless it holds
+//! a thesaurus entry (怎么申请 in `怎么申请 低保` is two words). Adjacent
 //! words that together spell an entry of the thesaurus (低+保 → 低保) are
 //! taken as that entry. Question and function words (怎么, 如何, 的 …) are
 //! optional. Everyday words also match their official terms (低保 →
@@ -157,7 +160,9 @@ impl QueryPlan {
     /// Groups, exclusions and OR from words, phrases and the segmenter.
     fn words(&mut self, input: &str) {
         let mut or_pending = false;
-        for token in split(input) {
+        let tokens = split(input);
+        let spaced = tokens.iter().filter(|t| !t.quoted && !t.negated).count() > 1;
+        for token in tokens {
             if !token.quoted && !token.negated && matches!(token.text.as_str(), "OR" | "|" | "或") {
                 or_pending = !self.groups.is_empty();
                 continue;
@@ -176,7 +181,12 @@ impl QueryPlan {
             } else if token.quoted {
                 self.groups.push(Group { alternatives: vec![term], optional: false, parts: Vec::new() });
             } else {
-                self.groups.extend(segment(&token.text).iter().map(|w| word_group(w)));
+                let words = segment(&token.text);
+                if spaced && words.len() > 1 && !words.iter().any(|w| thesaurus::is_entry(w)) {
+                    self.groups.push(word_group(&token.text));
+                } else {
+                    self.groups.extend(words.iter().map(|w| word_group(w)));
+                }
             }
         }
         // A query of exclusions only would match everything but them: treat
@@ -400,6 +410,13 @@ mod tests {
     #[test]
     fn spaced_and_unspaced_typing_make_the_same_plan() {
         assert_eq!(QueryPlan::new("低保申请条件").groups, QueryPlan::new("低保 申请 条件").groups);
+    }
+
+    #[test]
+    fn a_spaced_word_is_taken_as_typed_and_an_unspaced_run_is_segmented() {
+        assert_eq!(typed(&QueryPlan::new("政府信息 公开")), ["政府信息", "公开"]);
+        assert_eq!(typed(&QueryPlan::new("政府信息公开")), ["政府", "信息", "公开"]);
+        assert_eq!(typed(&QueryPlan::new("怎么申请 低保")), ["怎么?", "申请", "低保"]);
     }
 
     #[test]
