@@ -21,6 +21,8 @@
   var area = document.getElementById('results-area');
   var status = document.getElementById('status');
   var relaxed = document.getElementById('relaxed');
+  var didYouMean = document.getElementById('did-you-mean');
+  var didYouMeanLink = document.getElementById('did-you-mean-link');
   var filters = document.getElementById('filters');
   var filterPanel = document.getElementById('filter-panel');
   var filterSummary = document.getElementById('filter-summary');
@@ -115,6 +117,8 @@
       ? '没有找到相关文件'
       : '找到 ' + body.total + ' 份文件' + (body.total > PAGE_SIZE ? '，这是第 ' + first + '–' + last + ' 份' : '');
     relaxed.hidden = !body.relaxed;
+    didYouMean.hidden = !body.did_you_mean;
+    didYouMeanLink.textContent = body.did_you_mean || '';
     renderFilters(body.facets || {});
     clear(results);
     var partialShown = body.relaxed;
@@ -182,6 +186,7 @@
     else text = '暂时无法完成搜索，请检查网络后再试。';
     status.textContent = '搜索没有完成';
     relaxed.hidden = true;
+    didYouMean.hidden = true;
     clear(results);
     clear(pager);
     clear(message);
@@ -282,21 +287,27 @@
     fetch('/api/suggest?q=' + encodeURIComponent(q), { signal: suggestRequest.signal })
       .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
       .then(function (body) {
-        if (input.value.trim() === q && document.activeElement === input) showSuggestions(body.suggestions || []);
+        if (input.value.trim() === q && document.activeElement === input) showSuggestions(body);
       })
       .catch(function () { /* suggestions are a convenience: say nothing */ });
   }
 
-  function showSuggestions(list) {
+  // A phrase searches; a title opens its document.
+  function showSuggestions(body) {
+    var list = body.suggestions || [];
+    var opens = {};
+    (body.documents || []).forEach(function (doc) { opens[doc.title] = doc.id; });
     clear(suggestions);
     activeSuggestion = -1;
     list.forEach(function (text, i) {
-      var option = el('li', 'suggestion', text);
+      var id = opens[text];
+      var option = el('li', id ? 'suggestion title' : 'suggestion', text);
       option.id = 'suggestion-' + i;
       option.setAttribute('role', 'option');
       option.setAttribute('aria-selected', 'false');
+      if (id) option.dataset.id = id;
       option.addEventListener('pointerdown', function (event) { event.preventDefault(); });
-      option.addEventListener('click', function () { pick(text); });
+      option.addEventListener('click', function () { choose(option); });
       suggestions.appendChild(option);
     });
     suggestions.hidden = list.length === 0;
@@ -320,6 +331,11 @@
     options[activeSuggestion].setAttribute('aria-selected', 'true');
     input.setAttribute('aria-activedescendant', options[activeSuggestion].id);
     return true;
+  }
+
+  function choose(option) {
+    if (option.dataset.id) window.location.href = '/documents/' + encodeURIComponent(option.dataset.id);
+    else pick(option.textContent);
   }
 
   function pick(text) {
@@ -370,7 +386,7 @@
     else if (event.key === 'Escape') hideSuggestions();
     else if (event.key === 'Enter' && activeSuggestion >= 0) {
       event.preventDefault();
-      pick(suggestions.querySelectorAll('[role=option]')[activeSuggestion].textContent);
+      choose(suggestions.querySelectorAll('[role=option]')[activeSuggestion]);
     }
   });
 
@@ -390,6 +406,7 @@
   document.querySelectorAll('.examples [data-q]').forEach(function (button) {
     button.addEventListener('click', function () { pick(button.dataset.q); });
   });
+  didYouMeanLink.addEventListener('click', function () { pick(didYouMeanLink.textContent); });
 
   window.addEventListener('popstate', function () {
     state = fromUrl();

@@ -3,7 +3,7 @@
 //! work answered with 503 + Retry-After), plus the security headers.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::rejection::PathRejection;
@@ -76,6 +76,8 @@ impl Config {
 pub(crate) struct AppState {
     pub(crate) archive: Arc<Archive>,
     permits: Arc<Semaphore>,
+    /// The per-request timeout ([`Config::timeout`]).
+    timeout: Duration,
     pub(crate) public_url: String,
     query_log: QueryLog,
 }
@@ -90,8 +92,14 @@ impl AppState {
     ) -> Result<T, ApiError> {
         let permit = Arc::clone(&self.permits).try_acquire_owned().map_err(|_| ApiError::Busy)?;
         let state = Arc::clone(self);
+        let deadline = Instant::now() + self.timeout;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
+            // Work that waited for a blocking thread past the request's
+            // deadline is not started: its client has had its 503.
+            if Instant::now() >= deadline {
+                return Err(ApiError::Timeout);
+            }
             work(&state)
         })
         .await
@@ -114,6 +122,7 @@ pub fn router(archive: Arc<Archive>, config: Config) -> Router {
     let state = Arc::new(AppState {
         archive,
         permits: Arc::new(Semaphore::new(config.max_concurrent)),
+        timeout: config.timeout,
         public_url: config.public_url.trim_end_matches('/').to_string(),
         query_log: config.query_log,
     });

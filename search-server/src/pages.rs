@@ -261,6 +261,10 @@ fn result_list(request: &SearchRequest, response: &SearchResponse) -> String {
     } else {
         ""
     };
+    let did_you_mean = match &response.did_you_mean {
+        Some(fix) => format!(r#"<p class="notice">您是不是要找：<a href="/search?q={}">{}</a></p>"#, url_part(fix), esc(fix)),
+        None => String::new(),
+    };
     let body = format!(
         r#"<form class="search" action="/search" method="get" role="search">
 <label for="q">搜索政府信息</label>
@@ -270,6 +274,7 @@ fn result_list(request: &SearchRequest, response: &SearchResponse) -> String {
 </div>
 </form>
 <p class="summary" role="status">{summary}</p>
+{did_you_mean}
 {relaxed}
 <ol class="results">{items}</ol>
 {pager}"#,
