@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Bound;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use lru::LruCache;
@@ -24,7 +24,7 @@ use crate::extract::{decode_with, encoding_named};
 use crate::highlight::{fold, literal_ranges, snippet};
 use crate::query::QueryPlan;
 use crate::ranking::{self, DocTable, Rerank};
-use crate::schema::{build_schema, register_analyzer, Fields};
+use crate::schema::{build_schema, date_key, index_dir, register_analyzer, Fields};
 use crate::spelling::Spelling;
 use crate::store::BlobStore;
 
@@ -592,15 +592,7 @@ impl Archive {
     }
 }
 
-/// The index folder inside a data folder (shared with ingest).
-pub fn index_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("index")
-}
 
-/// `2016-12-30` → 20161230, the sortable date key.
-pub fn date_key(iso: &str) -> u64 {
-    iso.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0)
-}
 
 fn first_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<String> {
     doc.get_first(field).and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string)

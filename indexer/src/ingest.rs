@@ -20,11 +20,10 @@ use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::collector::DocSetCollector;
 use tantivy::{Index, IndexSettings, IndexWriter, Searcher, TantivyDocument, Term};
 
-use crate::archive::{date_key, index_dir};
 use crate::catalog::{self, Catalog, Disclosure};
 use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
-use crate::schema::{build_schema, first_value, ords_where, register_analyzer, Fields, FORMAT_VERSION};
+use crate::schema::{build_schema, date_key, first_value, index_dir, ords_where, register_analyzer, Fields, FORMAT_VERSION};
 use crate::store::{sha256_hex, BlobStore};
 
 /// Memory tantivy may use for its in-progress segments, all threads together.

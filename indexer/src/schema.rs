@@ -2,6 +2,8 @@
 //! archived document, with its catalog fields, analyzed text and the keys
 //! that incremental ingest compares.
 
+use std::path::{Path, PathBuf};
+
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
@@ -162,4 +164,14 @@ pub fn first_value(column: &tantivy::columnar::StrColumn, doc: tantivy::DocId) -
         let _ = column.ord_to_str(ord, &mut value);
     }
     value
+}
+
+/// The index folder inside a data folder (`index/`).
+pub fn index_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("index")
+}
+
+/// `2016-12-30` → 20161230, the sortable date key.
+pub fn date_key(iso: &str) -> u64 {
+    iso.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0)
 }
