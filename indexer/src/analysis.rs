@@ -402,6 +402,71 @@ mod tests {
         analyze(text).into_iter().map(|p| p.text).collect()
     }
 
+    /// Every piece of `text`: (text, position, chars, from, to, kind).
+    fn table(text: &str) -> Vec<(String, usize, usize, usize, usize, PieceKind)> {
+        analyze(text).into_iter().map(|p| (p.text, p.position, p.chars, p.from, p.to, p.kind)).collect()
+    }
+
+    fn row(text: &str, position: usize, chars: usize, from: usize, to: usize, kind: PieceKind) -> (String, usize, usize, usize, usize, PieceKind) {
+        (text.to_string(), position, chars, from, to, kind)
+    }
+
+    #[test]
+    fn a_word_yields_itself_its_inner_words_and_its_characters() {
+        use PieceKind::*;
+        assert_eq!(
+            table("县人民政府"),
+            [
+                row("县", 0, 1, 0, 3, Word),
+                row("人民政府", 1, 4, 3, 15, Word),
+                row("人民", 1, 2, 3, 9, SubWord),
+                row("人", 1, 1, 3, 6, Char),
+                row("民政", 2, 2, 6, 12, SubWord),
+                row("民", 2, 1, 6, 9, Char),
+                row("政府", 3, 2, 9, 15, SubWord),
+                row("政", 3, 1, 9, 12, Char),
+                row("府", 4, 1, 12, 15, Char),
+            ]
+        );
+    }
+
+    #[test]
+    fn quote_marks_between_han_characters_take_no_position() {
+        use PieceKind::*;
+        // The opening mark has no Han neighbour before it and keeps position 0;
+        // the closing one, between 公 and 经, is dropped: 三公经费 are consecutive.
+        assert_eq!(
+            table("“三公”经费"),
+            [
+                row("三公", 1, 2, 3, 9, Word),
+                row("三", 1, 1, 3, 6, Char),
+                row("公", 2, 1, 6, 9, Char),
+                row("经费", 3, 2, 12, 18, Word),
+                row("经", 3, 1, 12, 15, Char),
+                row("费", 4, 1, 15, 18, Char),
+            ]
+        );
+        assert_eq!(normalize("「放管服」改革").text(), "「放管服改革");
+        assert_eq!(normalize("依据《条例》规定").text(), "依据条例规定");
+    }
+
+    #[test]
+    fn brackets_next_to_digits_still_separate() {
+        use PieceKind::*;
+        assert_eq!(
+            table("临政发〔2019〕7号"),
+            [
+                row("临", 0, 1, 0, 3, Word),
+                row("政发", 1, 2, 3, 9, Word),
+                row("政", 1, 1, 3, 6, Char),
+                row("发", 2, 1, 6, 9, Char),
+                row("2019", 4, 4, 12, 16, Word),
+                row("7", 9, 1, 19, 20, Word),
+                row("号", 10, 1, 20, 23, Word),
+            ]
+        );
+    }
+
     #[test]
     fn full_width_digits_and_letters_fold_to_ascii() {
         assert_eq!(texts("２０１６"), vec!["2016"]);
