@@ -150,14 +150,17 @@ impl Found {
     /// Put the complete matches of `inner` (a looser plan) after this
     /// one's complete matches, before its partial ones; keep `wanted`.
     fn follow_with(&mut self, inner: Found, wanted: usize) {
+        if inner.strict_total == 0 {
+            return;
+        }
         let seen: HashSet<DocAddress> = self.top.iter().map(|(_, a)| *a).collect();
         let partial = self.top.split_off(self.complete);
         let fresh = inner.top.into_iter().take(inner.complete).filter(|(_, a)| !seen.contains(a));
         self.top.extend(fresh);
         self.top.extend(partial);
         self.top.truncate(wanted);
-        if inner.total > self.total {
-            (self.total, self.facets) = (inner.total, inner.facets);
+        if inner.strict_total > self.total {
+            (self.total, self.facets) = (inner.strict_total, inner.facets);
         }
     }
 }

@@ -161,6 +161,13 @@ fn when_no_document_holds_every_word_partial_matches_fill_the_page() {
 }
 
 #[test]
+fn a_word_no_document_holds_finds_nothing_and_says_so() {
+    // 垃圾场 is one dictionary word; no document has it, nor 垃圾 with 场.
+    let response = search("垃圾场");
+    assert_eq!((response.total, response.hits.len(), response.relaxed), (0, 0, false));
+}
+
+#[test]
 fn quote_marks_inside_a_term_do_not_break_it() {
     for q in ["三公经费", "\"三公经费\"", "“三公”经费", "「三公經費」"] {
         assert_eq!(complete(q), ["money/sangong.txt"], "{q}");
