@@ -236,7 +236,7 @@ impl Archive {
                 }
             }
         }
-        let did_you_mean = if found.strict_total == 0 && !plan.is_empty() {
+        let did_you_mean = if !plan.is_empty() && (found.strict_total == 0 || plan.has_stray_character()) {
             self.did_you_mean(&searcher, &plan, &text, &filters)?
         } else {
             None
@@ -284,27 +284,28 @@ impl Archive {
         Ok(found)
     }
 
-    /// One corrected query, when a typed word matches nothing and a word of
-    /// the archive that sounds the same does: the typed text with that
-    /// word replaced, as the search box shows it.
+    /// One corrected query, when a typed word (or a stray character with
+    /// its neighbour) matches nothing and a word of the archive that sounds
+    /// the same does: the typed text, folded, with that word replaced.
     fn did_you_mean(&self, searcher: &tantivy::Searcher, plan: &QueryPlan, text: &str, filters: &[Box<dyn Query>]) -> Result<Option<String>, SearchError> {
         let internal = |e: tantivy::TantivyError| SearchError::Internal(e.to_string());
         let spelling = self.spelling(searcher);
-        let mut corrected = plan.clone();
-        let mut shown = normalize(text).text();
-        for word in plan.near_words() {
-            let Some(fix) = spelling.correct(word) else { continue };
-            let alone = QueryPlan::new(word);
-            if searcher.search(&*ranking::plan_query(&self.fields, &alone, false), &Count).map_err(internal)? > 0 {
+        let typed = normalize(text).text();
+        let mut shown = typed.clone();
+        for candidate in plan.slip_candidates() {
+            let Some(fix) = spelling.correct(&candidate) else { continue };
+            if !shown.contains(candidate.as_str()) {
                 continue;
             }
-            corrected = corrected.replaced(word, fix);
-            shown = shown.replacen(word, fix, 1);
+            let alone = QueryPlan::new(&format!("\"{candidate}\""));
+            if searcher.search(&*ranking::plan_query(&self.fields, &alone, false), &Count).map_err(internal)? == 0 {
+                shown = shown.replacen(candidate.as_str(), fix, 1);
+            }
         }
-        if corrected == *plan {
+        if shown == typed {
             return Ok(None);
         }
-        let finds = searcher.search(&*self.full_query(&corrected, false, filters), &Count).map_err(internal)?;
+        let finds = searcher.search(&*self.full_query(&QueryPlan::new(&shown), false, filters), &Count).map_err(internal)?;
         Ok((finds > 0).then_some(shown))
     }
 

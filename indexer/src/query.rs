@@ -147,14 +147,27 @@ impl QueryPlan {
         })
     }
 
-    /// The plan with the typed word `from` replaced by `to` everywhere.
-    pub fn replaced(&self, from: &str, to: &str) -> QueryPlan {
-        let mut plan = self.clone();
-        for group in plan.groups.iter_mut().filter(|g| g.alternatives[0].text == from) {
-            *group = word_group(to);
+    /// What may be a slip of a pinyin input method, to be checked against
+    /// the archive's words: each typed word of two to four characters,
+    /// and each single character with a neighbouring word (公 基金 typed
+    /// for 公积金).
+    pub fn slip_candidates(&self) -> Vec<String> {
+        let words = self.near_words();
+        let mut out: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        for pair in words.windows(2) {
+            let joined = pair.concat();
+            if pair.iter().any(|w| w.chars().count() == 1) && (2..=4).contains(&joined.chars().count()) {
+                out.push(joined);
+            }
         }
-        plan.finish();
-        plan
+        out
+    }
+
+    /// Whether a required word is a single character standing next to
+    /// another word: what a slip of the input method often leaves.
+    pub fn has_stray_character(&self) -> bool {
+        let words = self.near_words();
+        words.len() > 1 && words.iter().any(|w| w.chars().count() == 1 && w.chars().all(is_han))
     }
 
     /// Groups, exclusions and OR from words, phrases and the segmenter.
@@ -448,6 +461,15 @@ mod tests {
         let plan = QueryPlan { groups: vec![word_group("中华人民共和国")], ..QueryPlan::default() };
         assert_eq!(typed(&plan.split_words().expect("splits")), ["中华人民", "共和国"]);
         assert_eq!(QueryPlan::new("低保").split_words(), None);
+    }
+
+    #[test]
+    fn a_stray_character_and_its_neighbour_are_checked_for_a_slip() {
+        let plan = QueryPlan::new("公基金");
+        assert_eq!(typed(&plan), ["公", "基金"]);
+        assert!(plan.has_stray_character());
+        assert_eq!(plan.slip_candidates(), ["公", "基金", "公基金"]);
+        assert!(!QueryPlan::new("低保 申请").has_stray_character());
     }
 
     #[test]
