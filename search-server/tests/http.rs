@@ -409,20 +409,49 @@ fn a_homophone_slip_is_answered_with_did_you_mean_on_both_result_pages() {
     assert!(page.contains(&format!(r#"您是不是要找：<a href="/search?q={}">征地补偿</a>"#, enc("征地补偿"))), "{page}");
 }
 
+/// The sample corpus (`corpus/`) ingested once, as the server serves it out of the box.
+fn sample() -> &'static indexer::Archive {
+    static SAMPLE: OnceLock<indexer::Archive> = OnceLock::new();
+    SAMPLE.get_or_init(|| {
+        let root = scratch("sample");
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
+        let summary = ingest(&corpus, &root.join("data"));
+        assert!(summary.added > 0, "the sample corpus is missing: {}", corpus.display());
+        indexer::Archive::open(&root.join("data")).unwrap()
+    })
+}
+
+fn sample_search(q: &str) -> indexer::api::SearchResponse {
+    sample().search(&indexer::api::SearchRequest { q: q.to_string(), ..Default::default() }).unwrap()
+}
+
 #[test]
 fn every_example_on_the_start_page_finds_documents_in_the_sample_corpus() {
-    let root = scratch("examples");
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
-    let summary = ingest(&sample, &root.join("data"));
-    assert!(summary.added > 0, "the sample corpus is missing: {}", sample.display());
-    let archive = indexer::Archive::open(&root.join("data")).unwrap();
     let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../static/index.html")).unwrap();
     let examples: Vec<&str> = page.split("data-q=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
     assert!(examples.len() >= 5, "{examples:?}");
     for q in examples {
-        let request = indexer::api::SearchRequest { q: q.to_string(), ..Default::default() };
-        let response = archive.search(&request).unwrap();
+        let response = sample_search(q);
         assert!(response.hits.iter().any(|h| !h.partial), "start-page example {q} finds nothing complete: {:?}", response.hits);
+    }
+}
+
+#[test]
+fn kiosk_questions_typed_without_spaces_find_the_right_document_first() {
+    for (q, first) in [
+        ("怎么申请低保", "规范性文件/关于印发临河区城乡居民最低生活保障实施办法的通知.txt"),
+        ("房屋征收补偿标准", "征地拆迁/临河区河东片区棚户区改造项目房屋征收决定.txt"),
+        ("临时救助申请", "社会救助/临河区2021年临时救助对象公示.md"),
+        ("垃圾分类规定", "规范性文件/临河区城市生活垃圾分类管理办法(2022-09-01).md"),
+        ("家暴怎么办", "通知公告/关于开展2021年反家庭暴力宣传周活动的通知.md"),
+        ("三公经费", "财政预决算/临河区2024年区级三公经费预算情况说明.md"),
+        ("临政发2019年12号", "规范性文件/关于印发临河区城乡居民最低生活保障实施办法的通知.txt"),
+        ("临政发12号文", "规范性文件/关于印发临河区城乡居民最低生活保障实施办法的通知.txt"),
+    ] {
+        let response = sample_search(q);
+        let top: Vec<&str> = response.hits.iter().take(3).map(|h| h.path.as_str()).collect();
+        assert_eq!(top.first().copied(), Some(first), "{q}: {top:?}");
+        assert!(!response.relaxed, "{q}");
     }
 }
 
