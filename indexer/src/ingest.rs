@@ -21,7 +21,7 @@ use tantivy::collector::DocSetCollector;
 use tantivy::{Index, IndexSettings, IndexWriter, Searcher, TantivyDocument, Term};
 
 use crate::archive::{date_key, index_dir};
-use crate::catalog::{self, Catalog, Disclosure};
+use crate::catalog::{self, Catalog, CatalogCsv, Disclosure};
 use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
 use crate::schema::{build_schema, first_value, ords_where, register_analyzer, Fields, FORMAT_VERSION};
@@ -266,7 +266,7 @@ struct Run {
     seen: HashSet<FileKey>,
     summary: Summary,
     /// Parsed `catalog.csv` of each folder visited (None: the folder has none).
-    catalogs: HashMap<PathBuf, Option<HashMap<String, Catalog>>>,
+    catalogs: HashMap<PathBuf, Option<CatalogCsv>>,
     /// The index as it was when the run began: who holds an id.
     before: Searcher,
     /// Ids given in this run, and the path of the document given each.
@@ -466,45 +466,55 @@ impl Run {
     }
 
     /// The sidecar and catalog.csv row of a file, with problems reported.
+    /// A sidecar or catalog.csv that exists but cannot be read withholds
+    /// the files it describes: it may be what withholds them.
     fn catalog_inputs(&mut self, path: &Path, rel: &str) -> CatalogInputs {
         let mut raw = Vec::new();
         let sidecar_path = PathBuf::from(format!("{}{SIDECAR_SUFFIX}", path.display()));
-        let sidecar = match fs::read(&sidecar_path) {
-            Ok(bytes) => {
+        let sidecar_rel = format!("{rel}{SIDECAR_SUFFIX}");
+        let sidecar = match read_if_present(&sidecar_path) {
+            Ok(Some(bytes)) => {
                 let parsed = catalog::parse_sidecar(&bytes);
                 for problem in parsed.problems {
-                    self.warn(&format!("{rel}{SIDECAR_SUFFIX}"), problem);
+                    self.warn(&sidecar_rel, problem);
                 }
                 raw.extend_from_slice(&bytes);
                 parsed.catalog
             }
-            Err(_) => Catalog::default(),
+            Ok(None) => Catalog::default(),
+            Err(reason) => {
+                self.warn(&sidecar_rel, format!("{reason}; the file is withheld until its sidecar can be read"));
+                withheld()
+            }
         };
         let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        let row = self.folder_catalog(path, rel).and_then(|rows| rows.get(&name).cloned()).unwrap_or_default();
+        let row = self.folder_catalog(path, rel).map(|csv| csv.row(&name)).unwrap_or_default();
         raw.extend_from_slice(format!("{row:?}").as_bytes());
         CatalogInputs { sidecar, row, raw }
     }
 
-    /// The parsed catalog.csv of the folder holding `path`, read once.
-    fn folder_catalog(&mut self, path: &Path, rel: &str) -> Option<&HashMap<String, Catalog>> {
+    /// The catalog.csv of the folder holding `path`, read once; its
+    /// problems are reported then.
+    fn folder_catalog(&mut self, path: &Path, rel: &str) -> Option<&CatalogCsv> {
         let folder = path.parent()?.to_path_buf();
         if !self.catalogs.contains_key(&folder) {
-            let parsed = match fs::read(folder.join(CATALOG_CSV)) {
-                Ok(bytes) => match catalog::parse_catalog_csv(&bytes) {
-                    Ok(rows) => Some(rows),
-                    Err(problem) => {
-                        let csv_rel = match rel.rsplit_once('/') {
-                            Some((dir, _)) => format!("{dir}/{CATALOG_CSV}"),
-                            None => CATALOG_CSV.to_string(),
-                        };
-                        self.warn(&csv_rel, problem);
-                        None
-                    }
-                },
-                Err(_) => None,
+            let csv_rel = match rel.rsplit_once('/') {
+                Some((dir, _)) => format!("{dir}/{CATALOG_CSV}"),
+                None => CATALOG_CSV.to_string(),
             };
-            self.catalogs.insert(folder.clone(), parsed);
+            let csv = match read_if_present(&folder.join(CATALOG_CSV)) {
+                Ok(Some(bytes)) => Some(catalog::read_catalog_csv(&bytes)),
+                Ok(None) => None,
+                Err(reason) => Some(CatalogCsv {
+                    others: withheld(),
+                    problems: vec![format!("{reason}; every file of its folder is withheld until it can be read")],
+                    ..CatalogCsv::default()
+                }),
+            };
+            for problem in csv.iter().flat_map(|csv| csv.problems.clone()) {
+                self.warn(&csv_rel, problem);
+            }
+            self.catalogs.insert(folder.clone(), csv);
         }
         self.catalogs.get(&folder)?.as_ref()
     }
@@ -598,6 +608,21 @@ fn add_analyzed(doc: &mut TantivyDocument, atoms: Field, words: Option<Field>, t
     if let Some(words) = words {
         doc.add_text(words, text);
     }
+}
+
+/// The bytes of a catalog input file, `None` when there is none (or there
+/// can be none: the name of a long file's sidecar may be too long to exist).
+fn read_if_present(path: &Path) -> std::result::Result<Option<Vec<u8>>, String> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound || fs::symlink_metadata(path).is_err() => Ok(None),
+        Err(e) => Err(format!("cannot read: {e}")),
+    }
+}
+
+/// The catalog of a document that must not be indexed.
+fn withheld() -> Catalog {
+    Catalog { disclosure: Some(Disclosure::Withheld), ..Catalog::default() }
 }
 
 /// A stable id from the path (and record number inside an export).

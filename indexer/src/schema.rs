@@ -12,7 +12,7 @@ use crate::analysis::{ChineseTokenizer, TokenSet};
 
 /// Bumped when analysis or the schema changes; documents indexed by an
 /// older version are re-indexed by the next ingest.
-pub const FORMAT_VERSION: &str = "yuelan-4";
+pub const FORMAT_VERSION: &str = "yuelan-5";
 
 /// Handles of every field, looked up once.
 #[derive(Debug, Clone)]

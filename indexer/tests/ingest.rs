@@ -298,3 +298,89 @@ fn the_laws_corpus_ingests_without_rejections() {
     assert!(top[0].contains("不动产登记暂行条例"), "{top:?}");
     assert!(!paths(&archive, "中华人民共和国政府").is_empty());
 }
+
+/// The catalog fields of the document at `path`.
+fn document_at(archive: &Archive, path: &str) -> indexer::archive::DocumentView {
+    archive.reload().unwrap();
+    let all = SearchRequest { limit: 100, ..SearchRequest::default() };
+    let hit = archive.search(&all).unwrap().hits.into_iter().find(|h| h.path == path);
+    archive.document(&hit.unwrap_or_else(|| panic!("{path} is not indexed")).id).unwrap().unwrap()
+}
+
+#[test]
+fn the_category_is_the_nearest_folder_that_is_not_a_year_or_number_and_catalog_data_wins() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "x/政务公开/2016/0001/a.txt", "关于做好政务公开工作的通知\n正文。");
+    write(&src, "2016/政务公开/b.txt", "关于公布政务公开目录的通知\n正文。");
+    write(&src, "2016/政务公开/c.txt", "关于调整低保标准的通知\n正文。");
+    write(&src, "2016/政务公开/catalog.csv", "文件名,主题分类\nc.txt,社会救助\n");
+    assert_eq!(ingest(&src, &data, false).added, 3);
+    let archive = Archive::open(&data).unwrap();
+    let category = |path: &str| document_at(&archive, path).category;
+    assert_eq!(category("x/政务公开/2016/0001/a.txt").as_deref(), Some("政务公开"));
+    assert_eq!(category("2016/政务公开/b.txt").as_deref(), Some("政务公开"));
+    assert_eq!(category("2016/政务公开/c.txt").as_deref(), Some("社会救助"));
+}
+
+#[test]
+fn a_gbk_catalog_csv_with_chinese_headers_sets_fields_and_disclosure() {
+    let (_tmp, src, data) = dirs();
+    let table = "文件名,标题,发布机构,文号,索引号,成文日期,发布日期,主题分类,公开属性,有效性\r\n\
+                 甲.txt,关于公布征地补偿标准的通知,临河区自然资源局,临政发〔2020〕18号,11629902MB0001021A/2020-00018,2020年8月1日,2020-08-03,征地拆迁,主动公开,有效\r\n\
+                 乙.txt,信访事项答复意见书,临河区信访局,,,,,信访,依申请公开,\r\n\
+                 丙.txt,困难群众名册,,,,,,,不予公开,\r\n";
+    write(&src, "目录/catalog.csv", encoding_rs::GBK.encode(table).0);
+    write(&src, "目录/甲.txt", "征地区片综合地价和补偿标准如下。青苗补偿按实际种植情况确定。");
+    write(&src, "目录/乙.txt", "经查，申请人反映的鹭鸶湾问题已处理。");
+    write(&src, "目录/丙.txt", "王五 身份证号");
+    let summary = ingest(&src, &data, false);
+    assert_eq!(summary.withheld, vec!["目录/丙.txt"]);
+    assert!(summary.warnings.is_empty(), "{summary:?}");
+    assert_eq!(summary.added, 2);
+    let archive = Archive::open(&data).unwrap();
+    let a = document_at(&archive, "目录/甲.txt");
+    let fields = (
+        a.title.as_str(),
+        a.publisher.as_deref(),
+        a.doc_number.as_deref(),
+        a.index_no.as_deref(),
+        a.written_date.as_deref(),
+        a.published_date.as_deref(),
+        a.category.as_deref(),
+        a.disclosure.as_str(),
+        a.validity.as_deref(),
+    );
+    assert_eq!(
+        fields,
+        (
+            "关于公布征地补偿标准的通知",
+            Some("临河区自然资源局"),
+            Some("临政发〔2020〕18号"),
+            Some("11629902MB0001021A/2020-00018"),
+            Some("2020-08-01"),
+            Some("2020-08-03"),
+            Some("征地拆迁"),
+            "public",
+            Some("有效"),
+        )
+    );
+    let b = document_at(&archive, "目录/乙.txt");
+    assert_eq!((b.title.as_str(), b.disclosure.as_str(), b.text), ("信访事项答复意见书", "on_request", None));
+    assert!(paths(&archive, "鹭鸶湾").is_empty());
+    assert!(paths(&archive, "王五").is_empty());
+}
+
+#[test]
+fn a_doc_number_cited_in_the_body_is_not_the_documents_own() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "办法.txt", NOTICE);
+    write(
+        &src,
+        "名单.txt",
+        "临河区2019年第二季度城乡最低生活保障资金发放名单\n根据《临河区城乡居民最低生活保障实施办法》（临政发〔2019〕12号）规定，现将发放情况予以公示。\n张*明 780元\n临河区民政局\n2019年7月8日\n",
+    );
+    ingest(&src, &data, false);
+    let archive = Archive::open(&data).unwrap();
+    assert_eq!(document_at(&archive, "办法.txt").doc_number.as_deref(), Some("临政发〔2019〕12号"));
+    assert_eq!(document_at(&archive, "名单.txt").doc_number, None);
+}
