@@ -308,6 +308,101 @@ fn document_at(archive: &Archive, path: &str) -> indexer::archive::DocumentView 
 }
 
 #[test]
+fn every_withheld_document_is_listed_whatever_withheld_it() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "a/信访.txt", "信访事项处理意见书\n申请人住红砖楼七单元。");
+    write(&src, "a/信访.txt.meta.json", r#"{"disclosure":"withheld"}"#);
+    // Files no reader could open are still withheld, not rejected.
+    write(&src, "a/扫描件.docx", "not a zip package");
+    write(&src, "a/扫描件.docx.meta.json", r#"{"公开属性":"不予公开"}"#);
+    write(&src, "a/空白.txt", "");
+    write(&src, "a/空白.txt.meta.json", r#"{"disclosure":"withheld"}"#);
+    write(&src, "b/catalog.csv", "path,disclosure\n名册.txt,withheld\n公开.txt,public\n");
+    write(&src, "b/名册.txt", "困难群众名册\n王五 身份证号");
+    write(&src, "b/公开.txt", NOTICE);
+    write(
+        &src,
+        "c/export.jsonl",
+        "{\"title\":\"关于公布供水价格的通知\",\"text\":\"居民生活用水每立方米三元。\"}\n\
+         {\"title\":\"拆迁户花名册\",\"disclosure\":\"不予公开\",\"text\":\"赵六 鹭鸶湾七号\"}\n\
+         {\"title\":\"信访答复意见\",\"disclosure\":\"on_request\",\"text\":\"答复正文\"}\n",
+    );
+    write(&src, "d/附注.txt", "关于某事项的通知\n正文内容。\n临河区财政局\n2020年1月2日\n（此件不予公开）\n");
+    write(&src, "e/broken.txt", "关于公布征地补偿标准的通知\n正文。");
+    write(&src, "e/broken.txt.meta.json", r#"{"title": "征地补偿","#);
+    write(&src, "e/typed.txt", "关于公布农村道路建设计划的通知\n正文。");
+    write(&src, "e/typed.txt.meta.json", r#"{"title": 5, "published_date": "2020-02-30"}"#);
+    let expected = ["a/信访.txt", "a/扫描件.docx", "a/空白.txt", "b/名册.txt", "c/export.jsonl#2", "d/附注.txt"];
+
+    let bin = env!("CARGO_BIN_EXE_indexer");
+    let out = std::process::Command::new(bin)
+        .args(["ingest", src.to_str().unwrap(), "--data", data.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["withheld"], serde_json::json!(expected), "{summary}");
+    assert_eq!(summary["rejected"], serde_json::json!([]), "{summary}");
+    assert_eq!(summary["added"], 4, "{summary}");
+    let warnings: Vec<(&str, &str)> = summary["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["path"].as_str().unwrap(), w["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(warnings.len(), 3, "{summary}");
+    assert_eq!(warnings[0].0, "e/broken.txt.meta.json");
+    assert!(warnings[0].1.starts_with("sidecar is not valid JSON ("), "{}", warnings[0].1);
+    assert!(warnings[0].1.ends_with("); its fields were ignored"), "{}", warnings[0].1);
+    assert_eq!(
+        warnings[1..],
+        [
+            ("e/typed.txt.meta.json", "field `title` must be a string, found a number"),
+            ("e/typed.txt.meta.json", "field `published_date` must be a date like 2016-12-30, found \"2020-02-30\""),
+        ]
+    );
+
+    let archive = Archive::open(&data).unwrap();
+    assert_eq!(archive.num_docs(), 5, "公开.txt, two records of the export, broken.txt, typed.txt");
+    for word in ["红砖楼", "王五", "赵六", "拆迁户花名册", "某事项"] {
+        assert!(paths(&archive, word).is_empty(), "{word}");
+    }
+    assert!(archive.suggest("花名册", 10).is_empty());
+    assert!(!archive.stats().unwrap().disclosure.contains_key("withheld"));
+    // Withheld documents are never indexed, so every run lists them again.
+    let again = ingest(&src, &data, false);
+    assert_eq!(again.withheld, expected);
+    assert_eq!((again.unchanged, again.added), (4, 0));
+}
+
+#[test]
+fn an_export_record_is_stored_as_itself_and_restored_as_itself() {
+    let (_tmp, src, data) = dirs();
+    let public = "{\"id\":\"rec-1\",\"title\":\"关于公布供水价格的通知\",\"text\":\"居民生活用水每立方米三元。\"}";
+    let withheld = "{\"id\":\"rec-2\",\"title\":\"拆迁户花名册\",\"disclosure\":\"withheld\",\"text\":\"赵六 鹭鸶湾七号\"}";
+    let on_request = "{\"id\":\"rec-3\",\"title\":\"信访答复意见\",\"disclosure\":\"on_request\",\"text\":\"答复正文红砖楼\"}";
+    write(&src, "export.json", format!("[\n  {public},\n  {withheld},\n  {on_request}\n]\n"));
+    assert_eq!(ingest(&src, &data, false).withheld, vec!["export.json#2"]);
+    let stored = || -> Vec<Vec<u8>> {
+        let files = walkdir::WalkDir::new(data.join("blobs")).into_iter().flatten().filter(|e| e.file_type().is_file());
+        files.map(|e| zstd::decode_all(fs::read(e.path()).unwrap().as_slice()).unwrap()).collect()
+    };
+    assert_eq!(stored(), vec![public.as_bytes().to_vec()], "only the public record, never the export");
+    let archive = Archive::open(&data).unwrap();
+    let doc = archive.document("rec-1").unwrap().unwrap();
+    assert_eq!((doc.bytes, doc.sha256.as_str()), (public.len() as u64, indexer::store::sha256_hex(public.as_bytes()).as_str()));
+    fs::remove_dir_all(data.join("blobs")).unwrap();
+    assert_eq!(ingest(&src, &data, false).unchanged, 1);
+    assert_eq!(stored(), vec![public.as_bytes().to_vec()], "a lost record original is stored again as the record");
+    match archive.original("rec-1").unwrap() {
+        Original::Found { bytes, content_type, .. } => assert_eq!((bytes.as_slice(), content_type), (public.as_bytes(), "application/json")),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(archive.original("rec-3").unwrap(), Original::OnRequest));
+    assert!(matches!(archive.original("rec-2").unwrap(), Original::NotFound));
+}
+
+#[test]
 fn the_category_is_the_nearest_folder_that_is_not_a_year_or_number_and_catalog_data_wins() {
     let (_tmp, src, data) = dirs();
     write(&src, "x/政务公开/2016/0001/a.txt", "关于做好政务公开工作的通知\n正文。");
