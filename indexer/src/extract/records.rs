@@ -17,15 +17,25 @@ const TEXT_KEYS: [&str; 6] = ["text", "content", "body", "正文", "内容", "fu
 pub(super) fn extract_json(bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, ExtractError> {
     let text = decode_text(bytes).text;
     let value: Value = serde_json::from_str(&text).map_err(|e| ExtractError::Corrupt(format!("not valid JSON: {e}")))?;
-    let items: Vec<(Value, &str)> = match value {
-        Value::Array(items) => items.into_iter().zip(array_items(&text)).collect(),
-        object @ Value::Object(_) => vec![(object, text.trim())],
+    let items: Vec<(Value, String)> = match value {
+        Value::Array(items) => {
+            let raw = array_items(&text);
+            // Should the scan ever disagree with the parser, each record is
+            // written out again rather than cut wrongly.
+            let raw = if raw.len() == items.len() {
+                raw.into_iter().map(str::to_string).collect()
+            } else {
+                items.iter().map(Value::to_string).collect::<Vec<_>>()
+            };
+            items.into_iter().zip(raw).collect()
+        }
+        object @ Value::Object(_) => vec![(object, text.trim().to_string())],
         _ => return Err(ExtractError::Corrupt("JSON export must be an object or a list of objects".into())),
     };
     let mut records = Vec::new();
     for (i, (item, raw)) in items.into_iter().enumerate() {
         match item {
-            Value::Object(object) => records.push(record_of(&object, i + 1, raw.to_string(), limits)),
+            Value::Object(object) => records.push(record_of(&object, i + 1, raw, limits)),
             _ => records.push(skipped(format!("item {} is not an object; skipped", i + 1))),
         }
     }
@@ -108,7 +118,8 @@ pub(super) fn extract_csv(bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, 
         return Ok(vec![Record { text, encoding: whole.then_some(decoded.encoding), warnings, ..Record::default() }]);
     }
     // The header line as written, for each row's original.
-    let header_line = decoded.text[..reader.position().byte() as usize].trim_end().to_string();
+    let header_end = reader.position().byte() as usize;
+    let header_line = decoded.text.get(..header_end).unwrap_or_default().trim_end_matches(['\r', '\n']).to_string();
     let mut records = Vec::new();
     let mut row = csv::StringRecord::new();
     for n in 0.. {
@@ -118,7 +129,8 @@ pub(super) fn extract_csv(bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, 
             Ok(true) => {
                 let object: Map<String, Value> =
                     headers.iter().zip(row.iter()).map(|(h, v)| (h.clone(), Value::String(v.to_string()))).collect();
-                let line = decoded.text.get(start..reader.position().byte() as usize).unwrap_or_default().trim();
+                let row_text = decoded.text.get(start..reader.position().byte() as usize).unwrap_or_default();
+                let line = row_text.trim_matches(['\r', '\n']);
                 records.push(record_of(&object, n + 1, format!("{header_line}\n{line}\n"), limits));
             }
             Err(e) => {
