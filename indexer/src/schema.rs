@@ -139,7 +139,7 @@ pub fn build_schema() -> Schema {
     b.add_u64_field("bytes", STORED);
     b.add_text_field("sha256", keyword.clone());
     b.add_text_field("fingerprint", keyword);
-    b.add_text_field("withheld", STRING | FAST);
+    b.add_text_field("withheld", FAST);
     b.build()
 }
 
