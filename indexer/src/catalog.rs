@@ -149,13 +149,12 @@ impl Catalog {
         let raw = get("disclosure", false);
         catalog.disclosure = raw.as_deref().and_then(Disclosure::parse);
         let unreadable = match &raw {
-            Some(raw) => catalog.disclosure.is_none().then(|| format!("{raw:?}")),
-            // Stated, but not as text: get() has described it.
+            Some(raw) => catalog.disclosure.is_none().then(|| format!(", found {raw:?}")),
+            // Stated, but not as text: get() has described what it found.
             None => stated.then(String::new),
         };
         if let Some(found) = unreadable {
             catalog.disclosure = Some(Disclosure::Withheld);
-            let found = if found.is_empty() { String::new() } else { format!(", found {found}") };
             problems.push(format!(
                 "field `disclosure` must be public, on_request or withheld (主动公开, 依申请公开, 不予公开){found}; \
                  the document is withheld until it is corrected"
