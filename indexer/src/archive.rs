@@ -59,6 +59,10 @@ pub enum Original {
     NotFound,
     /// 依申请公开: the original is given out on application only.
     OnRequest,
+    /// The document is public but its original is not served: it is one
+    /// of several documents of a file that also holds documents that are
+    /// not public, and the file cannot be given out without them.
+    NotSeparable,
     Found { bytes: Vec<u8>, content_type: &'static str, file_name: String },
 }
 
@@ -480,7 +484,7 @@ impl Archive {
         if first_str(&doc, f.disclosure).as_deref() != Some(Disclosure::Public.as_str()) {
             return Ok(Original::OnRequest);
         }
-        let sha = first_str(&doc, f.sha256).unwrap_or_default();
+        let Some(sha) = first_str(&doc, f.sha256) else { return Ok(Original::NotSeparable) };
         let Some(bytes) = self.blobs.get(&sha)? else { return Ok(Original::NotFound) };
         let path = first_str(&doc, f.path).unwrap_or_default();
         let file_name = path.rsplit('/').next().unwrap_or("original").to_string();

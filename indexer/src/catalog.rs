@@ -31,14 +31,39 @@ impl Disclosure {
         }
     }
 
+    /// Read a disclosure as catalogs write it, in English (any case) or
+    /// Chinese; `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
+        match s.trim().to_ascii_lowercase().as_str() {
             "public" | "主动公开" | "公开" => Some(Disclosure::Public),
             "on_request" | "依申请公开" => Some(Disclosure::OnRequest),
             "withheld" | "不予公开" | "不公开" => Some(Disclosure::Withheld),
             _ => None,
         }
     }
+}
+
+/// The names each catalog field goes by in a sidecar, an export record
+/// and a `catalog.csv` header: the English name first, then the Chinese
+/// ones of a 政府信息公开目录. `path` is the `catalog.csv` column naming the
+/// file a row describes.
+pub const FIELD_NAMES: [(&str, &[&str]); 11] = [
+    ("id", &["id"]),
+    ("path", &["path", "file", "filename", "文件名", "文件", "路径", "文件路径"]),
+    ("index_no", &["index_no", "索引号"]),
+    ("title", &["title", "标题", "题名"]),
+    ("publisher", &["publisher", "发布机构", "发文机关", "发文单位"]),
+    ("doc_number", &["doc_number", "文号", "发文字号"]),
+    ("written_date", &["written_date", "成文日期"]),
+    ("published_date", &["published_date", "发布日期"]),
+    ("category", &["category", "主题分类"]),
+    ("disclosure", &["disclosure", "公开属性", "公开方式"]),
+    ("validity", &["validity", "有效性"]),
+];
+
+/// The names of catalog field `field` (its [`FIELD_NAMES`] entry).
+fn names_of(field: &str) -> &'static [&'static str] {
+    FIELD_NAMES.iter().find(|(name, _)| *name == field).map_or(&[], |(_, names)| *names)
 }
 
 /// The catalog fields a document can carry; `None` where unknown.
@@ -73,16 +98,19 @@ impl Catalog {
         }
     }
 
-    /// Read catalog fields from a JSON object (a sidecar, or a record of a
-    /// JSON export). Fields of the wrong type or form are left out and each
-    /// is described in the returned problems; unknown keys are ignored.
+    /// Read catalog fields from a JSON object (a sidecar, a record of an
+    /// export, a `catalog.csv` row), under any of their [`FIELD_NAMES`].
+    /// Fields of the wrong type or form are left out and each is described
+    /// in the returned problems; unknown keys are ignored. A disclosure
+    /// that cannot be read withholds the document: indexing a document its
+    /// archivist meant to withhold is the one mistake that cannot be undone.
     pub fn from_json(object: &serde_json::Map<String, serde_json::Value>) -> (Catalog, Vec<String>) {
         let mut problems = Vec::new();
-        let mut get = |key: &str, date: bool| -> Option<String> {
-            let value = object.get(key)?;
+        let mut get = |field: &str, date: bool| -> Option<String> {
+            let (key, value) = names_of(field).iter().find_map(|name| object.get(*name).map(|value| (*name, value)))?;
             let text = match value {
                 serde_json::Value::String(s) => s.trim().to_string(),
-                serde_json::Value::Number(n) if key == "id" => n.to_string(),
+                serde_json::Value::Number(n) if field == "id" => n.to_string(),
                 serde_json::Value::Null => return None,
                 other => {
                     problems.push(format!("field `{key}` must be a string, found {}", json_kind(other)));
@@ -113,13 +141,24 @@ impl Catalog {
             disclosure: None,
             validity: get("validity", false),
         };
-        if let Some(raw) = get("disclosure", false) {
-            catalog.disclosure = Disclosure::parse(&raw);
-            if catalog.disclosure.is_none() {
-                problems.push(format!(
-                    "field `disclosure` must be public, on_request or withheld, found {raw:?}"
-                ));
-            }
+        let stated = names_of("disclosure").iter().filter_map(|name| object.get(*name)).any(|value| match value {
+            serde_json::Value::Null => false,
+            serde_json::Value::String(s) => !s.trim().is_empty(),
+            _ => true,
+        });
+        let raw = get("disclosure", false);
+        catalog.disclosure = raw.as_deref().and_then(Disclosure::parse);
+        let unreadable = match &raw {
+            Some(raw) => catalog.disclosure.is_none().then(|| format!(", found {raw:?}")),
+            // Stated, but not as text: get() has described what it found.
+            None => stated.then(String::new),
+        };
+        if let Some(found) = unreadable {
+            catalog.disclosure = Some(Disclosure::Withheld);
+            problems.push(format!(
+                "field `disclosure` must be public, on_request or withheld (主动公开, 依申请公开, 不予公开){found}; \
+                 the document is withheld until it is corrected"
+            ));
         }
         if let Some(id) = &catalog.id {
             if !is_safe_id(id) {
@@ -180,31 +219,66 @@ fn withheld_if_mentioned(raw: &str) -> Catalog {
     Catalog { disclosure: withheld.then_some(Disclosure::Withheld), ..Catalog::default() }
 }
 
-/// Rows of a folder's `catalog.csv`, by file name. The first row names the
-/// columns (the catalog field names, plus `path` or `file`).
-pub fn parse_catalog_csv(bytes: &[u8]) -> Result<HashMap<String, Catalog>, String> {
+/// What reading a folder's `catalog.csv` gave: its rows by file name, the
+/// catalog of the files it has no row for, and problems to report.
+#[derive(Debug, Default)]
+pub struct CatalogCsv {
+    pub rows: HashMap<String, Catalog>,
+    /// Empty, unless the table could not be read and names the withheld
+    /// status: then every file of its folder is withheld, as with a broken
+    /// sidecar.
+    pub others: Catalog,
+    pub problems: Vec<String>,
+}
+
+impl CatalogCsv {
+    /// The catalog row of the file named `name`.
+    pub fn row(&self, name: &str) -> Catalog {
+        self.rows.get(name).cloned().unwrap_or_else(|| self.others.clone())
+    }
+}
+
+/// Read a folder's `catalog.csv` (UTF-8, GB18030/GBK, … detected). The
+/// first row names the columns, in English or Chinese ([`FIELD_NAMES`]:
+/// `title` or `标题`, `disclosure` or `公开属性` with 主动公开 / 依申请公开 /
+/// 不予公开, …); the `path` (`文件名`, `路径`) column names the file of each
+/// row. A table that cannot be used is reported and ignored, unless it
+/// names the withheld status (see [`CatalogCsv::others`]).
+pub fn read_catalog_csv(bytes: &[u8]) -> CatalogCsv {
     let text = crate::extract::decode_text(bytes).text;
+    parse_catalog_csv(&text).unwrap_or_else(|problem| {
+        let others = withheld_if_mentioned(&text);
+        let consequence = match others.disclosure {
+            Some(_) => "it mentions withheld documents, so every file of its folder is withheld until it is fixed",
+            None => "its rows were ignored",
+        };
+        CatalogCsv { rows: HashMap::new(), others, problems: vec![format!("{problem}; {consequence}")] }
+    })
+}
+
+fn parse_catalog_csv(text: &str) -> Result<CatalogCsv, String> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| format!("catalog.csv has no header row: {e}"))?.clone();
-    let key_column = headers
-        .iter()
-        .position(|h| matches!(h.trim(), "path" | "file" | "filename" | "文件"))
-        .ok_or("catalog.csv needs a `path` column naming the file of each row")?;
-    let mut rows = HashMap::new();
+    let key_column = headers.iter().position(|h| names_of("path").contains(&h.trim())).ok_or_else(|| {
+        format!("catalog.csv needs a column naming the file of each row, headed one of {}", names_of("path").join(", "))
+    })?;
+    let mut csv = CatalogCsv::default();
     for (line, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| format!("catalog.csv row {}: {e}", line + 2))?;
+        let row = line + 2;
+        let record = record.map_err(|e| format!("catalog.csv row {row}: {e}"))?;
         let mut object = serde_json::Map::new();
         for (header, value) in headers.iter().zip(record.iter()) {
             object.insert(header.trim().to_string(), serde_json::Value::String(value.to_string()));
         }
-        let (catalog, _) = Catalog::from_json(&object);
+        let (catalog, problems) = Catalog::from_json(&object);
+        csv.problems.extend(problems.into_iter().map(|p| format!("row {row}: {p}")));
         if let Some(key) = record.get(key_column) {
             let key = key.trim().replace('\\', "/");
             let name = key.rsplit('/').next().unwrap_or(&key).to_string();
-            rows.insert(name, catalog);
+            csv.rows.insert(name, catalog);
         }
     }
-    Ok(rows)
+    Ok(csv)
 }
 
 /// Normalize a date written `2016-12-30`, `2016/12/30`, `2016.12.30`,
@@ -222,7 +296,14 @@ pub fn parse_date(s: &str) -> Option<String> {
 
 fn iso(y: &str, m: &str, d: &str) -> Option<String> {
     let (y, m, d): (u32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    let valid = (1900..=2200).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d);
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    let valid = (1900..=2200).contains(&y) && (1..=12).contains(&m) && (1..=days).contains(&d);
     valid.then(|| format!("{y:04}-{m:02}-{d:02}"))
 }
 
@@ -345,17 +426,39 @@ pub fn from_text(text: &str) -> Catalog {
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let head = &lines[..lines.len().min(40)];
     let tail = &lines[lines.len().saturating_sub(12)..];
-    let doc_number = head.iter().find_map(|l| doc_number_regex().find(l)).map(|m| m.as_str().split_whitespace().collect::<String>());
+    let title = title(head);
+    let doc_number = own_doc_number(head, title.as_deref(), tail);
     let (publisher, written_date) = signature(tail);
     let written_date = written_date.or_else(|| head.iter().take(8).find_map(|l| first_date(l)));
     Catalog {
-        title: title(head),
+        title,
         doc_number,
         written_date,
         publisher: publisher.or_else(|| issuer_heading(head)),
         disclosure: annotation(tail),
         ..Catalog::default()
     }
+}
+
+/// The document's own 文号: a line of the 版头 (the lines before the title)
+/// or of the 版记 (the last lines) that holds the 文号 alone (or with its
+/// 签发人). A 文号 the text cites, as in 依据《…办法》（临政发〔2019〕12号）,
+/// is another document's, never this one's.
+fn own_doc_number(head: &[&str], title: Option<&str>, tail: &[&str]) -> Option<String> {
+    let title_at = title.and_then(|title| {
+        head.iter().position(|l| {
+            let l = l.trim_start_matches('#').trim();
+            !l.is_empty() && title.starts_with(l)
+        })
+    });
+    // Without a title, the 版头 ends where sentences begin.
+    let banner_end = title_at.unwrap_or_else(|| head.iter().position(|l| l.contains(['，', '。'])).unwrap_or(head.len()));
+    head[..banner_end].iter().chain(tail).find_map(|line| {
+        let found = doc_number_regex().find(line)?;
+        let rest = format!("{}{}", &line[..found.start()], &line[found.end()..]);
+        let rest = rest.trim().trim_start_matches("文号").trim_start_matches(['：', ':']).trim();
+        (rest.is_empty() || rest.starts_with("签发人")).then(|| found.as_str().split_whitespace().collect())
+    })
 }
 
 /// The first date written in a line, in either form.
@@ -457,18 +560,28 @@ fn annotation(tail: &[&str]) -> Option<Disclosure> {
     })
 }
 
-/// Catalog fields the path tells: the category from the top folder, and a
-/// version date written in the file name (`条例(2019-03-24).md`).
+/// Catalog fields the path tells: the category from the nearest enclosing
+/// folder that is not a year, date or number (`政务公开/2016/0001/a.txt`
+/// and `2016/政务公开/a.txt` are both 政务公开), and a version date written
+/// in the file name (`条例(2019-03-24).md`).
 pub fn from_path(relative: &str) -> Catalog {
     let mut parts: Vec<&str> = relative.split('/').collect();
     let file = parts.pop().unwrap_or("");
     let re = regex_of(&FILE_DATE, r"[\(（](\d{4}-\d{2}-\d{2})[\)）]");
     Catalog {
-        category: parts.first().map(|s| s.to_string()),
+        category: parts.iter().rev().find(|folder| !is_numbering(folder)).map(|s| s.to_string()),
         published_date: re.captures(file).and_then(|c| parse_date(&c[1])),
         title: Path::new(file).file_stem().map(|s| s.to_string_lossy().to_string()),
         ..Catalog::default()
     }
+}
+
+/// Whether a folder name is a year, a date or a number (`2016`, `0001`,
+/// `2016-03`, `2016年3月`, `２０１６`): such folders order an archive, they
+/// do not name a category.
+fn is_numbering(name: &str) -> bool {
+    let digit = |c: char| fold_digit(c).is_ascii_digit();
+    name.chars().any(digit) && name.chars().all(|c| digit(c) || c.is_whitespace() || "-_.年月日".contains(c))
 }
 
 #[cfg(test)]
@@ -498,6 +611,9 @@ mod tests {
         assert_eq!(parse_date("二〇一六年十二月三十日").as_deref(), Some("2016-12-30"));
         assert_eq!(parse_date("２０１６年１月５日").as_deref(), Some("2016-01-05"));
         assert_eq!(parse_date("2016-13-40"), None);
+        assert_eq!(parse_date("2020-02-30"), None);
+        assert_eq!(parse_date("2019-02-29"), None);
+        assert_eq!(parse_date("2020-02-29").as_deref(), Some("2020-02-29"));
     }
 
     #[test]
@@ -549,10 +665,60 @@ mod tests {
 
     #[test]
     fn catalog_csv_rows_are_keyed_by_file_name() {
-        let rows = parse_catalog_csv("path,title,disclosure\na.txt,甲,public\nsub/b.txt,乙,on_request\n".as_bytes()).unwrap();
-        assert_eq!(rows["a.txt"].title.as_deref(), Some("甲"));
-        assert_eq!(rows["b.txt"].disclosure, Some(Disclosure::OnRequest));
-        assert!(parse_catalog_csv(b"title\nx\n").is_err());
+        let csv = read_catalog_csv("path,title,disclosure\na.txt,甲,public\nsub/b.txt,乙,on_request\n".as_bytes());
+        assert_eq!(csv.rows["a.txt"].title.as_deref(), Some("甲"));
+        assert_eq!(csv.rows["b.txt"].disclosure, Some(Disclosure::OnRequest));
+        assert!(csv.problems.is_empty());
+        let headless = read_catalog_csv(b"title\nx\n");
+        assert!(headless.rows.is_empty());
+        assert_eq!(headless.others, Catalog::default());
+        assert_eq!(
+            headless.problems,
+            ["catalog.csv needs a column naming the file of each row, headed one of path, file, filename, 文件名, 文件, 路径, 文件路径; its rows were ignored"]
+        );
+    }
+
+    #[test]
+    fn a_gbk_catalog_csv_with_chinese_headers_reads_like_the_english_one() {
+        let table = "文件名,标题,发布机构,文号,索引号,成文日期,发布日期,主题分类,公开属性,有效性\n\
+                     甲.txt,关于公布征地补偿标准的通知,临河区自然资源局,临政发〔2020〕18号,11629902MB0001021A/2020-00018,2020年8月1日,2020-08-03,征地拆迁,主动公开,有效\n\
+                     乙.txt,信访事项答复意见书,临河区信访局,,,,,信访,依申请公开,\n\
+                     丙.txt,困难群众名册,,,,,,,不予公开,\n";
+        let gbk = encoding_rs::GBK.encode(table).0.into_owned();
+        assert!(std::str::from_utf8(&gbk).is_err(), "the fixture really is GBK");
+        let csv = read_catalog_csv(&gbk);
+        assert!(csv.problems.is_empty(), "{:?}", csv.problems);
+        assert_eq!(
+            csv.rows["甲.txt"],
+            Catalog {
+                id: None,
+                index_no: Some("11629902MB0001021A/2020-00018".into()),
+                title: Some("关于公布征地补偿标准的通知".into()),
+                publisher: Some("临河区自然资源局".into()),
+                doc_number: Some("临政发〔2020〕18号".into()),
+                written_date: Some("2020-08-01".into()),
+                published_date: Some("2020-08-03".into()),
+                category: Some("征地拆迁".into()),
+                disclosure: Some(Disclosure::Public),
+                validity: Some("有效".into()),
+            }
+        );
+        assert_eq!(csv.rows["乙.txt"].disclosure, Some(Disclosure::OnRequest));
+        assert_eq!(csv.rows["丙.txt"].disclosure, Some(Disclosure::Withheld));
+        assert_eq!(csv.row("丁.txt"), Catalog::default(), "a file without a row gets nothing from the table");
+    }
+
+    #[test]
+    fn a_disclosure_that_cannot_be_read_withholds() {
+        for sidecar in [r#"{"disclosure":"secret"}"#, r#"{"公开属性":"部分公开"}"#, r#"{"disclosure":false}"#] {
+            let parsed = parse_sidecar(sidecar.as_bytes());
+            assert_eq!(parsed.catalog.disclosure, Some(Disclosure::Withheld), "{sidecar}");
+            assert!(parsed.problems.iter().any(|p| p.contains("withheld until it is corrected")), "{sidecar}: {:?}", parsed.problems);
+        }
+        assert_eq!(parse_sidecar(br#"{"disclosure":"Public"}"#).catalog.disclosure, Some(Disclosure::Public));
+        assert_eq!(parse_sidecar(br#"{"disclosure":""}"#).catalog.disclosure, None, "left empty: not stated");
+        let broken = read_catalog_csv("title,公开属性\n名册,不予公开\n".as_bytes());
+        assert_eq!(broken.row("名册.txt").disclosure, Some(Disclosure::Withheld), "a table without a path column that withholds withholds its folder");
     }
 
     #[test]
@@ -561,6 +727,35 @@ mod tests {
         assert_eq!(c.category.as_deref(), Some("行政法规"));
         assert_eq!(c.published_date.as_deref(), Some("2019-03-24"));
         assert_eq!(from_path("a.txt").category, None);
+    }
+
+    #[test]
+    fn the_category_is_the_nearest_folder_that_is_not_a_year_date_or_number() {
+        for (path, category) in [
+            ("x/政务公开/2016/0001/a.txt", Some("政务公开")),
+            ("2016/政务公开/a.txt", Some("政务公开")),
+            ("财政预决算/2016-12/20161230/a.txt", Some("财政预决算")),
+            ("社会救助/2016年3月/a.txt", Some("社会救助")),
+            ("社会救助/２０１６/a.txt", Some("社会救助")),
+            ("2016/0001/a.txt", None),
+            ("社会救助/2016年第三季度/a.txt", Some("2016年第三季度")),
+        ] {
+            assert_eq!(from_path(path).category.as_deref(), category, "{path}");
+        }
+    }
+
+    #[test]
+    fn a_doc_number_is_the_documents_own_never_one_it_cites() {
+        let list = "临河区2023年第三季度城乡最低生活保障资金发放名单\n根据《临河区城乡居民最低生活保障实施办法》（临政发〔2019〕12号）规定，现将发放情况予以公示。\n张*明 780元\n临河区民政局\n2023年10月8日\n";
+        assert_eq!(from_text(list).doc_number, None);
+        let cited_first = "依据《临河区城乡居民最低生活保障实施办法》（临政发〔2019〕12号）\n低保对象名单\n张*明\n";
+        assert_eq!(from_text(cited_first).doc_number, None);
+        let repealing = "关于调整征地补偿标准的通知\n各乡镇：\n补偿标准如下。\n本通知自2020年9月1日起施行，《关于调整征地补偿标准的通知》（临政发〔2015〕22号）同时废止。\n临河区人民政府\n2020年8月1日\n";
+        assert_eq!(from_text(repealing).doc_number, None);
+        let signed = "临河区人民政府文件\n临政发〔2020〕18号　　签发人：王某\n关于公布征地区片综合地价的通知\n依据《土地管理法》（主席令第32号）制定。\n";
+        assert_eq!(from_text(signed).doc_number.as_deref(), Some("临政发〔2020〕18号"));
+        let record = "关于开展药品安全专项整治的通知\n各单位：\n依照《药品管理法》开展整治。\n临河区市场监督管理局\n2019年5月6日\n抄送：区食安办。\n文号：临市监发〔2019〕14号\n";
+        assert_eq!(from_text(record).doc_number.as_deref(), Some("临市监发〔2019〕14号"), "from the 版记");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::collector::DocSetCollector;
 use tantivy::{Index, IndexSettings, IndexWriter, Searcher, TantivyDocument, Term};
 
-use crate::catalog::{self, Catalog, Disclosure};
+use crate::catalog::{self, Catalog, CatalogCsv, Disclosure};
 use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
 use crate::schema::{build_schema, date_key, first_value, index_dir, ords_where, register_analyzer, Fields, FORMAT_VERSION};
@@ -65,7 +65,9 @@ pub struct Summary {
     pub unchanged: usize,
     pub removed: usize,
     pub rejected: Vec<Rejection>,
-    /// Files marked 不予公开: refused, never indexed.
+    /// Every document marked 不予公开, whatever marked it (sidecar,
+    /// catalog.csv row, export record, 附注): refused, never indexed. Named
+    /// by path, and `path#n` for record n of a file holding several.
     pub withheld: Vec<String>,
     /// Files indexed with something the archivist should know.
     pub warnings: Vec<Rejection>,
@@ -133,6 +135,12 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     writer.commit()?;
     writer.wait_merging_threads()?;
     collect_garbage(&index, &run.blobs)?;
+    // Unchanged files report their withheld records as they are walked,
+    // changed ones when their batch is applied: list all in path order.
+    run.summary.withheld.sort_by_cached_key(|name| {
+        let record = name.rsplit_once('#').and_then(|(path, n)| Some((path.to_string(), n.parse::<usize>().ok()?)));
+        record.unwrap_or_else(|| (name.clone(), 0))
+    });
     Ok(run.summary)
 }
 
@@ -180,12 +188,14 @@ fn open_or_create(data_dir: &Path) -> Result<Index> {
     Ok(index)
 }
 
-/// What the index holds of a file: its fingerprint, and the sha256 of its
-/// original when a public document of it needs the original stored.
+/// What the index holds of a file: its fingerprint, the sha256 of the
+/// originals its public documents serve (the file, or records of it), and
+/// the names of its withheld records.
 #[derive(Debug, Clone, PartialEq)]
 struct Known {
     fingerprint: String,
-    public_sha: Option<String>,
+    public_shas: Vec<String>,
+    withheld: Vec<String>,
 }
 
 /// Every file already indexed, from the fast fields.
@@ -197,14 +207,24 @@ fn indexed_files(searcher: &Searcher) -> Result<HashMap<FileKey, Known>> {
         let (Some(source), Some(path), Some(print), Some(sha), Some(disclosure)) = columns else {
             continue;
         };
+        let withheld = fast.str("withheld")?;
         for doc in segment.doc_ids_alive() {
             let public = first_value(&disclosure, doc) == Disclosure::Public.as_str();
             let entry = known.entry((first_value(&source, doc), first_value(&path, doc))).or_insert(Known {
                 fingerprint: first_value(&print, doc),
-                public_sha: None,
+                public_shas: Vec::new(),
+                withheld: Vec::new(),
             });
-            if public {
-                entry.public_sha = Some(first_value(&sha, doc));
+            for ord in withheld.iter().flat_map(|column| column.term_ords(doc)) {
+                let mut name = String::new();
+                let named = withheld.as_ref().is_some_and(|column| column.ord_to_str(ord, &mut name).unwrap_or(false));
+                if named && !entry.withheld.contains(&name) {
+                    entry.withheld.push(name);
+                }
+            }
+            let sha = first_value(&sha, doc);
+            if public && !sha.is_empty() && !entry.public_shas.contains(&sha) {
+                entry.public_shas.push(sha);
             }
         }
     }
@@ -265,7 +285,7 @@ struct Run {
     seen: HashSet<FileKey>,
     summary: Summary,
     /// Parsed `catalog.csv` of each folder visited (None: the folder has none).
-    catalogs: HashMap<PathBuf, Option<HashMap<String, Catalog>>>,
+    catalogs: HashMap<PathBuf, Option<CatalogCsv>>,
     /// The index as it was when the run began: who holds an id.
     before: Searcher,
     /// Ids given in this run, and the path of the document given each.
@@ -280,7 +300,15 @@ struct CatalogInputs {
     raw: Vec<u8>,
 }
 
-/// A new or changed file, read and waiting to be extracted.
+impl CatalogInputs {
+    /// The catalog data declared for the file: its sidecar over its row.
+    fn declared(&self) -> Catalog {
+        self.sidecar.clone().or(self.row.clone())
+    }
+}
+
+/// A new or changed file, read and waiting to be extracted (or, when its
+/// catalog inputs withhold it, neither read nor extracted).
 struct Work {
     key: FileKey,
     rel: String,
@@ -313,6 +341,13 @@ impl Run {
         let rel = relative(source, path);
         let key: FileKey = (source.to_string_lossy().to_string(), rel.clone());
         self.seen.insert(key.clone());
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let inputs = self.catalog_inputs(path, &rel);
+        if inputs.declared().disclosure == Some(Disclosure::Withheld) {
+            // Withheld whatever the file holds: it is listed as such even
+            // when it could not be read, and nothing of it is extracted.
+            return Some(Work { key, rel, name, bytes: Vec::new(), inputs, fingerprint: String::new() });
+        }
         let bytes = match self.read(path) {
             Ok(bytes) => bytes,
             Err(reason) => {
@@ -320,19 +355,45 @@ impl Run {
                 return None;
             }
         };
-        let inputs = self.catalog_inputs(path, &rel);
         let fingerprint = sha256_hex(&[FORMAT_VERSION.as_bytes(), &sha256_hex(&bytes).into_bytes(), &inputs.raw].concat());
         if let Some(known) = self.known.get(&key).filter(|k| k.fingerprint == fingerprint) {
             self.summary.unchanged += 1;
-            if let Some(sha) = known.public_sha.as_ref().filter(|sha| !self.blobs.contains(sha)) {
-                if let Err(e) = self.blobs.put(sha, &bytes) {
-                    self.reject(&rel, format!("indexed, but its missing original could not be stored again: {e}"));
-                }
+            self.summary.withheld.extend(known.withheld.iter().cloned());
+            let wanted = known.public_shas.clone();
+            if let Err(reason) = self.restore_originals(&name, &bytes, &wanted) {
+                self.reject(&rel, format!("indexed, but its missing original could not be stored again: {reason}"));
             }
             return None;
         }
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         Some(Work { key, rel, name, bytes, inputs, fingerprint })
+    }
+
+    /// Store again the originals of an unchanged file's public documents
+    /// that are missing from the blob store (after a power loss, a deleted
+    /// folder): the file itself, or its records re-read from it. Only bytes
+    /// whose sha256 is one of `wanted` are stored.
+    fn restore_originals(&self, name: &str, bytes: &[u8], wanted: &[String]) -> std::result::Result<(), String> {
+        let missing: Vec<&String> = wanted.iter().filter(|sha| !self.blobs.contains(sha)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let file_sha = sha256_hex(bytes);
+        let records = if missing.iter().all(|sha| **sha == file_sha) {
+            Vec::new()
+        } else {
+            extract::extract(name, bytes, &self.limits).map_err(|e| e.to_string())?
+        };
+        let originals = std::iter::once(bytes).chain(records.iter().filter_map(|r| r.original.as_deref()));
+        for original in originals {
+            let sha = sha256_hex(original);
+            if missing.contains(&&sha) {
+                self.blobs.put(&sha, original).map_err(|e| e.to_string())?;
+            }
+        }
+        match missing.iter().find(|sha| !self.blobs.contains(sha)) {
+            Some(sha) => Err(format!("no record of the file has the sha256 {sha} any more")),
+            None => Ok(()),
+        }
     }
 
     /// Extract and analyze a batch on every core, then commit its outcome
@@ -353,17 +414,25 @@ impl Run {
             };
             let was_indexed = self.known.contains_key(&file.key);
             writer.delete_query(self.file_query(&file.key))?;
+            let withheld: Vec<String> = outcomes
+                .iter()
+                .filter_map(|o| match o {
+                    Outcome::Withheld(name) => Some(name.clone()),
+                    Outcome::Indexed { .. } => None,
+                })
+                .collect();
             let mut indexed = 0;
             for outcome in outcomes {
-                match outcome {
-                    Outcome::Indexed { id, mut doc } => {
-                        doc.add_text(self.fields.id, self.claim(&file.key, id));
-                        writer.add_document(doc)?;
-                        indexed += 1;
+                if let Outcome::Indexed { id, mut doc } = outcome {
+                    doc.add_text(self.fields.id, self.claim(&file.key, id));
+                    for name in &withheld {
+                        doc.add_text(self.fields.withheld, name);
                     }
-                    Outcome::Withheld(label) => self.summary.withheld.push(label),
+                    writer.add_document(doc)?;
+                    indexed += 1;
                 }
             }
+            self.summary.withheld.extend(withheld);
             match (was_indexed, indexed > 0) {
                 (true, true) => self.summary.updated += 1,
                 (true, false) => self.summary.removed += 1,
@@ -376,33 +445,68 @@ impl Run {
 
     /// Extract one file's records, settle their catalog data, store the
     /// original of public ones and build their index documents.
+    ///
+    /// No byte of a withheld document, nor of the text of an on_request
+    /// one, reaches the blob store: a record of an export is stored as
+    /// itself, never as the export; a file holding several documents is
+    /// stored as their original only when every one of them is public.
     fn prepare(&self, work: Work) -> Result<Prepared> {
+        let declared = work.inputs.declared();
+        let prepared = |result, warnings| Ok(Prepared { key: work.key.clone(), rel: work.rel.clone(), result, warnings });
+        if declared.disclosure == Some(Disclosure::Withheld) {
+            return prepared(Ok(vec![Outcome::Withheld(work.rel.clone())]), Vec::new());
+        }
         let records = match extract::extract(&work.name, &work.bytes, &self.limits) {
             Ok(records) => records,
-            Err(e) => return Ok(Prepared { key: work.key, rel: work.rel, result: Err(e.to_string()), warnings: Vec::new() }),
+            Err(e) => return prepared(Err(e.to_string()), Vec::new()),
         };
-        let sha = sha256_hex(&work.bytes);
+        let catalogs: Vec<Catalog> = records
+            .iter()
+            .map(|r| {
+                let catalog = declared.clone().or(r.catalog.clone());
+                catalog.or(catalog::from_text(&r.text)).or(catalog::from_path(&work.rel))
+            })
+            .collect();
+        let is_public = |c: &Catalog| c.disclosure.unwrap_or(Disclosure::Public) == Disclosure::Public;
+        let file_shareable = catalogs.iter().all(is_public);
+        let file_sha = sha256_hex(&work.bytes);
         let many = records.len() > 1;
         let mut warnings = Vec::new();
         let mut outcomes = Vec::new();
-        for (n, record) in records.into_iter().enumerate() {
-            let catalog = work.inputs.sidecar.clone().or(work.inputs.row.clone()).or(record.catalog.clone());
-            let catalog = catalog.or(catalog::from_text(&record.text)).or(catalog::from_path(&work.rel));
+        for (n, (record, catalog)) in records.into_iter().zip(catalogs).enumerate() {
+            let name = record_name(&work.rel, many.then(|| record.number.unwrap_or(n + 1)));
             warnings.extend(record.warnings.iter().cloned());
             if catalog.disclosure == Some(Disclosure::Withheld) {
-                let label = if many { format!("{}#{}", work.rel, n + 1) } else { work.rel.clone() };
-                outcomes.push(Outcome::Withheld(label));
+                outcomes.push(Outcome::Withheld(name));
                 continue;
             }
-            let public = catalog.disclosure.unwrap_or(Disclosure::Public) == Disclosure::Public;
-            if public {
-                self.blobs.put(&sha, &work.bytes)?;
+            let public = is_public(&catalog);
+            let (sha, original) = match &record.original {
+                Some(own) => (sha256_hex(own), Some(own.as_slice())),
+                None if file_shareable => (file_sha.clone(), Some(work.bytes.as_slice())),
+                None => (String::new(), None),
+            };
+            if public && original.is_none() {
+                warnings.push(format!(
+                    "{name}: its original is not served (only its text): the file also holds documents that are not public"
+                ));
             }
-            let id = catalog.id.clone().unwrap_or_else(|| derived_id(&work.rel, many.then_some(n + 1)));
-            let stored = Stored { sha: &sha, bytes: work.bytes.len() as u64, fingerprint: &work.fingerprint, name: &work.name };
+            if let Some(original) = original.filter(|_| public) {
+                self.blobs.put(&sha, original)?;
+            }
+            // The text can be re-read from the original only when that is the file itself.
+            let encoding = record.encoding.filter(|_| record.original.is_none() && original.is_some());
+            let id = catalog.id.clone().unwrap_or_else(|| derived_id(&name));
+            let stored = Stored {
+                sha: &sha,
+                bytes: original.map_or(0, |o| o.len() as u64),
+                fingerprint: &work.fingerprint,
+                name: &work.name,
+                encoding,
+            };
             outcomes.push(Outcome::Indexed { id, doc: self.document(&work.key, &stored, &catalog, &record, public) });
         }
-        Ok(Prepared { key: work.key, rel: work.rel, result: Ok(outcomes), warnings })
+        prepared(Ok(outcomes), warnings)
     }
 
     fn read(&self, path: &Path) -> std::result::Result<Vec<u8>, String> {
@@ -430,12 +534,12 @@ impl Run {
             return wanted;
         };
         let seed = format!("{}\u{0}{}\u{0}{wanted}", key.0, key.1);
-        let mut id = derived_id(&seed, None);
+        let mut id = derived_id(&seed);
         for attempt in 1.. {
             if holder(self, &id).is_none() {
                 break;
             }
-            id = derived_id(&seed, Some(attempt));
+            id = derived_id(&record_name(&seed, Some(attempt)));
         }
         self.warn(&key.1, format!("id {wanted} is already used by {first_holder}; this document was given id {id}"));
         self.claimed.insert(id.clone(), key.1.clone());
@@ -465,45 +569,55 @@ impl Run {
     }
 
     /// The sidecar and catalog.csv row of a file, with problems reported.
+    /// A sidecar or catalog.csv that exists but cannot be read withholds
+    /// the files it describes: it may be what withholds them.
     fn catalog_inputs(&mut self, path: &Path, rel: &str) -> CatalogInputs {
         let mut raw = Vec::new();
         let sidecar_path = PathBuf::from(format!("{}{SIDECAR_SUFFIX}", path.display()));
-        let sidecar = match fs::read(&sidecar_path) {
-            Ok(bytes) => {
+        let sidecar_rel = format!("{rel}{SIDECAR_SUFFIX}");
+        let sidecar = match read_if_present(&sidecar_path) {
+            Ok(Some(bytes)) => {
                 let parsed = catalog::parse_sidecar(&bytes);
                 for problem in parsed.problems {
-                    self.warn(&format!("{rel}{SIDECAR_SUFFIX}"), problem);
+                    self.warn(&sidecar_rel, problem);
                 }
                 raw.extend_from_slice(&bytes);
                 parsed.catalog
             }
-            Err(_) => Catalog::default(),
+            Ok(None) => Catalog::default(),
+            Err(reason) => {
+                self.warn(&sidecar_rel, format!("{reason}; the file is withheld until its sidecar can be read"));
+                withheld()
+            }
         };
         let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        let row = self.folder_catalog(path, rel).and_then(|rows| rows.get(&name).cloned()).unwrap_or_default();
+        let row = self.folder_catalog(path, rel).map(|csv| csv.row(&name)).unwrap_or_default();
         raw.extend_from_slice(format!("{row:?}").as_bytes());
         CatalogInputs { sidecar, row, raw }
     }
 
-    /// The parsed catalog.csv of the folder holding `path`, read once.
-    fn folder_catalog(&mut self, path: &Path, rel: &str) -> Option<&HashMap<String, Catalog>> {
+    /// The catalog.csv of the folder holding `path`, read once; its
+    /// problems are reported then.
+    fn folder_catalog(&mut self, path: &Path, rel: &str) -> Option<&CatalogCsv> {
         let folder = path.parent()?.to_path_buf();
         if !self.catalogs.contains_key(&folder) {
-            let parsed = match fs::read(folder.join(CATALOG_CSV)) {
-                Ok(bytes) => match catalog::parse_catalog_csv(&bytes) {
-                    Ok(rows) => Some(rows),
-                    Err(problem) => {
-                        let csv_rel = match rel.rsplit_once('/') {
-                            Some((dir, _)) => format!("{dir}/{CATALOG_CSV}"),
-                            None => CATALOG_CSV.to_string(),
-                        };
-                        self.warn(&csv_rel, problem);
-                        None
-                    }
-                },
-                Err(_) => None,
+            let csv_rel = match rel.rsplit_once('/') {
+                Some((dir, _)) => format!("{dir}/{CATALOG_CSV}"),
+                None => CATALOG_CSV.to_string(),
             };
-            self.catalogs.insert(folder.clone(), parsed);
+            let csv = match read_if_present(&folder.join(CATALOG_CSV)) {
+                Ok(Some(bytes)) => Some(catalog::read_catalog_csv(&bytes)),
+                Ok(None) => None,
+                Err(reason) => Some(CatalogCsv {
+                    others: withheld(),
+                    problems: vec![format!("{reason}; every file of its folder is withheld until it can be read")],
+                    ..CatalogCsv::default()
+                }),
+            };
+            for problem in csv.iter().flat_map(|csv| csv.problems.clone()) {
+                self.warn(&csv_rel, problem);
+            }
+            self.catalogs.insert(folder.clone(), csv);
         }
         self.catalogs.get(&folder)?.as_ref()
     }
@@ -530,7 +644,7 @@ impl Run {
         add_analyzed(&mut doc, f.meta, None, &meta.join("\n"));
         if public {
             add_analyzed(&mut doc, f.body, Some(f.body_words), &record.text);
-            match record.encoding {
+            match stored.encoding {
                 Some(encoding) => doc.add_text(f.text_encoding, encoding),
                 None => doc.add_text(f.text, &record.text),
             }
@@ -584,10 +698,14 @@ impl Run {
 
 /// What a document records about the file it came from.
 struct Stored<'a> {
+    /// sha256 of the document's original ("" when none is served).
     sha: &'a str,
+    /// Size of that original.
     bytes: u64,
     fingerprint: &'a str,
     name: &'a str,
+    /// Encoding that turns the original into the text, when it does.
+    encoding: Option<&'static str>,
 }
 
 /// Add text to a document's atoms field and, when given, its words field
@@ -599,12 +717,32 @@ fn add_analyzed(doc: &mut TantivyDocument, atoms: Field, words: Option<Field>, t
     }
 }
 
-/// A stable id from the path (and record number inside an export).
-fn derived_id(rel: &str, record: Option<usize>) -> String {
-    let name = match record {
+/// The bytes of a catalog input file, `None` when there is none (or there
+/// can be none: the name of a long file's sidecar may be too long to exist).
+fn read_if_present(path: &Path) -> std::result::Result<Option<Vec<u8>>, String> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound || fs::symlink_metadata(path).is_err() => Ok(None),
+        Err(e) => Err(format!("cannot read: {e}")),
+    }
+}
+
+/// The catalog of a document that must not be indexed.
+fn withheld() -> Catalog {
+    Catalog { disclosure: Some(Disclosure::Withheld), ..Catalog::default() }
+}
+
+/// How a document is named in the report: its path, and `#n` for record
+/// n of a file holding several.
+fn record_name(rel: &str, record: Option<usize>) -> String {
+    match record {
         Some(n) => format!("{rel}#{n}"),
         None => rel.to_string(),
-    };
+    }
+}
+
+/// A stable id from a document's [`record_name`].
+fn derived_id(name: &str) -> String {
     sha256_hex(name.as_bytes())[..16].to_string()
 }
 

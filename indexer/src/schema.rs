@@ -14,7 +14,7 @@ use crate::analysis::{ChineseTokenizer, TokenSet};
 
 /// Bumped when analysis or the schema changes; documents indexed by an
 /// older version are re-indexed by the next ingest.
-pub const FORMAT_VERSION: &str = "yuelan-5";
+pub const FORMAT_VERSION: &str = "yuelan-7";
 
 /// Handles of every field, looked up once.
 #[derive(Debug, Clone)]
@@ -61,6 +61,10 @@ pub struct Fields {
     /// Hash of everything the document was built from (file, sidecar,
     /// catalog row, FORMAT_VERSION): unchanged fingerprint, nothing to do.
     pub fingerprint: Field,
+    /// Names (`path#n`) of the withheld records of the same file, so that
+    /// a run that finds the file unchanged still reports them. Nothing
+    /// else of a withheld record is kept; the server never reads this.
+    pub withheld: Field,
 }
 
 impl Fields {
@@ -94,6 +98,7 @@ impl Fields {
             bytes: f("bytes"),
             sha256: f("sha256"),
             fingerprint: f("fingerprint"),
+            withheld: f("withheld"),
         }
     }
 }
@@ -136,6 +141,7 @@ pub fn build_schema() -> Schema {
     b.add_u64_field("bytes", STORED);
     b.add_text_field("sha256", keyword.clone());
     b.add_text_field("fingerprint", keyword);
+    b.add_text_field("withheld", FAST);
     b.build()
 }
 

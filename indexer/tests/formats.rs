@@ -120,3 +120,34 @@ fn unsupported_formats_are_rejected_by_name_never_dropped() {
     expected.sort();
     assert_eq!(reasons, expected);
 }
+
+#[test]
+fn an_ofd_holding_a_withheld_document_serves_the_text_of_the_others_but_no_original() {
+    use fixtures::OfdDocument;
+    let dir = tempfile::tempdir().unwrap();
+    let (src, data) = (dir.path().join("src"), dir.path().join("data"));
+    let public: &[&[&str]] = &[&["关于公布供暖收费标准的通知", "居民供暖费每平方米二十元。", "（此件公开发布）"]];
+    let withheld: &[&[&str]] = &[&["困难群众名册", "赵六 身份证号", "（此件不予公开）"]];
+    let both = fixtures::ofd_of(&[
+        OfdDocument { title: "关于公布供暖收费标准的通知", author: "临河区发展和改革局", created: "2019-10-08", pages: public },
+        OfdDocument { title: "困难群众名册", author: "临河区民政局", created: "2019-10-08", pages: withheld },
+    ]);
+    write(&src.join("合订.ofd"), &both);
+    let summary = ingest(&src, &data);
+    assert_eq!(summary.withheld, vec!["合订.ofd#2"]);
+    let notes: Vec<(&str, &str)> = summary.warnings.iter().map(|w| (w.path.as_str(), w.reason.as_str())).collect();
+    assert_eq!(
+        notes,
+        [("合订.ofd", "合订.ofd#1: its original is not served (only its text): the file also holds documents that are not public")]
+    );
+    let archive = Archive::open(&data).unwrap();
+    let hits = search(&archive, "供暖费");
+    assert_eq!(hits.len(), 1);
+    let doc = archive.document(&hits[0].id).unwrap().unwrap();
+    assert!(doc.text.as_deref().unwrap().contains("居民供暖费每平方米二十元"), "{doc:?}");
+    assert_eq!((doc.sha256.as_str(), doc.bytes), ("", 0));
+    assert!(matches!(archive.original(&hits[0].id).unwrap(), indexer::archive::Original::NotSeparable));
+    assert!(search(&archive, "赵六").is_empty());
+    let blobs = walkdir::WalkDir::new(data.join("blobs")).into_iter().flatten().filter(|e| e.file_type().is_file()).count();
+    assert_eq!(blobs, 0, "the file, which holds the withheld document, is not stored");
+}

@@ -20,10 +20,11 @@ fn ingest(src: &Path, data: &Path, prune: bool) -> Summary {
     ingest::run(&IngestOptions { prune, ..IngestOptions::new(vec![src.to_path_buf()], data.to_path_buf()) }).unwrap()
 }
 
+/// The paths of the documents holding every word of `q` (partial matches left out).
 fn paths(archive: &Archive, q: &str) -> Vec<String> {
     archive.reload().unwrap();
     let request = SearchRequest { q: q.into(), limit: 100, ..SearchRequest::default() };
-    archive.search(&request).unwrap().hits.into_iter().map(|h| h.path).collect()
+    archive.search(&request).unwrap().hits.into_iter().filter(|h| !h.partial).map(|h| h.path).collect()
 }
 
 fn dirs() -> (tempfile::TempDir, PathBuf, PathBuf) {
@@ -187,7 +188,8 @@ fn every_document_keeps_an_id_of_its_own_when_paths_or_declared_ids_collide() {
     assert_eq!(reported, vec!["b.txt", "2021/通知.txt"], "{summary:?}");
     let archive = Archive::open(&data).unwrap();
     let ids_of = |q: &str| -> Vec<String> {
-        archive.search(&SearchRequest { q: q.into(), limit: 100, ..SearchRequest::default() }).unwrap().hits.into_iter().map(|h| h.id).collect()
+        let hits = archive.search(&SearchRequest { q: q.into(), limit: 100, ..SearchRequest::default() }).unwrap().hits;
+        hits.into_iter().filter(|h| !h.partial).map(|h| h.id).collect()
     };
     let ids: Vec<String> = ["防汛检查", "消防检查", "低保标准", "特困供养"].iter().map(|q| ids_of(q).remove(0)).collect();
     assert_eq!(ids.iter().collect::<std::collections::HashSet<_>>().len(), 4, "{ids:?}");
@@ -297,4 +299,186 @@ fn the_laws_corpus_ingests_without_rejections() {
     let top = paths(&archive, "不动产登记暂行条例");
     assert!(top[0].contains("不动产登记暂行条例"), "{top:?}");
     assert!(!paths(&archive, "中华人民共和国政府").is_empty());
+}
+
+/// The catalog fields of the document at `path`.
+fn document_at(archive: &Archive, path: &str) -> indexer::archive::DocumentView {
+    archive.reload().unwrap();
+    let all = SearchRequest { limit: 100, ..SearchRequest::default() };
+    let hit = archive.search(&all).unwrap().hits.into_iter().find(|h| h.path == path);
+    archive.document(&hit.unwrap_or_else(|| panic!("{path} is not indexed")).id).unwrap().unwrap()
+}
+
+#[test]
+fn every_withheld_document_is_listed_whatever_withheld_it() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "a/信访.txt", "信访事项处理意见书\n申请人住红砖楼七单元。");
+    write(&src, "a/信访.txt.meta.json", r#"{"disclosure":"withheld"}"#);
+    // Files no reader could open are still withheld, not rejected.
+    write(&src, "a/扫描件.docx", "not a zip package");
+    write(&src, "a/扫描件.docx.meta.json", r#"{"公开属性":"不予公开"}"#);
+    write(&src, "a/空白.txt", "");
+    write(&src, "a/空白.txt.meta.json", r#"{"disclosure":"withheld"}"#);
+    write(&src, "b/catalog.csv", "path,disclosure\n名册.txt,withheld\n公开.txt,public\n");
+    write(&src, "b/名册.txt", "困难群众名册\n王五 身份证号");
+    write(&src, "b/公开.txt", NOTICE);
+    write(
+        &src,
+        "c/export.jsonl",
+        "{\"title\":\"关于公布供水价格的通知\",\"text\":\"居民生活用水每立方米三元。\"}\n\
+         {\"title\":\"拆迁户花名册\",\"disclosure\":\"不予公开\",\"text\":\"赵六 鹭鸶湾七号\"}\n\
+         {\"title\":\"信访答复意见\",\"disclosure\":\"on_request\",\"text\":\"答复正文\"}\n",
+    );
+    write(&src, "d/附注.txt", "关于某事项的通知\n正文内容。\n临河区财政局\n2020年1月2日\n（此件不予公开）\n");
+    write(&src, "e/broken.txt", "关于公布征地补偿标准的通知\n正文。");
+    write(&src, "e/broken.txt.meta.json", r#"{"title": "征地补偿","#);
+    write(&src, "e/typed.txt", "关于公布农村道路建设计划的通知\n正文。");
+    write(&src, "e/typed.txt.meta.json", r#"{"title": 5, "published_date": "2020-02-30"}"#);
+    let expected = ["a/信访.txt", "a/扫描件.docx", "a/空白.txt", "b/名册.txt", "c/export.jsonl#2", "d/附注.txt"];
+
+    let bin = env!("CARGO_BIN_EXE_indexer");
+    let out = std::process::Command::new(bin)
+        .args(["ingest", src.to_str().unwrap(), "--data", data.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["withheld"], serde_json::json!(expected), "{summary}");
+    assert_eq!(summary["rejected"], serde_json::json!([]), "{summary}");
+    assert_eq!(summary["added"], 4, "{summary}");
+    let warnings: Vec<(&str, &str)> = summary["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["path"].as_str().unwrap(), w["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(warnings.len(), 3, "{summary}");
+    assert_eq!(warnings[0].0, "e/broken.txt.meta.json");
+    assert!(warnings[0].1.starts_with("sidecar is not valid JSON ("), "{}", warnings[0].1);
+    assert!(warnings[0].1.ends_with("); its fields were ignored"), "{}", warnings[0].1);
+    assert_eq!(
+        warnings[1..],
+        [
+            ("e/typed.txt.meta.json", "field `title` must be a string, found a number"),
+            ("e/typed.txt.meta.json", "field `published_date` must be a date like 2016-12-30, found \"2020-02-30\""),
+        ]
+    );
+
+    let archive = Archive::open(&data).unwrap();
+    assert_eq!(archive.num_docs(), 5, "公开.txt, two records of the export, broken.txt, typed.txt");
+    for word in ["红砖楼", "王五", "赵六", "拆迁户花名册", "某事项"] {
+        assert!(paths(&archive, word).is_empty(), "{word}");
+    }
+    let suggestions = archive.suggest("花名册", 10).unwrap();
+    assert!(suggestions.suggestions.is_empty() && suggestions.documents.is_empty(), "{suggestions:?}");
+    assert!(!archive.stats().unwrap().disclosure.contains_key("withheld"));
+    // Withheld documents are never indexed, so every run lists them again.
+    let again = ingest(&src, &data, false);
+    assert_eq!(again.withheld, expected);
+    assert_eq!((again.unchanged, again.added), (4, 0));
+}
+
+#[test]
+fn an_export_record_is_stored_as_itself_and_restored_as_itself() {
+    let (_tmp, src, data) = dirs();
+    let public = "{\"id\":\"rec-1\",\"title\":\"关于公布供水价格的通知\",\"text\":\"居民生活用水每立方米三元。\"}";
+    let withheld = "{\"id\":\"rec-2\",\"title\":\"拆迁户花名册\",\"disclosure\":\"withheld\",\"text\":\"赵六 鹭鸶湾七号\"}";
+    let on_request = "{\"id\":\"rec-3\",\"title\":\"信访答复意见\",\"disclosure\":\"on_request\",\"text\":\"答复正文红砖楼\"}";
+    write(&src, "export.json", format!("[\n  {public},\n  {withheld},\n  {on_request}\n]\n"));
+    assert_eq!(ingest(&src, &data, false).withheld, vec!["export.json#2"]);
+    let stored = || -> Vec<Vec<u8>> {
+        let files = walkdir::WalkDir::new(data.join("blobs")).into_iter().flatten().filter(|e| e.file_type().is_file());
+        files.map(|e| zstd::decode_all(fs::read(e.path()).unwrap().as_slice()).unwrap()).collect()
+    };
+    assert_eq!(stored(), vec![public.as_bytes().to_vec()], "only the public record, never the export");
+    let archive = Archive::open(&data).unwrap();
+    let doc = archive.document("rec-1").unwrap().unwrap();
+    assert_eq!((doc.bytes, doc.sha256.as_str()), (public.len() as u64, indexer::store::sha256_hex(public.as_bytes()).as_str()));
+    fs::remove_dir_all(data.join("blobs")).unwrap();
+    assert_eq!(ingest(&src, &data, false).unchanged, 1);
+    assert_eq!(stored(), vec![public.as_bytes().to_vec()], "a lost record original is stored again as the record");
+    match archive.original("rec-1").unwrap() {
+        Original::Found { bytes, content_type, .. } => assert_eq!((bytes.as_slice(), content_type), (public.as_bytes(), "application/json")),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(archive.original("rec-3").unwrap(), Original::OnRequest));
+    assert!(matches!(archive.original("rec-2").unwrap(), Original::NotFound));
+}
+
+#[test]
+fn the_category_is_the_nearest_folder_that_is_not_a_year_or_number_and_catalog_data_wins() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "x/政务公开/2016/0001/a.txt", "关于做好政务公开工作的通知\n正文。");
+    write(&src, "2016/政务公开/b.txt", "关于公布政务公开目录的通知\n正文。");
+    write(&src, "2016/政务公开/c.txt", "关于调整低保标准的通知\n正文。");
+    write(&src, "2016/政务公开/catalog.csv", "文件名,主题分类\nc.txt,社会救助\n");
+    assert_eq!(ingest(&src, &data, false).added, 3);
+    let archive = Archive::open(&data).unwrap();
+    let category = |path: &str| document_at(&archive, path).category;
+    assert_eq!(category("x/政务公开/2016/0001/a.txt").as_deref(), Some("政务公开"));
+    assert_eq!(category("2016/政务公开/b.txt").as_deref(), Some("政务公开"));
+    assert_eq!(category("2016/政务公开/c.txt").as_deref(), Some("社会救助"));
+}
+
+#[test]
+fn a_gbk_catalog_csv_with_chinese_headers_sets_fields_and_disclosure() {
+    let (_tmp, src, data) = dirs();
+    let table = "文件名,标题,发布机构,文号,索引号,成文日期,发布日期,主题分类,公开属性,有效性\r\n\
+                 甲.txt,关于公布征地补偿标准的通知,临河区自然资源局,临政发〔2020〕18号,11629902MB0001021A/2020-00018,2020年8月1日,2020-08-03,征地拆迁,主动公开,有效\r\n\
+                 乙.txt,信访事项答复意见书,临河区信访局,,,,,信访,依申请公开,\r\n\
+                 丙.txt,困难群众名册,,,,,,,不予公开,\r\n";
+    write(&src, "目录/catalog.csv", encoding_rs::GBK.encode(table).0);
+    write(&src, "目录/甲.txt", "征地区片综合地价和补偿标准如下。青苗补偿按实际种植情况确定。");
+    write(&src, "目录/乙.txt", "经查，申请人反映的鹭鸶湾问题已处理。");
+    write(&src, "目录/丙.txt", "王五 身份证号");
+    let summary = ingest(&src, &data, false);
+    assert_eq!(summary.withheld, vec!["目录/丙.txt"]);
+    assert!(summary.warnings.is_empty(), "{summary:?}");
+    assert_eq!(summary.added, 2);
+    let archive = Archive::open(&data).unwrap();
+    let a = document_at(&archive, "目录/甲.txt");
+    let fields = (
+        a.title.as_str(),
+        a.publisher.as_deref(),
+        a.doc_number.as_deref(),
+        a.index_no.as_deref(),
+        a.written_date.as_deref(),
+        a.published_date.as_deref(),
+        a.category.as_deref(),
+        a.disclosure.as_str(),
+        a.validity.as_deref(),
+    );
+    assert_eq!(
+        fields,
+        (
+            "关于公布征地补偿标准的通知",
+            Some("临河区自然资源局"),
+            Some("临政发〔2020〕18号"),
+            Some("11629902MB0001021A/2020-00018"),
+            Some("2020-08-01"),
+            Some("2020-08-03"),
+            Some("征地拆迁"),
+            "public",
+            Some("有效"),
+        )
+    );
+    let b = document_at(&archive, "目录/乙.txt");
+    assert_eq!((b.title.as_str(), b.disclosure.as_str(), b.text), ("信访事项答复意见书", "on_request", None));
+    assert!(paths(&archive, "鹭鸶湾").is_empty());
+    assert!(paths(&archive, "王五").is_empty());
+}
+
+#[test]
+fn a_doc_number_cited_in_the_body_is_not_the_documents_own() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "办法.txt", NOTICE);
+    write(
+        &src,
+        "名单.txt",
+        "临河区2019年第二季度城乡最低生活保障资金发放名单\n根据《临河区城乡居民最低生活保障实施办法》（临政发〔2019〕12号）规定，现将发放情况予以公示。\n张*明 780元\n临河区民政局\n2019年7月8日\n",
+    );
+    ingest(&src, &data, false);
+    let archive = Archive::open(&data).unwrap();
+    assert_eq!(document_at(&archive, "办法.txt").doc_number.as_deref(), Some("临政发〔2019〕12号"));
+    assert_eq!(document_at(&archive, "名单.txt").doc_number, None);
 }

@@ -33,6 +33,10 @@ const MAX_BODY_BYTES: u64 = 16 * 1024;
 const SUGGESTIONS: usize = 8;
 /// Message of a 404 for an id the archive does not serve.
 pub(crate) const NO_SUCH_DOCUMENT: &str = "no such document";
+/// Message of a 404 for the original of a public document that shares its
+/// file with documents that are not public.
+const NOT_SEPARABLE: &str = "本文件的原件与不公开的文件合为一个文件，网上只提供全文。\
+                             (this document's original is one file with documents that are not public; only its text is served)";
 /// Pages and scripts change only with the binary; a short cache keeps a
 /// terminal fast without serving an old UI for long after an upgrade.
 const ASSET_CACHE: &str = "public, max-age=300";
@@ -219,6 +223,7 @@ async fn original(
     match state.run(move |state| Ok(state.archive.original(&id)?)).await? {
         Original::NotFound => Err(ApiError::NotFound(NO_SUCH_DOCUMENT)),
         Original::OnRequest => Err(ApiError::OnRequest),
+        Original::NotSeparable => Err(ApiError::NotFound(NOT_SEPARABLE)),
         Original::Found { bytes, content_type, file_name } => {
             let disposition = format!("inline; filename*=UTF-8''{}", utf8_percent_encode(&file_name, NON_ALPHANUMERIC));
             let mut response = ([(header::CONTENT_TYPE, content_type)], bytes).into_response();

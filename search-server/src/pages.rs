@@ -193,16 +193,25 @@ fn text_section(doc: &DocumentView, text: &str, q: &str) -> String {
             esc(q)
         ),
     };
+    // A document without an original of its own (it shares its file with
+    // documents that are not public) offers its text only.
+    let download = if doc.sha256.is_empty() {
+        String::new()
+    } else {
+        format!(
+            r#"<a class="button" href="/api/documents/{id}/original">下载原件（{format}，{size}）</a>"#,
+            id = url_part(&doc.id),
+            format = esc(&doc.format.to_uppercase()),
+            size = human_size(doc.bytes),
+        )
+    };
     format!(
         r#"<div class="tools">
 {status}
 <button type="button" id="print" class="button" hidden>打印</button>
-<a class="button" href="/api/documents/{id}/original">下载原件（{format}，{size}）</a>
+{download}
 </div>
 <div class="text" id="text">{marked}</div>"#,
-        id = url_part(&doc.id),
-        format = esc(&doc.format.to_uppercase()),
-        size = human_size(doc.bytes),
         marked = mark_html(text, &ranges),
     )
 }

@@ -539,3 +539,61 @@ fn a_document_ingested_while_serving_appears_without_a_restart() {
 fn search_total(addr: SocketAddr, q: &str) -> u64 {
     get(addr, &format!("/api/search?q={}", enc(q))).json()["total"].as_u64().unwrap()
 }
+
+#[test]
+fn an_export_record_s_original_is_that_record_alone_and_nothing_of_the_others_is_served() {
+    let root = scratch("export");
+    let (source, data) = (root.join("source"), root.join("data"));
+    let public = r#"{"id":"rec-public","title":"关于公布2023年供水价格的通知","category":"价格收费","text":"居民生活用水每立方米三元。"}"#;
+    let withheld = r#"{"id":"rec-withheld","title":"拆迁户隐私花名册","category":"征地拆迁","disclosure":"不予公开","text":"赵六 身份证号 秘密甲乙"}"#;
+    let on_request = r#"{"id":"rec-request","title":"信访事项答复意见书","disclosure":"依申请公开","text":"答复正文 秘密丙丁"}"#;
+    let header = "id,title,disclosure,text";
+    let csv_public = "csv-public,关于公布公交票价的通知,主动公开,普通公交票价每人次一元。";
+    let csv_withheld = "csv-withheld,困难群众隐私名单,不予公开,王五 秘密戊己";
+    std::fs::create_dir_all(source.join("目录")).unwrap();
+    std::fs::write(source.join("目录/export.jsonl"), format!("{public}\n{withheld}\n{on_request}\n")).unwrap();
+    std::fs::write(source.join("目录/export.csv"), format!("{header}\r\n{csv_public}\r\n{csv_withheld}\r\n")).unwrap();
+    let summary = ingest(&source, &data);
+    assert_eq!(summary.withheld, vec!["目录/export.csv#2", "目录/export.jsonl#2"]);
+    let addr = serve(&data, config());
+
+    let original = get(addr, "/api/documents/rec-public/original");
+    assert_eq!(original.status, 200);
+    assert_eq!(original.text(), format!("{public}\n"), "the record alone, never the export");
+    let doc = get(addr, "/api/documents/rec-public").json();
+    assert_eq!(doc["bytes"], public.len() + 1);
+    assert_eq!(doc["sha256"], indexer::store::sha256_hex(&original.body), "what is served is what is verified");
+    assert_eq!(get(addr, "/api/documents/csv-public/original").text(), format!("{header}\n{csv_public}\n"));
+    assert_json_error(&get(addr, "/api/documents/rec-request/original"), 403, "on_request record");
+    assert_json_error(&get(addr, "/api/documents/rec-withheld/original"), 404, "withheld record");
+    assert_json_error(&get(addr, "/api/documents/csv-withheld/original"), 404, "withheld row");
+
+    // Nothing served anywhere carries a withheld record or an on_request text.
+    for word in ["秘密", "隐私", "赵六", "王五", "花名册"] {
+        let found = get(addr, &format!("/api/search?q={}", enc(word))).json();
+        assert_eq!((&found["total"], &found["facets"]["category"]), (&serde_json::json!(0), &serde_json::json!({})), "{word}");
+        let suggested = get(addr, &format!("/api/suggest?q={}", enc(word))).json();
+        assert_eq!(suggested, serde_json::json!({"suggestions": [], "documents": []}), "{word}");
+    }
+    for target in [
+        "/api/search?q=",
+        "/api/search?q=%E9%80%9A%E7%9F%A5", // 通知
+        "/api/suggest?q=%E9%80%9A%E7%9F%A5",
+        "/api/stats",
+        "/api/documents/rec-public",
+        "/api/documents/rec-request",
+        "/api/documents/csv-public/original",
+        "/documents/rec-public",
+        "/documents/rec-request",
+        "/search?q=",
+    ] {
+        let reply = get(addr, target);
+        assert_eq!(reply.status, 200, "{target}");
+        let body = reply.text();
+        for secret in ["秘密", "隐私", "赵六", "王五", "征地拆迁", "withheld"] {
+            assert!(!body.contains(secret), "{target} gives out {secret}: {body}");
+        }
+    }
+    assert_eq!(get(addr, "/api/stats").json()["documents"], 3);
+    assert_eq!(get(addr, "/api/stats").json()["category"], serde_json::json!({"价格收费": 1, "目录": 2}));
+}

@@ -57,7 +57,7 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractEr
         }
     };
     let catalog = properties_catalog(title.as_deref(), None, created.as_deref(), &text);
-    Ok(Record { text, catalog, encoding: None, warnings })
+    Ok(Record { text, catalog, warnings, ..Record::default() })
 }
 
 /// The main document part, as the package relationships name it.

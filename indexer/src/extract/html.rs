@@ -37,7 +37,7 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractEr
     let text = tidy(&text);
     let mut warnings = Vec::new();
     let text = cap_text(text, limits.max_text_bytes, &mut warnings);
-    Ok(Record { text, catalog: Catalog { title: page_title(&document), ..Catalog::default() }, encoding: None, warnings })
+    Ok(Record { text, catalog: Catalog { title: page_title(&document), ..Catalog::default() }, warnings, ..Record::default() })
 }
 
 /// The charset a page declares in its first 2 KB (`<meta charset=…>` or

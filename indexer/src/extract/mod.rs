@@ -64,6 +64,13 @@ pub struct Record {
     pub encoding: Option<&'static str>,
     /// Things the archivist should know that did not stop the file.
     pub warnings: Vec<String>,
+    /// The record's place in a catalog export (1 for its first item, line
+    /// or row, skipped ones counted), so it can be named in a report.
+    pub number: Option<usize>,
+    /// The bytes of this document alone when the file holds it among
+    /// others (one record of an export: its JSON, or the CSV header and
+    /// its row, as UTF-8). This, not the file, is the document's original.
+    pub original: Option<Vec<u8>>,
 }
 
 /// Why a file could not be indexed. The message is shown to the archivist.

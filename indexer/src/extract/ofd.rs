@@ -106,7 +106,7 @@ fn document(package: &mut Package<'_>, root: &str, body: &DocBody, text_limit: u
         warnings.push("no text layer (needs OCR)".into());
     }
     let catalog = properties_catalog(body.title.as_deref(), body.author.as_deref(), body.created.as_deref(), &text);
-    Ok(Record { text, catalog, encoding: None, warnings })
+    Ok(Record { text, catalog, warnings, ..Record::default() })
 }
 
 /// The content part of each page, in page order (a location that leaves

@@ -98,7 +98,7 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractEr
         warnings.push("no text layer (needs OCR)".into());
     }
     let catalog = properties_catalog(title.as_deref(), None, created.as_deref(), &text);
-    Ok(Record { text, catalog, encoding: None, warnings })
+    Ok(Record { text, catalog, warnings, ..Record::default() })
 }
 
 /// Run pdf-extract on one page, catching its panics.

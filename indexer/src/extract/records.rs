@@ -1,7 +1,9 @@
 //! Catalog exports: `.json` (an object or a list of objects), `.jsonl` (one
 //! object per line) and `.csv` (one row per document when it has a text
 //! column; otherwise the table itself is one document). Each record carries
-//! catalog fields and its text.
+//! catalog fields, its text and its own original: the record alone (its
+//! JSON, or the CSV header line and its row), never the whole export, so
+//! that serving one record's original gives out nothing of the others.
 
 use serde_json::{Map, Value};
 
@@ -15,27 +17,80 @@ const TEXT_KEYS: [&str; 6] = ["text", "content", "body", "正文", "内容", "fu
 pub(super) fn extract_json(bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, ExtractError> {
     let text = decode_text(bytes).text;
     let value: Value = serde_json::from_str(&text).map_err(|e| ExtractError::Corrupt(format!("not valid JSON: {e}")))?;
-    let objects = match value {
-        Value::Array(items) => items,
-        object @ Value::Object(_) => vec![object],
+    let items: Vec<(Value, String)> = match value {
+        Value::Array(items) => {
+            let raw = array_items(&text);
+            // Should the scan ever disagree with the parser, each record is
+            // written out again rather than cut wrongly.
+            let raw = if raw.len() == items.len() {
+                raw.into_iter().map(str::to_string).collect()
+            } else {
+                items.iter().map(Value::to_string).collect::<Vec<_>>()
+            };
+            items.into_iter().zip(raw).collect()
+        }
+        object @ Value::Object(_) => vec![(object, text.trim().to_string())],
         _ => return Err(ExtractError::Corrupt("JSON export must be an object or a list of objects".into())),
     };
     let mut records = Vec::new();
-    for (i, item) in objects.into_iter().enumerate() {
+    for (i, (item, raw)) in items.into_iter().enumerate() {
         match item {
-            Value::Object(object) => records.push(record_of(&object, limits)),
+            Value::Object(object) => records.push(record_of(&object, i + 1, raw, limits)),
             _ => records.push(skipped(format!("item {} is not an object; skipped", i + 1))),
         }
     }
     non_empty(records)
 }
 
+/// The source text of each item of the JSON array `text` (already parsed
+/// once, so it is known to be valid), in order: a record's original is
+/// its object exactly as the export wrote it.
+fn array_items(text: &str) -> Vec<&str> {
+    let mut items = Vec::new();
+    let (mut depth, mut in_string, mut escaped, mut start) = (0usize, false, false, 0);
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '[' | '{' => {
+                depth += 1;
+                if depth == 1 {
+                    start = i + 1;
+                }
+            }
+            // A comma or the closing bracket of the top-level array ends an item.
+            ',' | ']' if depth == 1 => {
+                let item = text[start..i].trim();
+                if !item.is_empty() {
+                    items.push(item);
+                }
+                start = i + 1;
+                if c != ',' {
+                    depth -= 1;
+                }
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    items
+}
+
 pub(super) fn extract_jsonl(bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, ExtractError> {
     let text = decode_text(bytes).text;
     let mut records = Vec::new();
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    let lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    for (number, (n, line)) in lines.enumerate() {
         match serde_json::from_str::<Value>(line) {
-            Ok(Value::Object(object)) => records.push(record_of(&object, limits)),
+            Ok(Value::Object(object)) => records.push(record_of(&object, number + 1, format!("{}\n", line.trim()), limits)),
             Ok(_) => records.push(skipped(format!("line {} is not a JSON object; skipped", n + 1))),
             Err(e) => records.push(skipped(format!("line {} is not valid JSON ({e}); skipped", n + 1))),
         }
@@ -62,15 +117,28 @@ pub(super) fn extract_csv(bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, 
         let text = cap_text(decoded.text, limits.max_text_bytes, &mut warnings);
         return Ok(vec![Record { text, encoding: whole.then_some(decoded.encoding), warnings, ..Record::default() }]);
     }
+    // The header line as written, for each row's original.
+    let header_end = reader.position().byte() as usize;
+    let header_line = decoded.text.get(..header_end).unwrap_or_default().trim_end_matches(['\r', '\n']).to_string();
     let mut records = Vec::new();
-    for (n, row) in reader.records().enumerate() {
-        match row {
-            Ok(row) => {
+    let mut row = csv::StringRecord::new();
+    for n in 0.. {
+        let start = reader.position().byte() as usize;
+        match reader.read_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {
                 let object: Map<String, Value> =
                     headers.iter().zip(row.iter()).map(|(h, v)| (h.clone(), Value::String(v.to_string()))).collect();
-                records.push(record_of(&object, limits));
+                let row_text = decoded.text.get(start..reader.position().byte() as usize).unwrap_or_default();
+                let line = row_text.trim_matches(['\r', '\n']);
+                records.push(record_of(&object, n + 1, format!("{header_line}\n{line}\n"), limits));
             }
-            Err(e) => records.push(skipped(format!("row {} unreadable ({e}); skipped", n + 2))),
+            Err(e) => {
+                records.push(skipped(format!("row {} unreadable ({e}); skipped", n + 2)));
+                if reader.position().byte() as usize == start {
+                    break;
+                }
+            }
         }
     }
     non_empty(records)
@@ -82,11 +150,12 @@ fn skipped(warning: String) -> Record {
     Record { warnings: vec![warning], ..Record::default() }
 }
 
-fn record_of(object: &Map<String, Value>, limits: &Limits) -> Record {
+/// Record `number` of an export, whose source is `original`.
+fn record_of(object: &Map<String, Value>, number: usize, original: String, limits: &Limits) -> Record {
     let (catalog, mut warnings) = Catalog::from_json(object);
     let text = TEXT_KEYS.iter().find_map(|k| object.get(*k).and_then(Value::as_str)).unwrap_or("").to_string();
     let text = cap_text(text, limits.max_text_bytes, &mut warnings);
-    Record { text, catalog, encoding: None, warnings }
+    Record { text, catalog, encoding: None, warnings, number: Some(number), original: Some(original.into_bytes()) }
 }
 
 /// Keep real records; move the warnings of skipped items onto the first
@@ -136,6 +205,24 @@ mod tests {
         assert_eq!(table.len(), 1);
         assert!(table[0].text.contains("公务接待费"));
         assert_eq!(table[0].encoding, Some("UTF-8"));
+    }
+
+    #[test]
+    fn each_record_s_original_is_that_record_alone() {
+        let original = |r: &Record| String::from_utf8(r.original.clone().unwrap()).unwrap();
+        let json = "[\n  {\"title\":\"甲\",\"text\":\"含 ], 与 \\\" 的正文\",\"tags\":[1,{\"a\":[]}]},\n  7,\n  {\"title\":\"乙\",\"text\":\"二\"}\n]\n";
+        let r = extract_json(json.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(original(&r[0]), "{\"title\":\"甲\",\"text\":\"含 ], 与 \\\" 的正文\",\"tags\":[1,{\"a\":[]}]}");
+        assert_eq!(original(&r[1]), "{\"title\":\"乙\",\"text\":\"二\"}");
+        assert_eq!((r[0].number, r[1].number), (Some(1), Some(3)), "the skipped item keeps its place");
+        let jsonl = "{\"title\":\"甲\",\"text\":\"一\"}\r\n\n{\"title\":\"乙\",\"text\":\"二\"}";
+        let r = extract_jsonl(jsonl.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(original(&r[1]), "{\"title\":\"乙\",\"text\":\"二\"}\n");
+        let gbk = encoding_rs::GBK.encode("title,text\r\n甲,\"一，\n续\"\r\n乙,二\r\n").0.into_owned();
+        let r = extract_csv(&gbk, &Limits::default()).unwrap();
+        assert_eq!(original(&r[0]), "title,text\n甲,\"一，\n续\"\n");
+        assert_eq!(original(&r[1]), "title,text\n乙,二\n");
+        assert_eq!(r[1].number, Some(2));
     }
 
     #[test]
