@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::extract::{decode_with, encoding_named};
 use crate::highlight::{fold, literal_ranges, snippet};
 use crate::query::QueryPlan;
-use crate::ranking::{self, DocTable, Rerank};
+use crate::ranking::{self, DocTable, Rerank, TitleEntry};
 use crate::schema::{build_schema, date_key, index_dir, register_analyzer, Fields};
 use crate::spelling::Spelling;
 use crate::store::BlobStore;
@@ -168,6 +168,16 @@ impl Found {
         }
     }
 }
+
+/// Whether every word starts a word of the folded title as the analyzer
+/// reads it: 民法 starts 民法典 in 中华人民共和国民法典, not 人民法院.
+fn titles_word_starts(folded: &str, words: &[&str]) -> bool {
+    let pieces = analyze(folded);
+    words.iter().all(|w| pieces.iter().any(|p| p.kind != PieceKind::Char && p.text.starts_with(w)))
+}
+
+/// Most candidate titles ordered by whether the typed words start their words.
+const WORD_START_CANDIDATES: usize = 2_000;
 
 /// Documents whose text is searched for the words that follow the typed
 /// ones, for phrase suggestions.
@@ -513,7 +523,10 @@ impl Archive {
             .iter()
             .filter(|t| groups.iter().all(|alternatives| alternatives.iter().any(|a| t.folded.contains(a.as_str()))))
             .collect();
-        titles.sort_by_key(|t| (!t.folded.contains(&whole), !t.folded.starts_with(&whole), t.title.chars().count()));
+        // Analyzing each candidate title is worth it for a few thousand.
+        let words = if titles.len() <= WORD_START_CANDIDATES { plan.near_words() } else { Vec::new() };
+        let word_start = |t: &TitleEntry| titles_word_starts(&t.folded, &words);
+        titles.sort_by_cached_key(|t| (!t.folded.contains(&whole), !word_start(t), !t.folded.starts_with(&whole), t.title.chars().count()));
         let mut seen = HashSet::new();
         let documents: Vec<TitleSuggestion> = titles
             .into_iter()
@@ -531,7 +544,11 @@ impl Archive {
     /// typed word (or its official term) in at least two of the best public
     /// documents for it, most documents first.
     fn phrases(&self, searcher: &tantivy::Searcher, plan: &QueryPlan, typed: &str, limit: usize) -> Result<Vec<String>> {
-        let Some(last) = plan.groups.iter().rev().find(|g| !g.optional) else { return Ok(Vec::new()) };
+        // A question (怎么申请) is a whole query already: nothing to complete.
+        if plan.groups.iter().any(|g| g.optional) {
+            return Ok(Vec::new());
+        }
+        let Some(last) = plan.groups.last() else { return Ok(Vec::new()) };
         let needles = fold(&last.alternatives.iter().map(|t| t.text.clone()).collect::<Vec<_>>());
         let query = self.full_query(plan, false, &[]);
         let top = searcher.search(&*query, &TopDocs::with_limit(PHRASE_SOURCES).order_by_score())?;
