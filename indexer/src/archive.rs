@@ -16,8 +16,8 @@ use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, RangeQuer
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Index, IndexReader, Order, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
 
-use crate::analysis::{analyze, normalize, PieceKind};
-use crate::api::{Facets, Hit, SearchError, SearchRequest, SearchResponse, Sort, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
+use crate::analysis::{analyze, is_han, normalize, Piece, PieceKind};
+use crate::api::{Facets, Hit, SearchError, SearchRequest, SearchResponse, Sort, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
 use crate::catalog::Disclosure;
 use crate::error::{Error, Result};
 use crate::extract::{decode_with, encoding_named};
@@ -176,6 +176,11 @@ fn titles_word_starts(folded: &str, words: &[&str]) -> bool {
     words.iter().all(|w| pieces.iter().any(|p| p.kind != PieceKind::Char && p.text.starts_with(w)))
 }
 
+/// Partial matches are offered when fewer documents than this (a first
+/// page at the default size) match every word: a fixed number, so the
+/// total of a query is the same on every page and at every page size.
+const RELAX_BELOW: usize = DEFAULT_LIMIT;
+
 /// Most candidate titles ordered by whether the typed words start their words.
 const WORD_START_CANDIDATES: usize = 2_000;
 
@@ -233,14 +238,21 @@ impl Archive {
         }
         let text: String = request.q.chars().take(MAX_QUERY_CHARS).collect();
         let mut plan = QueryPlan::new(&text);
+        if !text.trim().is_empty() && plan.is_empty() && plan.excluded.is_empty() && plan.keys.is_empty() {
+            // Typed, but nothing searchable (！！！, an emoji): nothing found,
+            // rather than the whole archive as if it matched.
+            let facets = FACETS.iter().map(|name| (name.to_string(), BTreeMap::new())).collect();
+            return Ok(SearchResponse { query: request.q.clone(), total: 0, took_ms: 0.0, relaxed: false, did_you_mean: None, hits: Vec::new(), facets });
+        }
         let filters = self.filters(request)?;
         let searcher = self.reader.searcher();
         let wanted = request.offset + limit;
         let mut found = self.run(&searcher, &plan, &filters, request.sort, wanted)?;
-        // Fewer documents than a page hold the long words as typed: those
-        // holding the words inside them follow the complete matches (as
-        // partial ones), or replace them when there were none.
-        if found.top.len() < wanted {
+        // Fewer documents than a first page hold the long words as typed:
+        // those holding the words inside them replace the complete matches
+        // when there were none, or follow them (as partial ones) when the
+        // query is one word and so has no partial matches of its own.
+        if found.strict_total == 0 || (found.strict_total < RELAX_BELOW && !plan.can_relax()) {
             if let Some(split) = plan.split_words() {
                 let inner = self.run(&searcher, &split, &filters, request.sort, wanted)?;
                 if found.strict_total == 0 && inner.strict_total > 0 {
@@ -277,22 +289,21 @@ impl Archive {
     }
 
     /// The first `wanted` documents of a plan: those matching every
-    /// required word, followed, when they are fewer than `wanted`, by the
-    /// best partial matches (more words and rarer words first).
+    /// required word, followed, when they are fewer than a first page
+    /// ([`RELAX_BELOW`]), by the best partial matches (more words and rarer
+    /// words first). The total depends on the query alone, not on the page.
     fn run(&self, searcher: &tantivy::Searcher, plan: &QueryPlan, filters: &[Box<dyn Query>], sort: Sort, wanted: usize) -> Result<Found, SearchError> {
         let rerank = Rerank::new(&self.fields, plan);
         let strict = self.full_query(plan, false, filters);
         let (mut top, total, facets) = self.ranked(searcher, &*strict, sort, wanted, &rerank)?;
         let mut found = Found { complete: top.len(), total, strict_total: total, facets, top: Vec::new() };
-        if total < wanted && plan.can_relax() {
+        if total < RELAX_BELOW && plan.can_relax() {
             let loose = self.full_query(plan, true, filters);
             let (more, loose_total, loose_facets) = self.ranked(searcher, &*loose, sort, wanted + total, &rerank)?;
             let seen: HashSet<DocAddress> = top.iter().map(|(_, a)| *a).collect();
             top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
             top.truncate(wanted);
-            if top.len() > found.complete {
-                (found.total, found.facets) = (loose_total, loose_facets);
-            }
+            (found.total, found.facets) = (loose_total, loose_facets);
         }
         found.top = top;
         Ok(found)
@@ -356,8 +367,8 @@ impl Archive {
     /// The whole query: the plan's words (all, or any when `relaxed`) and
     /// 文号 keys, and the filters.
     fn full_query(&self, plan: &QueryPlan, relaxed: bool, filters: &[Box<dyn Query>]) -> Box<dyn Query> {
-        let words: Box<dyn Query> =
-            if plan.is_empty() && plan.keys.is_empty() { Box::new(AllQuery) } else { ranking::plan_query(&self.fields, plan, relaxed) };
+        let browse = plan.is_empty() && plan.keys.is_empty() && plan.excluded.is_empty();
+        let words: Box<dyn Query> = if browse { Box::new(AllQuery) } else { ranking::plan_query(&self.fields, plan, relaxed) };
         if filters.is_empty() {
             return words;
         }
@@ -544,8 +555,9 @@ impl Archive {
     /// typed word (or its official term) in at least two of the best public
     /// documents for it, most documents first.
     fn phrases(&self, searcher: &tantivy::Searcher, plan: &QueryPlan, typed: &str, limit: usize) -> Result<Vec<String>> {
-        // A question (怎么申请) is a whole query already: nothing to complete.
-        if plan.groups.iter().any(|g| g.optional) {
+        // A question (怎么申请) is a whole query already, one character not
+        // yet a word: nothing to complete.
+        if plan.groups.iter().any(|g| g.optional) || typed.trim().chars().count() < 2 {
             return Ok(Vec::new());
         }
         let Some(last) = plan.groups.last() else { return Ok(Vec::new()) };
@@ -563,7 +575,8 @@ impl Archive {
             for range in literal_ranges(&text, &needles, PHRASE_OCCURRENCES) {
                 let after: String = text[range.end..].chars().take(8).collect();
                 let next = analyze(&after).into_iter().find(|p| p.kind == PieceKind::Word && p.position == 0);
-                if let Some(word) = next.filter(|w| w.chars >= 2 && !crate::thesaurus::is_optional(&w.text)) {
+                let useful = |w: &Piece| w.chars >= 2 && w.text.chars().all(is_han) && !w.text.starts_with('第') && !crate::thesaurus::is_optional(&w.text);
+                if let Some(word) = next.filter(useful) {
                     here.insert(word.text);
                 }
             }

@@ -87,7 +87,7 @@ impl QueryPlan {
     pub fn new(input: &str) -> QueryPlan {
         let mut plan = QueryPlan::default();
         let compact: String = input.chars().filter(|c| !c.is_whitespace()).collect();
-        if let Some(spoken) = spoken_doc_number(&compact) {
+        if let Some(spoken) = spoken_doc_number(&normalize(&compact).text()) {
             plan.doc_number(&spoken);
         } else {
             plan.words(input);
@@ -133,7 +133,8 @@ impl QueryPlan {
         let mut changed = false;
         for group in &self.groups {
             let typed = &group.alternatives[0];
-            let parts = if typed.phrase { Vec::new() } else { sub_words(&typed.text) };
+            let question = thesaurus::is_optional(&typed.text);
+            let parts = if typed.phrase || question { Vec::new() } else { sub_words(&typed.text) };
             if parts.len() > 1 {
                 changed = true;
                 split.groups.extend(parts.into_iter().map(|p| word_group(&p)));
@@ -202,12 +203,6 @@ impl QueryPlan {
                 }
             }
         }
-        // A query of exclusions only would match everything but them: treat
-        // them as words instead, which is what such a person looks for.
-        if self.groups.is_empty() {
-            let excluded = std::mem::take(&mut self.excluded);
-            self.groups = excluded.into_iter().map(|t| Group { alternatives: vec![t], optional: false, parts: Vec::new() }).collect();
-        }
     }
 
     /// A 文号 said aloud: its key, and its parts as words (the prefix, the
@@ -265,7 +260,19 @@ fn segment(run: &str) -> Vec<String> {
             let text: String = run.iter().map(|p| p.text.as_str()).collect();
             (run.windows(2).all(|w| adjacent(&w[0], &w[1])) && thesaurus::is_entry(&text)).then_some((n, text))
         });
-        let (n, text) = longest.unwrap_or((1, pieces[i].text.clone()));
+        let number_unit = pieces.get(i + 1).filter(|next| {
+            pieces[i].text.chars().all(|c| c.is_ascii_digit())
+                && next.chars == 1
+                && is_han_text(&next.text)
+                && !thesaurus::is_optional(&next.text)
+                && adjacent(&pieces[i], next)
+        });
+        let (n, text) = match number_unit {
+            // A number and the unit it counts are one word (12号, 1999年):
+            // 2号 then never matches the 2 of 2019 and the 号 of 12号.
+            Some(unit) if longest.is_none() => (2, format!("{}{}", pieces[i].text, unit.text)),
+            _ => longest.unwrap_or((1, pieces[i].text.clone())),
+        };
         let lone = n == 1 && pieces[i].chars == 1 && is_han_text(&text) && !thesaurus::is_optional(&text);
         match words.last_mut() {
             Some((last, true)) if lone && i > 0 && adjacent(&pieces[i - 1], &pieces[i]) => last.push_str(&text),
@@ -303,7 +310,7 @@ fn sub_words(word: &str) -> Vec<String> {
     out
 }
 
-/// The texts to highlight: every typed term, the official terms its
+/// The texts to highlight: every required typed term, the official terms its
 /// everyday words stand for and the inner words of a long word (but not a
 /// single character such as 法 for 法律, which would mark half of a law).
 /// `with_parts`: whether inner words are included.
@@ -311,6 +318,7 @@ fn highlights(groups: &[Group], with_parts: bool) -> Vec<String> {
     let mut seen = HashSet::new();
     groups
         .iter()
+        .filter(|g| !g.optional)
         .flat_map(|g| {
             let parts = if with_parts { g.parts.as_slice() } else { &[] };
             g.alternatives.iter().map(|t| &t.text).enumerate().chain(parts.iter().map(|p| (1, p)))
@@ -408,7 +416,9 @@ mod tests {
     fn broken_syntax_is_read_as_plain_words() {
         assert_eq!(typed(&QueryPlan::new("\"低保 申请")), ["低保", "申请"]);
         assert_eq!(QueryPlan::new("OR OR - -- \u{0}").groups, Vec::<Group>::new());
-        assert_eq!(typed(&QueryPlan::new("-低保")), ["低保"]);
+        let only_excluded = QueryPlan::new("-低保");
+        assert!(only_excluded.groups.is_empty());
+        assert_eq!(only_excluded.excluded, [t("低保", false)], "everything but 低保");
     }
 
     #[test]
@@ -451,6 +461,24 @@ mod tests {
             assert_eq!(plan.keys[0], key, "{typed_text}");
             assert!(plan.highlights.contains(&"7号".to_string()), "{typed_text}: {:?}", plan.highlights);
         }
+    }
+
+    #[test]
+    fn a_number_and_its_unit_are_one_word() {
+        assert_eq!(typed(&QueryPlan::new("2号")), ["2号"]);
+        assert_eq!(typed(&QueryPlan::new("宪法修正案１９９９年")), ["宪法", "修正案", "1999年"]);
+        assert_eq!(typed(&QueryPlan::new("2018宪法修正")), ["2018", "宪法", "修正"]);
+    }
+
+    #[test]
+    fn a_doc_number_in_traditional_characters_is_recognized() {
+        assert_eq!(QueryPlan::new("臨政發〔2019〕12號").keys[0], "临政发〔2019〕12号");
+    }
+
+    #[test]
+    fn question_words_are_neither_split_nor_highlighted() {
+        assert_eq!(QueryPlan::new("怎么办").split_words(), None);
+        assert_eq!(QueryPlan::new("怎么申请低保").highlights, ["申请", "低保", "最低生活保障"]);
     }
 
     #[test]

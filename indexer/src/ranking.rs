@@ -26,7 +26,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use tantivy::collector::{Collector, TopDocs};
 use tantivy::columnar::StrColumn;
-use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, SeekDangerResult, Term};
 
@@ -76,6 +76,10 @@ pub fn plan_query(fields: &Fields, plan: &QueryPlan, relaxed: bool) -> Box<dyn Q
         })
         .collect();
     clauses.extend(plan.excluded.iter().map(|t| (Occur::MustNot, anywhere(fields, &atoms(&analyze(&t.text))))));
+    if plan.groups.is_empty() {
+        // Exclusions alone: every document but theirs.
+        clauses.push((Occur::Must, Box::new(AllQuery)));
+    }
     let words: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
     if plan.keys.is_empty() {
         return words;

@@ -246,12 +246,17 @@ fn human_size(bytes: u64) -> String {
 }
 
 fn result_list(request: &SearchRequest, response: &SearchResponse) -> String {
+    // Partial matches follow the complete ones under a divider, as on the
+    // JavaScript page (where none is complete, the `relaxed` notice says so).
+    let first_partial = response.hits.iter().position(|h| h.partial).filter(|_| !response.relaxed);
     let items: String = response
         .hits
         .iter()
-        .map(|hit| {
+        .enumerate()
+        .map(|(i, hit)| {
+            let divider = if Some(i) == first_partial { r#"<li class="notice partial-divider">以下文件只包含部分搜索词</li>"# } else { "" };
             format!(
-                r#"<li class="result"><a class="result-title" href="/documents/{id}?q={q}">{title}</a>
+                r#"{divider}<li class="result"><a class="result-title" href="/documents/{id}?q={q}">{title}</a>
 <p class="catalog-line">{line}</p><p class="snippet">{snippet}</p></li>"#,
                 id = url_part(&hit.id),
                 q = url_part(&request.q),
