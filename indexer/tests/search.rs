@@ -209,3 +209,41 @@ fn suggestions_apply_the_thesaurus_offer_phrases_and_open_titles() {
     let unspaced = archive().suggest("低保标准", 8).unwrap();
     assert_eq!(unspaced.documents.len(), 1, "{unspaced:?}");
 }
+
+#[test]
+fn the_total_is_the_same_on_every_page_and_at_every_page_size() {
+    let total = |limit: usize, offset: usize| {
+        archive().search(&SearchRequest { q: "低保 申请".into(), limit, offset, ..SearchRequest::default() }).unwrap().total
+    };
+    let first = total(10, 0);
+    assert!(first > 1);
+    assert_eq!([total(1, 0), total(5, 0), total(100, 0), total(1, 1), total(2, 3)], [first; 5]);
+}
+
+#[test]
+fn a_number_with_its_unit_never_matches_inside_a_longer_number() {
+    assert_eq!(complete("7号"), ["numbers/7.txt"]);
+    assert!(complete("0号").is_empty(), "70号 holds no 0号");
+}
+
+#[test]
+fn exclusions_alone_find_every_other_document() {
+    let all = search("").total;
+    let found = paths("-公积金");
+    assert_eq!(found.len(), all - 2);
+    assert!(!found.iter().any(|p| p.starts_with("fund/")));
+}
+
+#[test]
+fn a_query_with_nothing_searchable_finds_nothing() {
+    for q in ["！！！？？？", "🙂", "-", "《》"] {
+        let response = search(q);
+        assert_eq!((response.total, response.hits.len()), (0, 0), "{q}");
+    }
+    assert_eq!(search("").total, DOCS.len(), "an empty query lists the archive");
+}
+
+#[test]
+fn a_doc_number_typed_in_traditional_characters_finds_its_document() {
+    assert_eq!(search("臨政發〔2019〕7號").hits[0].path, "numbers/7.txt");
+}
