@@ -36,7 +36,11 @@ fn main() {
     };
     println!(
         "median: {:.0} files/s, {:.2} MB/s, data/source {:.3}, peak RSS {:.0} MB, unchanged re-run {:.3} s",
-        median(0), median(1), median(2), median(3), median(4)
+        median(0),
+        median(1),
+        median(2),
+        median(3),
+        median(4)
     );
 }
 

@@ -39,7 +39,14 @@ fn main() {
     seed("extract_docx", "notice.docx", &docx);
     // Stored (uncompressed) copies let a fuzzer reach the XML itself.
     seed("extract_docx", "notice-stored.docx", &stored(&docx));
-    seed("extract_docx", "bare.docx", &fixtures::zip(&[("word/document.xml", "<w:document xmlns:w=\"w\"><w:body><w:p><w:r><w:t>正文</w:t></w:r></w:p></w:body></w:document>")]));
+    seed(
+        "extract_docx",
+        "bare.docx",
+        &fixtures::zip(&[(
+            "word/document.xml",
+            "<w:document xmlns:w=\"w\"><w:body><w:p><w:r><w:t>正文</w:t></w:r></w:p></w:body></w:document>",
+        )]),
+    );
     let ofd = fixtures::ofd("关于公布城乡低保标准的通知", "临河区民政局", "2016-12-28", &[&notice[..2], &notice[2..]]);
     seed("extract_ofd", "notice.ofd", &ofd);
     seed("extract_ofd", "notice-stored.ofd", &stored(&ofd));
@@ -50,8 +57,18 @@ fn main() {
     seed("extract_records", "notice.txt", &[b"\x00".as_slice(), notice.join("\n").as_bytes()].concat());
     seed("extract_records", "export.json", &[b"\x01".as_slice(), r#"[{"title":"甲","doc_number":"临政发〔2019〕1号","written_date":"2019年3月1日","text":"正文甲"},{"title":"乙","disclosure":"依申请公开"}]"#.as_bytes()].concat());
     seed("extract_records", "export.jsonl", &[b"\x02".as_slice(), "{\"title\":\"甲\",\"text\":\"一\"}\n{broken\n".as_bytes()].concat());
-    seed("extract_records", "catalog.csv", &[b"\x03".as_slice(), "title,publisher,text\n低保名单,临河区民政局,张*明 李*华\n".as_bytes()].concat());
-    for (name, query) in [("words", "低保 申请"), ("phrase", "\"征地 补偿\" -拆迁 OR 安置"), ("fullwidth", "２０１６年　三公经费"), ("traditional", "政府資訊公開 「年報」"), ("odd", "-- \" OR | 或 -")] {
+    seed(
+        "extract_records",
+        "catalog.csv",
+        &[b"\x03".as_slice(), "title,publisher,text\n低保名单,临河区民政局,张*明 李*华\n".as_bytes()].concat(),
+    );
+    for (name, query) in [
+        ("words", "低保 申请"),
+        ("phrase", "\"征地 补偿\" -拆迁 OR 安置"),
+        ("fullwidth", "２０１６年　三公经费"),
+        ("traditional", "政府資訊公開 「年報」"),
+        ("odd", "-- \" OR | 或 -"),
+    ] {
         seed("query", name, query.as_bytes());
     }
 }

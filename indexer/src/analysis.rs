@@ -133,8 +133,31 @@ fn regional(chars: &[char]) -> Option<Vec<char>> {
 pub fn is_transparent(c: char) -> bool {
     matches!(
         c,
-        '"' | '\'' | '“' | '”' | '‘' | '’' | '「' | '」' | '『' | '』' | '《' | '》' | '〈' | '〉' | '(' | ')' | '（' | '）'
-            | '[' | ']' | '【' | '】' | '〔' | '〕' | '〖' | '〗'
+        '"' | '\''
+            | '“'
+            | '”'
+            | '‘'
+            | '’'
+            | '「'
+            | '」'
+            | '『'
+            | '』'
+            | '《'
+            | '》'
+            | '〈'
+            | '〉'
+            | '('
+            | ')'
+            | '（'
+            | '）'
+            | '['
+            | ']'
+            | '【'
+            | '】'
+            | '〔'
+            | '〕'
+            | '〖'
+            | '〗'
     )
 }
 
@@ -172,7 +195,7 @@ pub fn is_han(c: char) -> bool {
         | 0x3400..=0x4DBF       // Extension A
         | 0x4E00..=0x9FFF       // Unified Ideographs
         | 0xF900..=0xFAFF       // Compatibility Ideographs
-        | 0x20000..=0x323AF)    // Extensions B–H and Compatibility Supplement
+        | 0x20000..=0x323AF) // Extensions B–H and Compatibility Supplement
 }
 
 /// The jieba segmenter, loaded once per process (the dictionary is embedded).
@@ -273,12 +296,7 @@ fn sub_words(chars: &[char]) -> Vec<usize> {
     let Ok(segmenter) = segmenter() else {
         return Vec::new();
     };
-    segmenter
-        .dictionary
-        .prefix_dictionary
-        .common_prefix_search(chars)
-        .map(|(_, len)| len)
-        .collect()
+    segmenter.dictionary.prefix_dictionary.common_prefix_search(chars).map(|(_, len)| len).collect()
 }
 
 fn push(norm: &Normalized, start: usize, end: usize, kind: PieceKind, out: &mut Vec<Piece>) {
@@ -286,14 +304,7 @@ fn push(norm: &Normalized, start: usize, end: usize, kind: PieceKind, out: &mut 
     if text.len() > MAX_TOKEN_BYTES {
         return;
     }
-    out.push(Piece {
-        text,
-        position: start,
-        chars: end - start,
-        from: norm.origin[start].0,
-        to: norm.origin[end - 1].1,
-        kind,
-    });
+    out.push(Piece { text, position: start, chars: end - start, from: norm.origin[start].0, to: norm.origin[end - 1].1, kind });
 }
 
 /// Which pieces a token stream carries. Atoms (single Han characters and
@@ -407,7 +418,14 @@ mod tests {
         analyze(text).into_iter().map(|p| (p.text, p.position, p.chars, p.from, p.to, p.kind)).collect()
     }
 
-    fn row(text: &str, position: usize, chars: usize, from: usize, to: usize, kind: PieceKind) -> (String, usize, usize, usize, usize, PieceKind) {
+    fn row(
+        text: &str,
+        position: usize,
+        chars: usize,
+        from: usize,
+        to: usize,
+        kind: PieceKind,
+    ) -> (String, usize, usize, usize, usize, PieceKind) {
         (text.to_string(), position, chars, from, to, kind)
     }
 
@@ -519,7 +537,18 @@ mod tests {
         let spans: Vec<(&str, &str)> = pieces.iter().map(|p| (&text[p.from..p.to], p.text.as_str())).collect();
         assert_eq!(
             spans,
-            [("ＡＢ", "ab"), ("政府", "政府"), ("政", "政"), ("府", "府"), ("資訊", "信息"), ("資", "信"), ("訊", "息"), ("公開", "公开"), ("公", "公"), ("開", "开")]
+            [
+                ("ＡＢ", "ab"),
+                ("政府", "政府"),
+                ("政", "政"),
+                ("府", "府"),
+                ("資訊", "信息"),
+                ("資", "信"),
+                ("訊", "息"),
+                ("公開", "公开"),
+                ("公", "公"),
+                ("開", "开")
+            ]
         );
     }
 

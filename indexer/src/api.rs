@@ -59,7 +59,11 @@ pub struct SearchRequest {
 impl SearchRequest {
     /// The page size asked for, or the default.
     pub fn page_size(&self) -> usize {
-        if self.limit == 0 { DEFAULT_LIMIT } else { self.limit }
+        if self.limit == 0 {
+            DEFAULT_LIMIT
+        } else {
+            self.limit
+        }
     }
 }
 

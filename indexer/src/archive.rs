@@ -63,7 +63,11 @@ pub enum Original {
     /// of several documents of a file that also holds documents that are
     /// not public, and the file cannot be given out without them.
     NotSeparable,
-    Found { bytes: Vec<u8>, content_type: &'static str, file_name: String },
+    Found {
+        bytes: Vec<u8>,
+        content_type: &'static str,
+        file_name: String,
+    },
 }
 
 /// Counts for the annual disclosure report and `GET /api/stats`.
@@ -242,7 +246,15 @@ impl Archive {
             // Typed, but nothing searchable (！！！, an emoji): nothing found,
             // rather than the whole archive as if it matched.
             let facets = FACETS.iter().map(|name| (name.to_string(), BTreeMap::new())).collect();
-            return Ok(SearchResponse { query: request.q.clone(), total: 0, took_ms: 0.0, relaxed: false, did_you_mean: None, hits: Vec::new(), facets });
+            return Ok(SearchResponse {
+                query: request.q.clone(),
+                total: 0,
+                took_ms: 0.0,
+                relaxed: false,
+                did_you_mean: None,
+                hits: Vec::new(),
+                facets,
+            });
         }
         let filters = self.filters(request)?;
         let searcher = self.reader.searcher();
@@ -292,7 +304,14 @@ impl Archive {
     /// required word, followed, when they are fewer than a first page
     /// ([`RELAX_BELOW`]), by the best partial matches (more words and rarer
     /// words first). The total depends on the query alone, not on the page.
-    fn run(&self, searcher: &tantivy::Searcher, plan: &QueryPlan, filters: &[Box<dyn Query>], sort: Sort, wanted: usize) -> Result<Found, SearchError> {
+    fn run(
+        &self,
+        searcher: &tantivy::Searcher,
+        plan: &QueryPlan,
+        filters: &[Box<dyn Query>],
+        sort: Sort,
+        wanted: usize,
+    ) -> Result<Found, SearchError> {
         let rerank = Rerank::new(&self.fields, plan);
         let strict = self.full_query(plan, false, filters);
         let (mut top, total, facets) = self.ranked(searcher, &*strict, sort, wanted, &rerank)?;
@@ -312,7 +331,13 @@ impl Archive {
     /// One corrected query, when a typed word (or a stray character with
     /// its neighbour) matches nothing and a word of the archive that sounds
     /// the same does: the typed text, folded, with that word replaced.
-    fn did_you_mean(&self, searcher: &tantivy::Searcher, plan: &QueryPlan, text: &str, filters: &[Box<dyn Query>]) -> Result<Option<String>, SearchError> {
+    fn did_you_mean(
+        &self,
+        searcher: &tantivy::Searcher,
+        plan: &QueryPlan,
+        text: &str,
+        filters: &[Box<dyn Query>],
+    ) -> Result<Option<String>, SearchError> {
         let internal = |e: tantivy::TantivyError| SearchError::Internal(e.to_string());
         let spelling = self.spelling(searcher);
         let typed = normalize(text).text();
@@ -390,7 +415,9 @@ impl Archive {
             let any: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()
                 .filter(|v| !v.is_empty())
-                .map(|v| (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic)) as Box<dyn Query>))
+                .map(|v| {
+                    (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic)) as Box<dyn Query>)
+                })
                 .collect();
             if !any.is_empty() {
                 filters.push(Box::new(BooleanQuery::new(any)));
@@ -526,8 +553,12 @@ impl Archive {
         }
         let searcher = self.reader.searcher();
         let table = self.table(&searcher);
-        let groups: Vec<Vec<String>> =
-            plan.groups.iter().filter(|g| !g.optional).map(|g| fold(&g.alternatives.iter().map(|t| t.text.clone()).collect::<Vec<_>>())).collect();
+        let groups: Vec<Vec<String>> = plan
+            .groups
+            .iter()
+            .filter(|g| !g.optional)
+            .map(|g| fold(&g.alternatives.iter().map(|t| t.text.clone()).collect::<Vec<_>>()))
+            .collect();
         let whole = normalize(&typed).text().split_whitespace().collect::<String>();
         let mut titles: Vec<_> = table
             .titles
@@ -575,7 +606,9 @@ impl Archive {
             for range in literal_ranges(&text, &needles, PHRASE_OCCURRENCES) {
                 let after: String = text[range.end..].chars().take(8).collect();
                 let next = analyze(&after).into_iter().find(|p| p.kind == PieceKind::Word && p.position == 0);
-                let useful = |w: &Piece| w.chars >= 2 && w.text.chars().all(is_han) && !w.text.starts_with('第') && !crate::thesaurus::is_optional(&w.text);
+                let useful = |w: &Piece| {
+                    w.chars >= 2 && w.text.chars().all(is_han) && !w.text.starts_with('第') && !crate::thesaurus::is_optional(&w.text)
+                };
                 if let Some(word) = next.filter(useful) {
                     here.insert(word.text);
                 }
@@ -629,8 +662,6 @@ impl Archive {
         })
     }
 }
-
-
 
 fn first_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<String> {
     doc.get_first(field).and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string)

@@ -259,9 +259,10 @@ pub fn read_catalog_csv(bytes: &[u8]) -> CatalogCsv {
 fn parse_catalog_csv(text: &str) -> Result<CatalogCsv, String> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| format!("catalog.csv has no header row: {e}"))?.clone();
-    let key_column = headers.iter().position(|h| names_of("path").contains(&h.trim())).ok_or_else(|| {
-        format!("catalog.csv needs a column naming the file of each row, headed one of {}", names_of("path").join(", "))
-    })?;
+    let key_column = headers
+        .iter()
+        .position(|h| names_of("path").contains(&h.trim()))
+        .ok_or_else(|| format!("catalog.csv needs a column naming the file of each row, headed one of {}", names_of("path").join(", ")))?;
     let mut csv = CatalogCsv::default();
     for (line, record) in reader.records().enumerate() {
         let row = line + 2;
@@ -316,7 +317,10 @@ fn fold_digit(c: char) -> char {
 
 /// `二〇一六` → `2016` (digit by digit, as years are written).
 fn han_digits(s: &str) -> String {
-    s.chars().filter_map(|c| "〇一二三四五六七八九".chars().position(|d| d == c).or((c == '零').then_some(0))).map(|d| char::from(b'0' + d as u8)).collect()
+    s.chars()
+        .filter_map(|c| "〇一二三四五六七八九".chars().position(|d| d == c).or((c == '零').then_some(0)))
+        .map(|d| char::from(b'0' + d as u8))
+        .collect()
 }
 
 /// `十二` → 12, `三十一` → 31, `五` → 5.
@@ -344,10 +348,7 @@ fn regex_of(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 }
 
 fn doc_number_regex() -> &'static Regex {
-    regex_of(
-        &DOC_NUMBER,
-        r"[\p{Han}A-Za-z]{1,16}\s*[〔\[\(（【［]\s*[0-9０-９]{4}\s*[〕\]\)）】］]\s*[0-9０-９]{1,5}\s*号",
-    )
+    regex_of(&DOC_NUMBER, r"[\p{Han}A-Za-z]{1,16}\s*[〔\[\(（【［]\s*[0-9０-９]{4}\s*[〕\]\)）】］]\s*[0-9０-９]{1,5}\s*号")
 }
 
 /// The normalized form of a 文号 or 索引号, as kept in the exact keyword
@@ -405,19 +406,11 @@ impl SpokenDocNumber {
 /// followed by 年, an optional 第, a number, 号, and an optional 文 or 文件.
 pub fn spoken_doc_number(text: &str) -> Option<SpokenDocNumber> {
     static SPOKEN: OnceLock<Regex> = OnceLock::new();
-    let re = regex_of(
-        &SPOKEN,
-        r"^(\p{Han}{2,16}?)(?:[〔\[(（【［〖]?([0-9]{4})[〕\])）】］〗年]?)?第?0*([0-9]{1,5})号(?:文件|文)?$",
-    );
+    let re = regex_of(&SPOKEN, r"^(\p{Han}{2,16}?)(?:[〔\[(（【［〖]?([0-9]{4})[〕\])）】］〗年]?)?第?0*([0-9]{1,5})号(?:文件|文)?$");
     let folded: String = text.chars().filter(|c| !c.is_whitespace()).map(fold_digit).collect();
     let caps = re.captures(&folded)?;
-    Some(SpokenDocNumber {
-        prefix: caps[1].to_string(),
-        year: caps.get(2).map(|m| m.as_str().to_string()),
-        number: caps[3].to_string(),
-    })
+    Some(SpokenDocNumber { prefix: caps[1].to_string(), year: caps.get(2).map(|m| m.as_str().to_string()), number: caps[3].to_string() })
 }
-
 
 /// Catalog fields read from a document's text, as a 公文 lays them out:
 /// 文号 near the top, title in the heading, publisher and 成文日期 in the
@@ -480,7 +473,8 @@ fn signature(tail: &[&str]) -> (Option<String>, Option<String>) {
         if line.chars().count() > 30 {
             continue;
         }
-        let before_date = line.split(|c: char| c.is_ascii_digit() || "０１２３４５６７８９〇零一二三".contains(c)).next().unwrap_or("").trim();
+        let before_date =
+            line.split(|c: char| c.is_ascii_digit() || "０１２３４５６７８９〇零一二三".contains(c)).next().unwrap_or("").trim();
         let publisher = [before_date, if i > 0 { tail[i - 1] } else { "" }]
             .into_iter()
             .find(|c| is_organ_name(c))
@@ -498,9 +492,8 @@ pub fn split_publishers(publishers: &str) -> Vec<&str> {
 
 /// Whether a line reads like the name of an issuing organ.
 fn is_organ_name(line: &str) -> bool {
-    const ENDINGS: [&str; 16] = [
-        "政府", "局", "委员会", "办公室", "办公厅", "院", "厅", "部", "委", "中心", "所", "站", "会", "处", "署", "街道办事处",
-    ];
+    const ENDINGS: [&str; 16] =
+        ["政府", "局", "委员会", "办公室", "办公厅", "院", "厅", "部", "委", "中心", "所", "站", "会", "处", "署", "街道办事处"];
     let n = line.chars().count();
     (2..=40).contains(&n)
         && !line.contains(['，', '。', '：', ':', '；'])
@@ -516,8 +509,8 @@ fn issuer_heading(head: &[&str]) -> Option<String> {
 /// 公文 title, skipping the issuer banner, 文号 and date lines.
 fn title(head: &[&str]) -> Option<String> {
     const KINDS: [&str; 24] = [
-        "通知", "办法", "规定", "报告", "决定", "意见", "方案", "预案", "公告", "通告", "批复", "函", "条例", "细则",
-        "规划", "计划", "名单", "公示", "纲要", "总结", "法", "规则", "解释", "标准",
+        "通知", "办法", "规定", "报告", "决定", "意见", "方案", "预案", "公告", "通告", "批复", "函", "条例", "细则", "规划", "计划",
+        "名单", "公示", "纲要", "总结", "法", "规则", "解释", "标准",
     ];
     // A document in parts (民法典 → 婚姻家庭编) stacks its top headings.
     let headings: Vec<&str> = head.iter().take(5).filter_map(|l| l.strip_prefix("# ")).map(str::trim).collect();
@@ -534,10 +527,7 @@ fn title(head: &[&str]) -> Option<String> {
                 && !l.contains(['，', '。', '；', ':', '：'])
         })
     };
-    candidates()
-        .find(|l| l.starts_with("关于") || KINDS.iter().any(|k| l.ends_with(k)))
-        .or_else(|| candidates().next())
-        .map(str::to_string)
+    candidates().find(|l| l.starts_with("关于") || KINDS.iter().any(|k| l.ends_with(k))).or_else(|| candidates().next()).map(str::to_string)
 }
 
 /// The 附注 of a 公文 states its disclosure: （此件公开发布）, （此件依申请公开）,
@@ -619,7 +609,8 @@ mod tests {
     #[test]
     fn doc_numbers_in_any_bracket_style_normalize_alike() {
         let key = normalize_doc_number("秦政发〔2016〕12号");
-        for s in ["秦政发[2016]12号", "秦政发(2016)12号", "秦政发（2016）12号", "秦政发【2016】12号", "秦政发 [２０１６] 12号"] {
+        for s in ["秦政发[2016]12号", "秦政发(2016)12号", "秦政发（2016）12号", "秦政发【2016】12号", "秦政发 [２０１６] 12号"]
+        {
             assert_eq!(normalize_doc_number(s), key, "{s}");
         }
         assert_eq!(doc_number_keys("秦政发(2016)012号"), ["秦政发〔2016〕012号", "秦政发〔2016〕12号", "秦政发〔〕12号"]);
@@ -643,7 +634,9 @@ mod tests {
 
     #[test]
     fn stacked_headings_make_one_title() {
-        let c = from_text("# 中华人民共和国民法典\n\n# 婚姻家庭编\n\n2020年5月28日 第十三届全国人民代表大会第三次会议通过\n## 第一章 一般规定\n");
+        let c = from_text(
+            "# 中华人民共和国民法典\n\n# 婚姻家庭编\n\n2020年5月28日 第十三届全国人民代表大会第三次会议通过\n## 第一章 一般规定\n",
+        );
         assert_eq!(c.title.as_deref(), Some("中华人民共和国民法典 婚姻家庭编"));
     }
 
@@ -718,7 +711,11 @@ mod tests {
         assert_eq!(parse_sidecar(br#"{"disclosure":"Public"}"#).catalog.disclosure, Some(Disclosure::Public));
         assert_eq!(parse_sidecar(br#"{"disclosure":""}"#).catalog.disclosure, None, "left empty: not stated");
         let broken = read_catalog_csv("title,公开属性\n名册,不予公开\n".as_bytes());
-        assert_eq!(broken.row("名册.txt").disclosure, Some(Disclosure::Withheld), "a table without a path column that withholds withholds its folder");
+        assert_eq!(
+            broken.row("名册.txt").disclosure,
+            Some(Disclosure::Withheld),
+            "a table without a path column that withholds withholds its folder"
+        );
     }
 
     #[test]

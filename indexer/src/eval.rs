@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::archive::Archive;
 use crate::api::SearchRequest;
+use crate::archive::Archive;
 
 /// Depth of every metric.
 pub const DEPTH: usize = 10;
@@ -116,12 +116,7 @@ pub fn evaluate(archive: &Archive, queries: &[(String, String)], qrels: &Qrels) 
     if !simplified.is_empty() {
         per_type.insert("tr→简".to_string(), simplified);
     }
-    Report {
-        overall: mean(&all),
-        by_type: per_type.iter().map(|(k, v)| (k.clone(), mean(v))).collect(),
-        queries: all.len(),
-        run,
-    }
+    Report { overall: mean(&all), by_type: per_type.iter().map(|(k, v)| (k.clone(), mean(v))).collect(), queries: all.len(), run }
 }
 
 impl Report {

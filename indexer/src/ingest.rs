@@ -12,12 +12,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use rayon::prelude::*;
+use serde::Serialize;
+use tantivy::collector::DocSetCollector;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::store::{Compressor, ZstdCompressor};
-use tantivy::collector::DocSetCollector;
 use tantivy::{Index, IndexSettings, IndexWriter, Searcher, TantivyDocument, Term};
 
 use crate::catalog::{self, Catalog, CatalogCsv, Disclosure};
@@ -322,7 +322,10 @@ struct Work {
 enum Outcome {
     /// A document to index, and the id it asks for; the id is settled
     /// when the document is added ([`Run::claim`]).
-    Indexed { id: String, doc: TantivyDocument },
+    Indexed {
+        id: String,
+        doc: TantivyDocument,
+    },
     Withheld(String),
 }
 
@@ -487,9 +490,8 @@ impl Run {
                 None => (String::new(), None),
             };
             if public && original.is_none() {
-                warnings.push(format!(
-                    "{name}: its original is not served (only its text): the file also holds documents that are not public"
-                ));
+                warnings
+                    .push(format!("{name}: its original is not served (only its text): the file also holds documents that are not public"));
             }
             if let Some(original) = original.filter(|_| public) {
                 self.blobs.put(&sha, original)?;
@@ -640,7 +642,11 @@ impl Run {
         doc.add_text(f.path, &key.1);
         add_analyzed(&mut doc, f.title, Some(f.title_words), &title);
         doc.add_text(f.title_raw, &title);
-        let meta: Vec<&str> = [&catalog.doc_number, &catalog.index_no, &catalog.publisher, &catalog.category].into_iter().flatten().map(String::as_str).collect();
+        let meta: Vec<&str> = [&catalog.doc_number, &catalog.index_no, &catalog.publisher, &catalog.category]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
         add_analyzed(&mut doc, f.meta, None, &meta.join("\n"));
         if public {
             add_analyzed(&mut doc, f.body, Some(f.body_words), &record.text);
@@ -686,8 +692,7 @@ impl Run {
     /// Delete the documents of files gone from the walked sources.
     fn prune(&mut self, writer: &mut IndexWriter, sources: &[PathBuf]) -> Result<()> {
         let walked: HashSet<String> = sources.iter().map(|s| s.to_string_lossy().to_string()).collect();
-        let gone: Vec<FileKey> =
-            self.known.keys().filter(|k| walked.contains(&k.0) && !self.seen.contains(*k)).cloned().collect();
+        let gone: Vec<FileKey> = self.known.keys().filter(|k| walked.contains(&k.0) && !self.seen.contains(*k)).cloned().collect();
         for key in gone {
             writer.delete_query(self.file_query(&key))?;
             self.summary.removed += 1;

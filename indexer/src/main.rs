@@ -61,17 +61,17 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-    ).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .init();
     let result = match Cli::parse().command {
         Command::Ingest { sources, data, prune, json } => ingest_command(sources, data, prune, json),
-        Command::Eval { corpus, queries, qrels, data, run, json, min_ndcg } => {
-            eval_command(corpus, queries, qrels, data, run, json).and_then(|ndcg| match min_ndcg {
+        Command::Eval { corpus, queries, qrels, data, run, json, min_ndcg } => eval_command(corpus, queries, qrels, data, run, json)
+            .and_then(|ndcg| match min_ndcg {
                 Some(min) if ndcg < min => Err(format!("nDCG@10 {ndcg:.3} is below the required {min:.3}")),
                 _ => Ok(()),
-            })
-        }
+            }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -98,7 +98,13 @@ fn ingest_command(sources: Vec<PathBuf>, data: PathBuf, prune: bool, json: bool)
 fn report(s: &Summary, took: std::time::Duration) -> String {
     let mut out = format!(
         "{} added, {} updated, {} unchanged, {} removed, {} withheld, {} rejected in {:.1}s\n",
-        s.added, s.updated, s.unchanged, s.removed, s.withheld.len(), s.rejected.len(), took.as_secs_f64()
+        s.added,
+        s.updated,
+        s.unchanged,
+        s.removed,
+        s.withheld.len(),
+        s.rejected.len(),
+        took.as_secs_f64()
     );
     for path in &s.withheld {
         out.push_str(&format!("  withheld (不予公开, not indexed): {path}\n"));
@@ -112,14 +118,7 @@ fn report(s: &Summary, took: std::time::Duration) -> String {
     out
 }
 
-fn eval_command(
-    corpus: PathBuf,
-    queries: PathBuf,
-    qrels: PathBuf,
-    data: PathBuf,
-    run: Option<PathBuf>,
-    json: bool,
-) -> Result<f64, String> {
+fn eval_command(corpus: PathBuf, queries: PathBuf, qrels: PathBuf, data: PathBuf, run: Option<PathBuf>, json: bool) -> Result<f64, String> {
     let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
     let (queries, qrels) = (eval::parse_queries(&read(&queries)?), eval::parse_qrels(&read(&qrels)?));
     ingest::run(&IngestOptions { prune: true, ..IngestOptions::new(vec![corpus], data.clone()) }).map_err(|e| e.to_string())?;

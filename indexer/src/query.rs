@@ -389,10 +389,7 @@ mod tests {
 
     /// The typed word of each group, `?` marking an optional one.
     fn typed(plan: &QueryPlan) -> Vec<String> {
-        plan.groups
-            .iter()
-            .map(|g| format!("{}{}", g.alternatives[0].text, if g.optional { "?" } else { "" }))
-            .collect()
+        plan.groups.iter().map(|g| format!("{}{}", g.alternatives[0].text, if g.optional { "?" } else { "" })).collect()
     }
 
     #[test]

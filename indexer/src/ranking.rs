@@ -28,7 +28,7 @@ use tantivy::collector::{Collector, TopDocs};
 use tantivy::columnar::StrColumn;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, SeekDangerResult, Term};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, Term};
 
 use crate::analysis::{analyze, normalize, Piece, PieceKind, TokenSet};
 use crate::any_of::AnyOf;
@@ -129,7 +129,9 @@ fn term_query(fields: &Fields, term: &QueryTerm, relaxed: bool) -> Box<dyn Query
     let in_sequence = weighted_sequence(fields.body, &atoms, BODY_WEIGHT);
     let body = match words.iter().find(|w| w.chars == atoms.len()) {
         Some(word) if relaxed => Some(word_query(fields.body_words, &word.text, BODY_WEIGHT)),
-        Some(word) => Some(AnyOf::first(std::iter::once(word_query(fields.body_words, &word.text, BODY_WEIGHT)).chain(in_sequence).collect())),
+        Some(word) => {
+            Some(AnyOf::first(std::iter::once(word_query(fields.body_words, &word.text, BODY_WEIGHT)).chain(in_sequence).collect()))
+        }
         None => in_sequence,
     };
     let mut clauses: Vec<Clause> = vec![(Occur::Must, in_fields(fields, &atoms, body))];
@@ -151,8 +153,7 @@ fn word_query(field: Field, word: &str, weight: Score) -> Box<dyn Query> {
 /// the units whose consecutive positions spell the text exactly.
 fn atoms(pieces: &[Piece]) -> Vec<(usize, String)> {
     let Some(first) = pieces.first().map(|p| p.position) else { return Vec::new() };
-    pieces.iter().filter(|p| TokenSet::Atoms.holds(p)).map(|p| (p.position - first, p.text.clone()))
-        .collect()
+    pieces.iter().filter(|p| TokenSet::Atoms.holds(p)).map(|p| (p.position - first, p.text.clone())).collect()
 }
 
 /// The atoms in sequence in the title, the catalog line or the body.
@@ -224,7 +225,11 @@ fn validity_factor(segment: &SegmentReader) -> impl Fn(DocId) -> Score {
     let column = segment.fast_fields().str("validity").ok().flatten();
     move |doc| {
         let is_repealed = column.as_ref().is_some_and(|c| c.term_ords(doc).any(|o| repealed.contains(&o)));
-        if is_repealed { REPEALED_FACTOR } else { 1.0 }
+        if is_repealed {
+            REPEALED_FACTOR
+        } else {
+            1.0
+        }
     }
 }
 /// Ordinals of the validity values that mean "no longer in force".

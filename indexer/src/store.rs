@@ -57,8 +57,7 @@ impl BlobStore {
         }
         let dir = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
-        let compressed = zstd::bulk::compress(bytes, LEVEL)
-            .map_err(Error::io(format!("compressing original {sha}")))?;
+        let compressed = zstd::bulk::compress(bytes, LEVEL).map_err(Error::io(format!("compressing original {sha}")))?;
         // A name of its own per write: two identical files in one batch are
         // stored by two threads at once.
         static WRITES: AtomicU64 = AtomicU64::new(0);
@@ -79,8 +78,7 @@ impl BlobStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io(format!("reading {}", path.display()))(e)),
         };
-        let bytes = zstd::stream::decode_all(compressed.as_slice())
-            .map_err(|_| Error::CorruptBlob(sha.to_string()))?;
+        let bytes = zstd::stream::decode_all(compressed.as_slice()).map_err(|_| Error::CorruptBlob(sha.to_string()))?;
         if sha256_hex(&bytes) != sha {
             return Err(Error::CorruptBlob(sha.to_string()));
         }
@@ -101,8 +99,7 @@ impl BlobStore {
                 if sha.is_some_and(|s| keep.contains(&s)) {
                     continue;
                 }
-                fs::remove_file(file.path())
-                    .map_err(Error::io(format!("removing {}", file.path().display())))?;
+                fs::remove_file(file.path()).map_err(Error::io(format!("removing {}", file.path().display())))?;
                 removed += 1;
             }
         }

@@ -7,8 +7,8 @@ mod fixtures;
 use std::fs;
 use std::path::Path;
 
-use indexer::ingest::{self, IngestOptions, Summary};
 use indexer::api::{Hit, SearchRequest};
+use indexer::ingest::{self, IngestOptions, Summary};
 use indexer::Archive;
 
 fn ingest(src: &Path, data: &Path) -> Summary {
@@ -86,10 +86,7 @@ fn a_scanned_pdf_is_indexed_by_its_catalog_data_and_flagged_for_ocr() {
     write(&src.join("征地/补偿方案扫描件.pdf"), &fixtures::pdf("2015年征地补偿安置方案", &[&[], &[]]));
     let summary = ingest(&src, &data);
     assert_eq!(summary.added, 1, "{summary:?}");
-    assert!(
-        summary.warnings.iter().any(|w| w.path == "征地/补偿方案扫描件.pdf" && w.reason == "no text layer (needs OCR)"),
-        "{summary:?}"
-    );
+    assert!(summary.warnings.iter().any(|w| w.path == "征地/补偿方案扫描件.pdf" && w.reason == "no text layer (needs OCR)"), "{summary:?}");
     let archive = Archive::open(&data).unwrap();
     let hits = search(&archive, "征地补偿安置方案");
     assert_eq!(hits.iter().map(|h| h.path.as_str()).collect::<Vec<_>>(), vec!["征地/补偿方案扫描件.pdf"]);
@@ -100,7 +97,8 @@ fn unsupported_formats_are_rejected_by_name_never_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let (src, data) = (dir.path().join("src"), dir.path().join("data"));
     let ole2 = [&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1][..], &[0u8; 504]].concat();
-    for name in ["旧公文.doc", "旧公文.wps", "经费表.xls", "经费表.xlsx", "汇报.pptx", "现场照片.JPG", "扫描件.tif", "附件.rar"] {
+    for name in ["旧公文.doc", "旧公文.wps", "经费表.xls", "经费表.xlsx", "汇报.pptx", "现场照片.JPG", "扫描件.tif", "附件.rar"]
+    {
         write(&src.join(name), &ole2);
     }
     let summary = ingest(&src, &data);
@@ -108,14 +106,14 @@ fn unsupported_formats_are_rejected_by_name_never_dropped() {
     let mut reasons: Vec<(&str, &str)> = summary.rejected.iter().map(|r| (r.path.as_str(), r.reason.as_str())).collect();
     reasons.sort();
     let mut expected = vec![
-            ("旧公文.doc", "unsupported format: .doc (Word 97-2003; save as .docx)"),
-            ("旧公文.wps", "unsupported format: .wps (WPS Writer; save as .docx)"),
-            ("扫描件.tif", "unsupported format: .tif (image; needs OCR, or a PDF with a text layer)"),
-            ("汇报.pptx", "unsupported format: .pptx (PowerPoint; save as .pdf)"),
-            ("现场照片.JPG", "unsupported format: .jpg (image; needs OCR, or a PDF with a text layer)"),
-            ("经费表.xls", "unsupported format: .xls (Excel 97-2003 spreadsheet; export as .csv)"),
-            ("经费表.xlsx", "unsupported format: .xlsx (Excel spreadsheet; export as .csv)"),
-            ("附件.rar", "unsupported format: .rar (archive; unpack it into the source folder)"),
+        ("旧公文.doc", "unsupported format: .doc (Word 97-2003; save as .docx)"),
+        ("旧公文.wps", "unsupported format: .wps (WPS Writer; save as .docx)"),
+        ("扫描件.tif", "unsupported format: .tif (image; needs OCR, or a PDF with a text layer)"),
+        ("汇报.pptx", "unsupported format: .pptx (PowerPoint; save as .pdf)"),
+        ("现场照片.JPG", "unsupported format: .jpg (image; needs OCR, or a PDF with a text layer)"),
+        ("经费表.xls", "unsupported format: .xls (Excel 97-2003 spreadsheet; export as .csv)"),
+        ("经费表.xlsx", "unsupported format: .xlsx (Excel spreadsheet; export as .csv)"),
+        ("附件.rar", "unsupported format: .rar (archive; unpack it into the source folder)"),
     ];
     expected.sort();
     assert_eq!(reasons, expected);
@@ -129,7 +127,9 @@ fn an_ofd_holding_a_withheld_document_serves_the_text_of_the_others_but_no_origi
     let public: &[&[&str]] = &[&["关于公布供暖收费标准的通知", "居民供暖费每平方米二十元。", "（此件公开发布）"]];
     let withheld: &[&[&str]] = &[&["困难群众名册", "赵六 身份证号", "（此件不予公开）"]];
     let both = fixtures::ofd_of(&[
-        OfdDocument { title: "关于公布供暖收费标准的通知", author: "临河区发展和改革局", created: "2019-10-08", pages: public },
+        OfdDocument {
+            title: "关于公布供暖收费标准的通知", author: "临河区发展和改革局", created: "2019-10-08", pages: public
+        },
         OfdDocument { title: "困难群众名册", author: "临河区民政局", created: "2019-10-08", pages: withheld },
     ]);
     write(&src.join("合订.ofd"), &both);

@@ -22,8 +22,8 @@ mod fixtures;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use indexer::ingest::{self, IngestOptions, Summary};
 use indexer::api::SearchRequest;
+use indexer::ingest::{self, IngestOptions, Summary};
 use indexer::Archive;
 
 /// Peak resident memory the whole test process may reach.
@@ -85,7 +85,12 @@ fn build(src: &Path) -> Batch {
 
     let docx = fixtures::docx("关于开展文明祭扫的倡议", "2017-03-20T08:00:00Z", &["关于开展文明祭扫的倡议", "倡导鲜花祭扫和网络祭扫。"]);
     let pdf = fixtures::pdf("临河区地质灾害防治方案", &[&["临河区地质灾害防治方案", "汛期加密巡查滑坡隐患点。"]]);
-    let ofd = fixtures::ofd("关于规范涉企收费的通知", "临河区发展和改革局", "2016-11-02", &[&["关于规范涉企收费的通知", "清理规范涉企经营服务性收费。"]]);
+    let ofd = fixtures::ofd(
+        "关于规范涉企收费的通知",
+        "临河区发展和改革局",
+        "2016-11-02",
+        &[&["关于规范涉企收费的通知", "清理规范涉企经营服务性收费。"]],
+    );
     write(src, "good/倡议.docx", &docx);
     write(src, "good/方案.pdf", &pdf);
     write(src, "good/收费.ofd", &ofd);
@@ -152,7 +157,11 @@ fn a_hostile_batch_rejects_each_bad_file_with_its_reason_and_loses_no_good_one()
     let archive = Archive::open(&data).unwrap();
     for (path, phrase) in &batch.good {
         let hits = archive.search(&SearchRequest { q: phrase.clone(), limit: 20, ..Default::default() }).unwrap().hits;
-        assert!(hits.iter().any(|h| &h.path == path), "{phrase:?} did not find {path:?}: {:?}", hits.iter().map(|h| &h.path).collect::<Vec<_>>());
+        assert!(
+            hits.iter().any(|h| &h.path == path),
+            "{phrase:?} did not find {path:?}: {:?}",
+            hits.iter().map(|h| &h.path).collect::<Vec<_>>()
+        );
     }
 
     let peak = peak_memory_bytes();

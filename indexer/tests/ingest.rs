@@ -5,9 +5,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use indexer::api::SearchRequest;
 use indexer::archive::Original;
 use indexer::ingest::{self, IngestOptions, Summary};
-use indexer::api::SearchRequest;
 use indexer::Archive;
 
 fn write(root: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
@@ -41,7 +41,8 @@ fn every_encoding_is_found_and_the_original_comes_back_byte_identical() {
     let (_tmp, src, data) = dirs();
     let gb = encoding_rs::GB18030.encode("关于做好春节期间安全生产工作的通知\n各单位要落实烟花爆竹安全管理责任。").0.into_owned();
     let big5 = encoding_rs::BIG5.encode("關於辦理機動車駕駛證的公告\n請攜帶身份證件辦理換證業務。").0.into_owned();
-    let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("防汛应急预案\n汛期实行二十四小时值班。".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let utf16: Vec<u8> =
+        [0xFF, 0xFE].into_iter().chain("防汛应急预案\n汛期实行二十四小时值班。".encode_utf16().flat_map(u16::to_le_bytes)).collect();
     let bom = [&[0xEF, 0xBB, 0xBF][..], "政府投资项目管理办法\n项目实行代建制度。".as_bytes()].concat();
     write(&src, "gb.txt", &gb);
     write(&src, "big5.txt", &big5);
@@ -73,7 +74,11 @@ fn disclosure_rules_hold_withheld_out_and_on_request_to_its_catalog() {
     write(&src, "信访.txt", "信访事项处理意见书\n申请人住红砖楼七单元。");
     write(&src, "信访.txt.meta.json", r#"{"disclosure":"withheld"}"#);
     write(&src, "补偿.txt", "关于房屋征收补偿协议签订情况的报告\n鹭鸶湾地块共签约十二户。");
-    write(&src, "补偿.txt.meta.json", r#"{"disclosure":"on_request","title":"房屋征收补偿协议签订情况的报告","doc_number":"临住建发〔2021〕19号"}"#);
+    write(
+        &src,
+        "补偿.txt.meta.json",
+        r#"{"disclosure":"on_request","title":"房屋征收补偿协议签订情况的报告","doc_number":"临住建发〔2021〕19号"}"#,
+    );
     write(&src, "附注.txt", "关于某事项的通知\n正文内容。\n临河区财政局\n2020年1月2日\n（此件不予公开）\n");
     let summary = ingest(&src, &data, false);
     assert_eq!(summary.withheld, vec!["信访.txt", "附注.txt"]);
@@ -103,7 +108,11 @@ fn catalog_fields_come_from_sidecar_then_csv_then_text_then_folder() {
     let (_tmp, src, data) = dirs();
     write(&src, "规范性文件/a.txt", NOTICE);
     write(&src, "规范性文件/a.txt.meta.json", r#"{"category":"社会救助","published_date":"2019-03-20"}"#);
-    write(&src, "规范性文件/catalog.csv", "path,published_date,publisher,index_no\na.txt,2019-03-25,csv单位,11629902MB0001021A/2019-00012\n");
+    write(
+        &src,
+        "规范性文件/catalog.csv",
+        "path,published_date,publisher,index_no\na.txt,2019-03-25,csv单位,11629902MB0001021A/2019-00012\n",
+    );
     write(&src, "规范性文件/b.txt", "关于公布征地补偿标准的通知\n正文。");
     write(&src, "规范性文件/b.txt.meta.json", r#"{"written_date": 20190315, "title": ["bad"]}"#);
     let summary = ingest(&src, &data, false);
@@ -346,12 +355,8 @@ fn every_withheld_document_is_listed_whatever_withheld_it() {
     assert_eq!(summary["withheld"], serde_json::json!(expected), "{summary}");
     assert_eq!(summary["rejected"], serde_json::json!([]), "{summary}");
     assert_eq!(summary["added"], 4, "{summary}");
-    let warnings: Vec<(&str, &str)> = summary["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| (w["path"].as_str().unwrap(), w["reason"].as_str().unwrap()))
-        .collect();
+    let warnings: Vec<(&str, &str)> =
+        summary["warnings"].as_array().unwrap().iter().map(|w| (w["path"].as_str().unwrap(), w["reason"].as_str().unwrap())).collect();
     assert_eq!(warnings.len(), 3, "{summary}");
     assert_eq!(warnings[0].0, "e/broken.txt.meta.json");
     assert!(warnings[0].1.starts_with("sidecar is not valid JSON ("), "{}", warnings[0].1);
@@ -398,7 +403,9 @@ fn an_export_record_is_stored_as_itself_and_restored_as_itself() {
     assert_eq!(ingest(&src, &data, false).unchanged, 1);
     assert_eq!(stored(), vec![public.as_bytes().to_vec()], "a lost record original is stored again as the record");
     match archive.original("rec-1").unwrap() {
-        Original::Found { bytes, content_type, .. } => assert_eq!((bytes.as_slice(), content_type), (public.as_bytes(), "application/json")),
+        Original::Found { bytes, content_type, .. } => {
+            assert_eq!((bytes.as_slice(), content_type), (public.as_bytes(), "application/json"))
+        }
         other => panic!("{other:?}"),
     }
     assert!(matches!(archive.original("rec-3").unwrap(), Original::OnRequest));

@@ -127,7 +127,15 @@ fn a_document_no_longer_in_force_ranks_below_one_in_force() {
 
 #[test]
 fn a_doc_number_said_any_way_finds_its_document_first_and_never_a_longer_number() {
-    for q in ["临政发〔2019〕7号", "临政发〔2019〕7号文", "临政发7号", "临政发2019年7号", "临政发(2019)7号", "临政发[2019]7号文件", "临政发 〔2019〕 7号"] {
+    for q in [
+        "临政发〔2019〕7号",
+        "临政发〔2019〕7号文",
+        "临政发7号",
+        "临政发2019年7号",
+        "临政发(2019)7号",
+        "临政发[2019]7号文件",
+        "临政发 〔2019〕 7号",
+    ] {
         let hits = search(q).hits;
         assert_eq!(hits.first().map(|h| h.path.as_str()), Some("numbers/7.txt"), "{q}: {hits:?}");
         assert!(!hits[0].partial && hits[1..].iter().all(|h| h.partial), "{q}: only 7号 holds every part: {hits:?}");

@@ -49,17 +49,12 @@ impl ApiError {
                      (on_request: this document's text and original are available on application to its publisher only)",
                 ),
             ),
-            ApiError::MethodNotAllowed => {
-                (StatusCode::METHOD_NOT_ALLOWED, Cow::Borrowed("this server is read-only: use GET"))
-            }
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, Cow::Borrowed("this server is read-only: use GET")),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, Cow::Borrowed("request body too large")),
-            ApiError::Busy => {
-                (StatusCode::SERVICE_UNAVAILABLE, Cow::Borrowed("the server is busy; retry in a second"))
+            ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, Cow::Borrowed("the server is busy; retry in a second")),
+            ApiError::Timeout => {
+                (StatusCode::SERVICE_UNAVAILABLE, Cow::Borrowed("the request took too long; retry in a second or narrow the search"))
             }
-            ApiError::Timeout => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Cow::Borrowed("the request took too long; retry in a second or narrow the search"),
-            ),
             ApiError::Internal(why) => (StatusCode::INTERNAL_SERVER_ERROR, Cow::Owned(format!("internal error: {why}"))),
         }
     }

@@ -13,8 +13,8 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{BoxError, Json, Router};
-use indexer::archive::{DocumentView, Original, Stats, Suggestions};
 use indexer::api::{SearchRequest, SearchResponse};
+use indexer::archive::{DocumentView, Original, Stats, Suggestions};
 use indexer::Archive;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use tokio::sync::Semaphore;
@@ -67,12 +67,7 @@ impl Config {
     /// through tracing.
     pub fn new(public_url: impl Into<String>) -> Config {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Config {
-            max_concurrent: 16 * cores,
-            timeout: Duration::from_secs(5),
-            public_url: public_url.into(),
-            query_log: QueryLog::Tracing,
-        }
+        Config { max_concurrent: 16 * cores, timeout: Duration::from_secs(5), public_url: public_url.into(), query_log: QueryLog::Tracing }
     }
 }
 
@@ -206,19 +201,13 @@ async fn search(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> 
     Ok(Json(state.search(request).await?))
 }
 
-async fn document(
-    State(state): State<Arc<AppState>>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Json<DocumentView>, ApiError> {
+async fn document(State(state): State<Arc<AppState>>, id: Result<Path<String>, PathRejection>) -> Result<Json<DocumentView>, ApiError> {
     let Path(id) = id?;
     let view = state.run(move |state| Ok(state.archive.document(&id)?)).await?;
     view.map(Json).ok_or(ApiError::NotFound(NO_SUCH_DOCUMENT))
 }
 
-async fn original(
-    State(state): State<Arc<AppState>>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Response, ApiError> {
+async fn original(State(state): State<Arc<AppState>>, id: Result<Path<String>, PathRejection>) -> Result<Response, ApiError> {
     let Path(id) = id?;
     match state.run(move |state| Ok(state.archive.original(&id)?)).await? {
         Original::NotFound => Err(ApiError::NotFound(NO_SUCH_DOCUMENT)),

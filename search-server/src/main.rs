@@ -70,8 +70,7 @@ async fn serve(args: Args) -> Result<(), String> {
         None => (PathBuf::from("data"), Some(args.seed.unwrap_or_else(|| PathBuf::from("corpus")))),
     };
     let archive = open_or_seed(&data, seed.as_deref())?;
-    let listener =
-        tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    let listener = tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let mut config = Config::new(args.public_url.unwrap_or_else(|| format!("http://{local}")));
     config.timeout = Duration::from_secs(args.timeout);
@@ -79,8 +78,7 @@ async fn serve(args: Args) -> Result<(), String> {
         config.max_concurrent = n;
     }
     if let Some(path) = &args.query_log {
-        config.query_log =
-            QueryLog::to_file(path).map_err(|e| format!("cannot open query log {}: {e}", path.display()))?;
+        config.query_log = QueryLog::to_file(path).map_err(|e| format!("cannot open query log {}: {e}", path.display()))?;
     }
     println!("Yuelan serving {} documents at http://{local}", archive.num_docs());
     axum::serve(listener, router(archive, config))
@@ -96,14 +94,8 @@ fn open_or_seed(data: &Path, seed: Option<&Path>) -> Result<Arc<Archive>, String
         (Ok(archive), _) => Ok(Arc::new(archive)),
         (Err(indexer::Error::NoIndex(_)), Some(seed)) => {
             tracing::info!("{} holds no index yet; ingesting {} first", data.display(), seed.display());
-            let summary = ingest::run(&IngestOptions::new(vec![seed.to_path_buf()], data.to_path_buf()))
-                .map_err(|e| e.to_string())?;
-            tracing::info!(
-                added = summary.added,
-                rejected = summary.rejected.len(),
-                withheld = summary.withheld.len(),
-                "ingested"
-            );
+            let summary = ingest::run(&IngestOptions::new(vec![seed.to_path_buf()], data.to_path_buf())).map_err(|e| e.to_string())?;
+            tracing::info!(added = summary.added, rejected = summary.rejected.len(), withheld = summary.withheld.len(), "ingested");
             Archive::open(data).map(Arc::new).map_err(|e| e.to_string())
         }
         (Err(error), _) => Err(error.to_string()),

@@ -10,8 +10,8 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use indexer::archive::DocumentView;
 use indexer::api::{SearchRequest, SearchResponse, Sort};
+use indexer::archive::DocumentView;
 use indexer::highlight::{escape_html as esc, mark_html, ranges_of};
 use indexer::query::QueryPlan;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -68,10 +68,7 @@ pub(crate) async fn document(
 
 /// `GET /search?q=…`: the result list for browsers without JavaScript (the
 /// search form's action; the script-driven UI never navigates here).
-pub(crate) async fn search(
-    State(state): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Html<String>, PageError> {
+pub(crate) async fn search(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Html<String>, PageError> {
     let request = params::search_request(&params::pairs(raw.as_deref())?)?;
     let response = state.search(request.clone()).await?;
     Ok(Html(result_list(&request, &response)))
@@ -228,12 +225,7 @@ fn on_request_section(doc: &DocumentView) -> String {
 申请时请写明文件标题{number}，以及您的姓名和联系方式。</p>
 </section>"#,
         publisher = esc(publisher),
-        number = doc
-            .doc_number
-            .as_deref()
-            .filter(|n| !n.is_empty())
-            .map(|n| format!("和文号（{}）", esc(n)))
-            .unwrap_or_default(),
+        number = doc.doc_number.as_deref().filter(|n| !n.is_empty()).map(|n| format!("和文号（{}）", esc(n))).unwrap_or_default(),
     )
 }
 
@@ -254,7 +246,11 @@ fn result_list(request: &SearchRequest, response: &SearchResponse) -> String {
         .iter()
         .enumerate()
         .map(|(i, hit)| {
-            let divider = if Some(i) == first_partial { r#"<li class="notice partial-divider">以下文件只包含部分搜索词</li>"# } else { "" };
+            let divider = if Some(i) == first_partial {
+                r#"<li class="notice partial-divider">以下文件只包含部分搜索词</li>"#
+            } else {
+                ""
+            };
             format!(
                 r#"{divider}<li class="result"><a class="result-title" href="/documents/{id}?q={q}">{title}</a>
 <p class="catalog-line">{line}</p><p class="snippet">{snippet}</p></li>"#,
@@ -304,12 +300,9 @@ fn pager(request: &SearchRequest, response: &SearchResponse) -> String {
     let limit = request.page_size();
     let limit_text = request.limit.to_string();
     let mut pairs = vec![("q", request.q.as_str())];
-    for (key, values) in [
-        ("category", &request.category),
-        ("publisher", &request.publisher),
-        ("disclosure", &request.disclosure),
-        ("year", &request.year),
-    ] {
+    for (key, values) in
+        [("category", &request.category), ("publisher", &request.publisher), ("disclosure", &request.disclosure), ("year", &request.year)]
+    {
         pairs.extend(values.iter().map(|v| (key, v.as_str())));
     }
     pairs.extend(request.from.as_deref().map(|from| ("from", from)));

@@ -35,9 +35,7 @@ fn decode(text: &str) -> Result<String, ApiError> {
             b'%' => {
                 let hex = bytes.get(at + 1..at + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit));
                 let byte = hex.and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
-                out.push(
-                    byte.ok_or_else(|| ApiError::BadRequest("malformed percent-encoding in the query string".into()))?,
-                );
+                out.push(byte.ok_or_else(|| ApiError::BadRequest("malformed percent-encoding in the query string".into()))?);
                 at += 2;
             }
             other => out.push(other),

@@ -103,12 +103,7 @@ async fn eval(browser: &Client, script: &str) -> Value {
 }
 
 async fn find(browser: &Client, css: &str) -> Element {
-    browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
+    browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"))
 }
 
 async fn screenshot(browser: &Client, name: &str) {
@@ -169,8 +164,7 @@ async fn journey(browser: Client, base: String) {
     wait_until(browser, "document.querySelectorAll('#results .result').length === 1", "one filtered result").await;
     wait_until(browser, "location.search.includes('category=')", "filter in the URL").await;
     assert_eq!(
-        eval(browser, "document.querySelector(\"#filters .chip[data-value='社会救助']\").getAttribute('aria-pressed')")
-            .await,
+        eval(browser, "document.querySelector(\"#filters .chip[data-value='社会救助']\").getAttribute('aria-pressed')").await,
         json!("true")
     );
     screenshot(browser, "browser-test.png").await;
@@ -195,12 +189,8 @@ async fn journey(browser: Client, base: String) {
     wait_until(browser, "document.documentElement.classList.contains('large')", "large text").await;
     screenshot(browser, "browser-reading.png").await;
     browser.back().await.unwrap();
-    wait_until(
-        browser,
-        "location.pathname === '/' && document.querySelectorAll('#results .result').length === 1",
-        "back to the list",
-    )
-    .await;
+    wait_until(browser, "location.pathname === '/' && document.querySelectorAll('#results .result').length === 1", "back to the list")
+        .await;
     assert_eq!(eval(browser, "document.documentElement.classList.contains('large')").await, json!(true));
     find(browser, "#text-size").await.click().await.unwrap();
 

@@ -80,8 +80,7 @@ fn repeatable_filters_combine_and_facets_count_values() {
 #[test]
 fn sort_by_date_orders_hits_and_a_bad_sort_is_a_400() {
     let newest = get(server(), "/api/search?disclosure=public&sort=date_desc").json();
-    let dates: Vec<&str> =
-        newest["hits"].as_array().unwrap().iter().map(|h| h["published_date"].as_str().unwrap()).collect();
+    let dates: Vec<&str> = newest["hits"].as_array().unwrap().iter().map(|h| h["published_date"].as_str().unwrap()).collect();
     let mut sorted = dates.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(dates, sorted);
@@ -122,29 +121,15 @@ fn on_request_documents_are_found_by_title_but_give_out_no_text() {
     let page = get(server(), &format!("/documents/{ON_REQUEST}?q={}", enc(ON_REQUEST_TITLE_WORD)));
     assert_eq!(page.status, 200);
     let html = page.text();
-    assert!(
-        html.contains("依申请公开") && html.contains("政府信息公开申请") && html.contains("临河区信访局"),
-        "{html}"
-    );
+    assert!(html.contains("依申请公开") && html.contains("政府信息公开申请") && html.contains("临河区信访局"), "{html}");
     assert!(!html.contains(ON_REQUEST_SECRET) && !html.contains("/original"), "{html}");
 }
 
 #[test]
 fn document_json_has_the_catalog_fields_and_text() {
     let doc = get(server(), &format!("/api/documents/{DIBAO}")).json();
-    for field in [
-        "id",
-        "path",
-        "title",
-        "publisher",
-        "doc_number",
-        "published_date",
-        "category",
-        "disclosure",
-        "format",
-        "bytes",
-        "sha256",
-    ] {
+    for field in ["id", "path", "title", "publisher", "doc_number", "published_date", "category", "disclosure", "format", "bytes", "sha256"]
+    {
         assert!(doc.get(field).is_some(), "{field} missing: {doc}");
     }
     assert_eq!(doc["path"], "社会救助/关于调整2022年城乡低保标准的通知.txt");
@@ -183,10 +168,7 @@ fn path_traversal_ids_reach_nothing() {
         let reply = get(server(), target);
         assert!(matches!(reply.status, 400 | 404), "{target}: {}", reply.status);
         let body = String::from_utf8_lossy(&reply.body);
-        assert!(
-            !body.contains("root:") && !body.contains("[package]") && !body.contains("[workspace]"),
-            "{target}: {body}"
-        );
+        assert!(!body.contains("root:") && !body.contains("[package]") && !body.contains("[workspace]"), "{target}: {body}");
     }
 }
 
@@ -258,10 +240,7 @@ fn a_one_megabyte_query_is_refused_fast() {
     match try_request(server(), "GET", &target, "") {
         Ok(reply) => assert!((400..500).contains(&reply.status), "status {}", reply.status),
         // Refusing to read the rest of an oversized head may reset the connection.
-        Err(error) => assert!(
-            matches!(error.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe),
-            "{error}"
-        ),
+        Err(error) => assert!(matches!(error.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe), "{error}"),
     }
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     assert_eq!(get(server(), "/healthz").status, 200, "the server still answers");
@@ -522,11 +501,7 @@ fn a_document_ingested_while_serving_appears_without_a_restart() {
     let (source, data) = fixture_archive("reload");
     let addr = serve(&data, config());
     assert_eq!(search_total(addr, "防汛抗旱"), 0);
-    std::fs::write(
-        source.join("应急管理-防汛抗旱应急预案.txt"),
-        "临河区防汛抗旱应急预案\n\n汛期到来前，各街道要检查堤防。\n",
-    )
-    .unwrap();
+    std::fs::write(source.join("应急管理-防汛抗旱应急预案.txt"), "临河区防汛抗旱应急预案\n\n汛期到来前，各街道要检查堤防。\n").unwrap();
     assert_eq!(ingest(&source, &data).added, 1);
     let deadline = Instant::now() + Duration::from_secs(10);
     while get(addr, "/healthz").json()["documents"] != SERVED + 1 {
@@ -545,7 +520,8 @@ fn an_export_record_s_original_is_that_record_alone_and_nothing_of_the_others_is
     let root = scratch("export");
     let (source, data) = (root.join("source"), root.join("data"));
     let public = r#"{"id":"rec-public","title":"关于公布2023年供水价格的通知","category":"价格收费","text":"居民生活用水每立方米三元。"}"#;
-    let withheld = r#"{"id":"rec-withheld","title":"拆迁户隐私花名册","category":"征地拆迁","disclosure":"不予公开","text":"赵六 身份证号 秘密甲乙"}"#;
+    let withheld =
+        r#"{"id":"rec-withheld","title":"拆迁户隐私花名册","category":"征地拆迁","disclosure":"不予公开","text":"赵六 身份证号 秘密甲乙"}"#;
     let on_request = r#"{"id":"rec-request","title":"信访事项答复意见书","disclosure":"依申请公开","text":"答复正文 秘密丙丁"}"#;
     let header = "id,title,disclosure,text";
     let csv_public = "csv-public,关于公布公交票价的通知,主动公开,普通公交票价每人次一元。";

@@ -31,7 +31,18 @@ const OLE2_MAGIC: [u8; 4] = [0xD0, 0xCF, 0x11, 0xE0];
 /// hold tab stops that are not tabs), deleted and moved-away revisions,
 /// field codes, and the second copy of a text box kept for old readers.
 const SKIPPED: [&str; 13] = [
-    "pPr", "rPr", "tblPr", "trPr", "tcPr", "sectPr", "tblGrid", "delText", "instrText", "moveFrom", "Fallback", "footnoteReference",
+    "pPr",
+    "rPr",
+    "tblPr",
+    "trPr",
+    "tcPr",
+    "sectPr",
+    "tblGrid",
+    "delText",
+    "instrText",
+    "moveFrom",
+    "Fallback",
+    "footnoteReference",
     "endnoteReference",
 ];
 
@@ -183,11 +194,15 @@ pub(crate) mod tests {
     }
 
     fn document(body: &str) -> String {
-        format!(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {W}><w:body>{body}<w:sectPr><w:headerReference r:id="rId1"/></w:sectPr></w:body></w:document>"#)
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {W}><w:body>{body}<w:sectPr><w:headerReference r:id="rId1"/></w:sectPr></w:body></w:document>"#
+        )
     }
 
     fn para(text: &str) -> String {
-        format!(r#"<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="420"/></w:tabs></w:pPr><w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{text}</w:t></w:r></w:p>"#)
+        format!(
+            r#"<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="420"/></w:tabs></w:pPr><w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{text}</w:t></w:r></w:p>"#
+        )
     }
 
     #[test]

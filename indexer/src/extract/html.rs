@@ -8,19 +8,15 @@ use super::{cap_text, ExtractError, Limits, Record};
 use crate::catalog::Catalog;
 
 /// Elements whose content is never document text.
-const SKIPPED: [&str; 14] = [
-    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "iframe", "svg",
-    "button", "select", "head",
-];
+const SKIPPED: [&str; 14] =
+    ["script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "iframe", "svg", "button", "select", "head"];
 
 /// Class or id words that mark navigation chrome on government sites.
 const CHROME: [&str; 8] = ["nav", "menu", "breadcrumb", "footer", "header", "sidebar", "share", "position"];
 
 /// Elements after which a line ends.
-const BLOCKS: [&str; 18] = [
-    "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article", "pre",
-    "blockquote", "dd", "dt",
-];
+const BLOCKS: [&str; 18] =
+    ["p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article", "pre", "blockquote", "dd", "dt"];
 
 pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractError> {
     let decoded = match declared_charset(bytes).and_then(|c| encoding_named(&c)) {
@@ -98,11 +94,7 @@ fn collect_text(element: ElementRef<'_>, out: &mut String) {
 
 /// Collapse runs of blank space into single spaces and blank lines away.
 fn tidy(text: &str) -> String {
-    text.lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
+    text.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]

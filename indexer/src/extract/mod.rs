@@ -215,10 +215,7 @@ fn with_time_budget(extension: String, bytes: &[u8], limits: &Limits) -> Result<
 
 /// Lower-case extension of a file name (`""` when it has none).
 pub fn extension_of(name: &str) -> String {
-    std::path::Path::new(name)
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default()
+    std::path::Path::new(name).extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default()
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

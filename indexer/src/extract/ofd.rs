@@ -181,8 +181,7 @@ pub(crate) mod tests {
 
     /// `Document.xml` listing pages at these locations.
     pub(crate) fn document_part(pages: &[&str]) -> String {
-        let pages: String =
-            pages.iter().enumerate().map(|(i, loc)| format!(r#"<ofd:Page ID="{}" BaseLoc="{loc}"/>"#, i + 10)).collect();
+        let pages: String = pages.iter().enumerate().map(|(i, loc)| format!(r#"<ofd:Page ID="{}" BaseLoc="{loc}"/>"#, i + 10)).collect();
         format!(
             r#"<ofd:Document {NS}><ofd:CommonData><ofd:MaxUnitID>99</ofd:MaxUnitID><ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea><ofd:TemplatePage ID="2" BaseLoc="Tpls/Tpl_0/Content.xml"/></ofd:CommonData><ofd:Pages>{pages}</ofd:Pages></ofd:Document>"#
         )
@@ -201,7 +200,11 @@ pub(crate) mod tests {
                     .enumerate()
                     .map(|(j, run)| format!(r#"<ofd:TextCode X="{}" Y="4.2" DeltaX="g 3 5.6">{run}</ofd:TextCode>"#, j * 40))
                     .collect();
-                format!(r#"<ofd:TextObject ID="{}" Boundary="20 {} 170 8" Font="3" Size="5.6">{codes}</ofd:TextObject>"#, i + 20, 30 + i * 8)
+                format!(
+                    r#"<ofd:TextObject ID="{}" Boundary="20 {} 170 8" Font="3" Size="5.6">{codes}</ofd:TextObject>"#,
+                    i + 20,
+                    30 + i * 8
+                )
             })
             .collect();
         format!(
@@ -259,7 +262,10 @@ pub(crate) mod tests {
         let bytes = package(&[
             ("OFD.xml", &root_part("扫描件", "", "")),
             ("Doc_0/Document.xml", &document_part(&["Pages/Page_0/Content.xml"])),
-            ("Doc_0/Pages/Page_0/Content.xml", &format!("<ofd:Page {NS}><ofd:Content><ofd:Layer><ofd:ImageObject ResourceID=\"7\"/></ofd:Layer></ofd:Content></ofd:Page>")),
+            (
+                "Doc_0/Pages/Page_0/Content.xml",
+                &format!("<ofd:Page {NS}><ofd:Content><ofd:Layer><ofd:ImageObject ResourceID=\"7\"/></ofd:Layer></ofd:Content></ofd:Page>"),
+            ),
         ]);
         let r = &extract(&bytes, &Limits::default()).unwrap()[0];
         assert_eq!(r.text, "");

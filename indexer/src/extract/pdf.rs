@@ -554,7 +554,11 @@ mod tests {
 
     #[test]
     fn cjk_text_comes_through_the_to_unicode_map_in_page_order() {
-        let bytes = cjk_pdf(&[&["关于印发临河区防汛应急预案的通知", "各乡镇人民政府："], &["临河区人民政府", "2016年12月30日"]], "临河区防汛应急预案", no_extra);
+        let bytes = cjk_pdf(
+            &[&["关于印发临河区防汛应急预案的通知", "各乡镇人民政府："], &["临河区人民政府", "2016年12月30日"]],
+            "临河区防汛应急预案",
+            no_extra,
+        );
         let r = extract(&bytes, &Limits::default()).unwrap();
         assert_eq!(r.text, "关于印发临河区防汛应急预案的通知\n各乡镇人民政府：\n临河区人民政府\n2016年12月30日");
         assert_eq!(r.catalog.title.as_deref(), Some("临河区防汛应急预案"));

@@ -77,10 +77,7 @@ pub(super) fn looks_binary(text: &str) -> bool {
     if sample.is_empty() {
         return false;
     }
-    let bad = sample
-        .iter()
-        .filter(|&&c| c == '\u{FFFD}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}')))
-        .count();
+    let bad = sample.iter().filter(|&&c| c == '\u{FFFD}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'))).count();
     bad * 20 > sample.len()
 }
 
@@ -111,7 +108,13 @@ mod tests {
             ([&[0xEF, 0xBB, 0xBF][..], SAMPLE.as_bytes()].concat(), "UTF-8"),
             (encoding_rs::GB18030.encode(SAMPLE).0.into_owned(), "gb18030"),
             (encoding_rs::GBK.encode(SAMPLE).0.into_owned(), "gb18030"),
-            (encoding_rs::BIG5.encode("關於做好政府資訊公開工作的通知：各鄉鎮人民政府，區政府各部門，現將有關事項通知如下。").0.into_owned(), "Big5"),
+            (
+                encoding_rs::BIG5
+                    .encode("關於做好政府資訊公開工作的通知：各鄉鎮人民政府，區政府各部門，現將有關事項通知如下。")
+                    .0
+                    .into_owned(),
+                "Big5",
+            ),
             ([&[0xFF, 0xFE][..], &SAMPLE.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<_>>()].concat(), "UTF-16LE"),
             ([&[0xFE, 0xFF][..], &SAMPLE.encode_utf16().flat_map(u16::to_be_bytes).collect::<Vec<_>>()].concat(), "UTF-16BE"),
         ];

@@ -43,11 +43,7 @@ impl<'a> Package<'a> {
         let archive = zip::ZipArchive::new(Cursor::new(bytes))
             .map_err(|e| ExtractError::Corrupt(format!("not a readable {kind} file (its zip structure is broken: {e})")))?;
         if archive.len() > limits.max_entries {
-            return Err(ExtractError::Corrupt(format!(
-                "{kind} package holds {} entries (limit {})",
-                archive.len(),
-                limits.max_entries
-            )));
+            return Err(ExtractError::Corrupt(format!("{kind} package holds {} entries (limit {})", archive.len(), limits.max_entries)));
         }
         Ok(Package {
             archive,
@@ -77,15 +73,7 @@ impl<'a> Package<'a> {
         };
         let mut reader = Reader::from_reader(BufReader::new(counted));
         reader.config_mut().check_end_names = true;
-        Ok(Xml {
-            reader,
-            buf: Vec::new(),
-            depth: 0,
-            part: name.to_string(),
-            limits: self.limits,
-            deadline: self.deadline,
-            since_clock: 0,
-        })
+        Ok(Xml { reader, buf: Vec::new(), depth: 0, part: name.to_string(), limits: self.limits, deadline: self.deadline, since_clock: 0 })
     }
 
     /// Whether a failure came from `max_unpacked_bytes` or the time budget,
@@ -187,11 +175,7 @@ impl<R: Read> Xml<'_, R> {
                         token_limit(self.limits)
                     )));
                 }
-                return Err(ExtractError::Corrupt(format!(
-                    "{}: broken XML near byte {}: {e}",
-                    self.part,
-                    self.reader.error_position()
-                )));
+                return Err(ExtractError::Corrupt(format!("{}: broken XML near byte {}: {e}", self.part, self.reader.error_position())));
             }
         };
         match &event {

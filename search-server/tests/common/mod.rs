@@ -51,7 +51,9 @@ const FILES: &[(&str, &str, Option<&str>)] = &[
     (
         "信访/信访积案化解内部工作方案.txt",
         "临河区信访积案化解内部工作方案\n\n本方案正文含有暗号甲乙丙丁，只能依申请公开。\n",
-        Some(r#"{"id":"xinfang-plan","title":"临河区信访积案化解内部工作方案","publisher":"临河区信访局","disclosure":"on_request","published_date":"2021-06-01"}"#),
+        Some(
+            r#"{"id":"xinfang-plan","title":"临河区信访积案化解内部工作方案","publisher":"临河区信访局","disclosure":"on_request","published_date":"2021-06-01"}"#,
+        ),
     ),
     (
         "社会救助/困难群众隐私花名册.txt",
@@ -144,8 +146,7 @@ impl Reply {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 }
 
@@ -158,8 +159,7 @@ pub fn try_request(addr: SocketAddr, method: &str, target: &str, extra: &str) ->
     let _ = stream.write_all(head.as_bytes());
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
-    parse(&raw)
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {:?}", String::from_utf8_lossy(&raw))))
+    parse(&raw).ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {:?}", String::from_utf8_lossy(&raw))))
 }
 
 pub fn request(addr: SocketAddr, method: &str, target: &str, extra: &str) -> Reply {
@@ -175,10 +175,8 @@ fn parse(raw: &[u8]) -> Option<Reply> {
     let head = std::str::from_utf8(&raw[..split]).ok()?;
     let mut lines = head.split("\r\n");
     let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|line| line.split_once(':')).map(|(n, v)| (n.trim().to_string(), v.trim().to_string())).collect();
     let mut body = raw[split + 4..].to_vec();
     if headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked")) {
         body = dechunk(&body)?;
@@ -190,8 +188,7 @@ fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
     let mut body = Vec::new();
     loop {
         let line_end = raw.windows(2).position(|w| w == b"\r\n")?;
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&raw[..line_end]).ok()?.split(';').next()?.trim(), 16).ok()?;
+        let size = usize::from_str_radix(std::str::from_utf8(&raw[..line_end]).ok()?.split(';').next()?.trim(), 16).ok()?;
         if size == 0 {
             return Some(body);
         }
@@ -203,7 +200,5 @@ fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
 
 /// Percent-encode a query value.
 pub fn enc(text: &str) -> String {
-    text.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
