@@ -155,12 +155,10 @@ struct Found {
 }
 
 impl Found {
-    /// Put the complete matches of `inner` (a looser plan) after this
-    /// one's complete matches, before its partial ones; keep `wanted`.
+    /// Put the complete matches of `inner` (a looser plan that has some)
+    /// after this one's complete matches, before its partial ones; keep
+    /// `wanted`.
     fn follow_with(&mut self, inner: Found, wanted: usize) {
-        if inner.strict_total == 0 {
-            return;
-        }
         let seen: HashSet<DocAddress> = self.top.iter().map(|(_, a)| *a).collect();
         let partial = self.top.split_off(self.complete);
         let fresh = inner.top.into_iter().take(inner.complete).filter(|(_, a)| !seen.contains(a));
@@ -269,8 +267,12 @@ impl Archive {
                 let inner = self.run(&searcher, &split, &filters, request.sort, wanted)?;
                 if found.strict_total == 0 && inner.strict_total > 0 {
                     (found, plan) = (inner, split);
-                } else {
+                } else if inner.strict_total > 0 {
                     found.follow_with(inner, wanted);
+                    // Their snippets mark the inner words (and find them
+                    // as written, without folding the whole text).
+                    let more: Vec<String> = split.highlights.into_iter().filter(|h| !plan.highlights.contains(h)).collect();
+                    plan.highlights.extend(more);
                 }
             }
         }

@@ -30,10 +30,10 @@ use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, EnableScoring, Occur, P
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, Term};
 
-use crate::analysis::{analyze, normalize, Piece, PieceKind, TokenSet};
+use crate::analysis::{analyze, is_han, normalize, Piece, PieceKind, TokenSet};
 use crate::any_of::AnyOf;
 use crate::highlight::{fold, literal_ranges};
-use crate::query::{QueryPlan, Term as QueryTerm};
+use crate::query::{Group, QueryPlan, Term as QueryTerm};
 use crate::schema::{ords_where, Fields};
 
 const TITLE_WEIGHT: f32 = 3.0;
@@ -56,25 +56,41 @@ const KEY_WEIGHT: f32 = 20.0;
 const TITLE_COVERAGE_WEIGHT: f32 = 1.0;
 /// Candidates re-ordered by title coverage and version.
 pub const RERANK_DEPTH: usize = 100;
+/// Candidates whose proximity bonus is computed: reading positions with
+/// slop in long laws is the costly part of re-ranking.
+const NEAR_DEPTH: usize = 30;
 /// Score factor for documents no longer in force.
 const REPEALED_FACTOR: f32 = 0.6;
 
 type Clause = (Occur, Box<dyn Query>);
 
 /// The query for the words of a plan: every required group must match
-/// (any one when `relaxed`), excluded terms must not. A plan with 文号 keys
+/// (when `relaxed`, any one of its words of two characters or more),
+/// excluded terms must not. A plan with 文号 keys
 /// also finds the documents under those keys, far above the rest.
 pub fn plan_query(fields: &Fields, plan: &QueryPlan, relaxed: bool) -> Box<dyn Query> {
-    let mut clauses: Vec<Clause> = plan
-        .groups
-        .iter()
-        .map(|group| {
-            let occur = if relaxed || group.optional { Occur::Should } else { Occur::Must };
-            let mut any: Vec<Box<dyn Query>> = group.alternatives.iter().map(|t| term_query(fields, t, relaxed)).collect();
-            any.extend(all_parts(fields, &group.parts));
-            (occur, AnyOf::new(any))
-        })
-        .collect();
+    let group_query = |group: &Group| {
+        let mut any: Vec<Box<dyn Query>> = group.alternatives.iter().map(|t| term_query(fields, t, relaxed)).collect();
+        any.extend(all_parts(fields, &group.parts));
+        AnyOf::new(any)
+    };
+    let mut clauses: Vec<Clause> = Vec::new();
+    let mut words: Vec<Box<dyn Query>> = Vec::new();
+    for group in &plan.groups {
+        if !relaxed {
+            clauses.push((if group.optional { Occur::Should } else { Occur::Must }, group_query(group)));
+        } else if group.optional || is_one_character(group) {
+            clauses.push((Occur::Should, group_query(group)));
+        } else {
+            words.push(group_query(group));
+        }
+    }
+    if !words.is_empty() {
+        // A partial match holds at least one word of two characters or
+        // more: a document holding only 法 of 个人所得税法 is no match, and
+        // the pass need not visit every document that has that character.
+        clauses.push((Occur::Must, AnyOf::new(words)));
+    }
     clauses.extend(plan.excluded.iter().map(|t| (Occur::MustNot, anywhere(fields, &atoms(&analyze(&t.text))))));
     if plan.groups.is_empty() {
         // Exclusions alone: every document but theirs.
@@ -91,6 +107,11 @@ pub fn plan_query(fields: &Fields, plan: &QueryPlan, relaxed: bool) -> Box<dyn Q
         .collect();
     let keys: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(BooleanQuery::new(exact)), KEY_WEIGHT));
     Box::new(BooleanQuery::new(vec![(Occur::Should, keys), (Occur::Should, words)]))
+}
+
+/// Whether every alternative of a group is a single Han character.
+fn is_one_character(group: &Group) -> bool {
+    group.alternatives.iter().all(|t| t.text.chars().count() == 1 && t.text.chars().all(is_han))
 }
 
 /// Every one of a long word's inner words in the title, each where its
@@ -268,7 +289,9 @@ pub fn rerank(
     top: Vec<(Score, DocAddress)>,
     how: &Rerank,
 ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
-    let candidates: Vec<DocAddress> = top.iter().map(|(_, address)| *address).collect();
+    // `top` comes best first: the proximity bonus is read for the best
+    // candidates only, where it can change the first page.
+    let candidates: Vec<DocAddress> = top.iter().take(NEAR_DEPTH).map(|(_, address)| *address).collect();
     let mut bonus: HashMap<DocAddress, Score> = HashMap::new();
     for (query, weight) in &how.near {
         for (address, score) in scores_at(searcher, &**query, *weight, &candidates)? {
