@@ -43,7 +43,7 @@ const BODY_WEIGHT: f32 = 1.0;
 const WORD_WEIGHT: f32 = 0.5;
 /// Weight of all words appearing near each other, in order.
 const PROXIMITY_WEIGHT: f32 = 1.0;
-/// Weight of two neighbouring words of the query standing side by side.
+/// Weight of two neighbouring words of the query side by side in a title.
 const PAIR_WEIGHT: f32 = 1.0;
 /// Positions (characters) the words of a query may be spread over and
 /// still count as near each other.
@@ -211,22 +211,21 @@ fn sequence(field: Field, atoms: &[(usize, String)], slop: u32) -> Option<Box<dy
 
 /// All plain words of a query near each other, in order, in the title or
 /// the body: the proximity bonus, one query per field with its weight.
-/// Empty for a single word.
-/// Each two neighbouring words also score where they stand side by side
-/// (政府 信息 as 政府信息), so a document holding some of the query's
-/// words together ranks above one holding them all apart.
+/// Each two neighbouring words also score where they stand side by side in
+/// the title (政府 信息 as 政府信息), so a document named by some of the
+/// query's words together ranks above one holding them all apart. Empty
+/// for a single word.
 fn proximity(fields: &Fields, words: &[&str]) -> Vec<(Box<dyn Query>, Score)> {
     if words.len() < 2 {
         return Vec::new();
     }
-    let all = (words.concat(), PROXIMITY_SLOP, PROXIMITY_WEIGHT);
-    let pairs = words.windows(2).filter(|_| words.len() > 2).map(|pair| (pair.concat(), 0, PAIR_WEIGHT));
-    let mut near = Vec::new();
-    for (text, slop, weight) in std::iter::once(all).chain(pairs) {
-        let atoms = atoms(&analyze(&text));
-        for (field, field_weight) in [(fields.title, TITLE_WEIGHT), (fields.body, BODY_WEIGHT)] {
-            near.extend(sequence(field, &atoms, slop).map(|query| (query, field_weight * weight)));
-        }
+    let all = atoms(&analyze(&words.concat()));
+    let mut near: Vec<(Box<dyn Query>, Score)> = [(fields.title, TITLE_WEIGHT), (fields.body, BODY_WEIGHT)]
+        .into_iter()
+        .filter_map(|(field, weight)| Some((sequence(field, &all, PROXIMITY_SLOP)?, weight * PROXIMITY_WEIGHT)))
+        .collect();
+    for pair in words.windows(2).filter(|_| words.len() > 2) {
+        near.extend(sequence(fields.title, &atoms(&analyze(&pair.concat())), 0).map(|query| (query, TITLE_WEIGHT * PAIR_WEIGHT)));
     }
     near
 }
