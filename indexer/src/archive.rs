@@ -171,6 +171,12 @@ impl Found {
     }
 }
 
+/// The answer to a query with nothing searchable in it.
+fn nothing_found(q: &str) -> SearchResponse {
+    let facets = FACETS.iter().map(|name| (name.to_string(), BTreeMap::new())).collect();
+    SearchResponse { query: q.to_string(), total: 0, took_ms: 0.0, relaxed: false, did_you_mean: None, hits: Vec::new(), facets }
+}
+
 /// Whether every word starts a word of the folded title as the analyzer
 /// reads it: 民法 starts 民法典 in 中华人民共和国民法典, not 人民法院.
 fn titles_word_starts(folded: &str, words: &[&str]) -> bool {
@@ -239,43 +245,17 @@ impl Archive {
             )));
         }
         let text: String = request.q.chars().take(MAX_QUERY_CHARS).collect();
-        let mut plan = QueryPlan::new(&text);
+        let plan = QueryPlan::new(&text);
         if !text.trim().is_empty() && plan.is_empty() && plan.excluded.is_empty() && plan.keys.is_empty() {
             // Typed, but nothing searchable (！！！, an emoji): nothing found,
             // rather than the whole archive as if it matched.
-            let facets = FACETS.iter().map(|name| (name.to_string(), BTreeMap::new())).collect();
-            return Ok(SearchResponse {
-                query: request.q.clone(),
-                total: 0,
-                took_ms: 0.0,
-                relaxed: false,
-                did_you_mean: None,
-                hits: Vec::new(),
-                facets,
-            });
+            return Ok(nothing_found(&request.q));
         }
         let filters = self.filters(request)?;
         let searcher = self.reader.searcher();
         let wanted = request.offset + limit;
-        let mut found = self.run(&searcher, &plan, &filters, request.sort, wanted)?;
-        // Fewer documents than a first page hold the long words as typed:
-        // those holding the words inside them replace the complete matches
-        // when there were none, or follow them (as partial ones) when the
-        // query is one word and so has no partial matches of its own.
-        if found.strict_total == 0 || (found.strict_total < RELAX_BELOW && !plan.can_relax()) {
-            if let Some(split) = plan.split_words() {
-                let inner = self.run(&searcher, &split, &filters, request.sort, wanted)?;
-                if found.strict_total == 0 && inner.strict_total > 0 {
-                    (found, plan) = (inner, split);
-                } else if inner.strict_total > 0 {
-                    found.follow_with(inner, wanted);
-                    // Their snippets mark the inner words (and find them
-                    // as written, without folding the whole text).
-                    let more: Vec<String> = split.highlights.into_iter().filter(|h| !plan.highlights.contains(h)).collect();
-                    plan.highlights.extend(more);
-                }
-            }
-        }
+        let found = self.run(&searcher, &plan, &filters, request.sort, wanted)?;
+        let (found, plan) = self.with_inner_words(&searcher, found, plan, &filters, request.sort, wanted)?;
         let did_you_mean = if !plan.is_empty() && (found.strict_total == 0 || plan.has_stray_character()) {
             self.did_you_mean(&searcher, &plan, &text, &filters)?
         } else {
@@ -300,6 +280,39 @@ impl Archive {
             hits,
             facets: found.facets,
         })
+    }
+
+    /// Where fewer documents than a first page hold the long words as
+    /// typed, those holding the words inside them replace the complete
+    /// matches when there were none, or follow them (as partial ones) when
+    /// the query is one word and so has no partial matches of its own.
+    /// Returns the result and the plan whose words it found.
+    fn with_inner_words(
+        &self,
+        searcher: &tantivy::Searcher,
+        mut found: Found,
+        mut plan: QueryPlan,
+        filters: &[Box<dyn Query>],
+        sort: Sort,
+        wanted: usize,
+    ) -> Result<(Found, QueryPlan), SearchError> {
+        if found.strict_total > 0 && (found.strict_total >= RELAX_BELOW || plan.can_relax()) {
+            return Ok((found, plan));
+        }
+        let Some(split) = plan.split_words() else { return Ok((found, plan)) };
+        let inner = self.run(searcher, &split, filters, sort, wanted)?;
+        if inner.strict_total == 0 {
+            return Ok((found, plan));
+        }
+        if found.strict_total == 0 {
+            return Ok((inner, split));
+        }
+        found.follow_with(inner, wanted);
+        // Their snippets mark the inner words (and find them as written,
+        // without folding the whole text).
+        let more: Vec<String> = split.highlights.into_iter().filter(|h| !plan.highlights.contains(h)).collect();
+        plan.highlights.extend(more);
+        Ok((found, plan))
     }
 
     /// The first `wanted` documents of a plan: those matching every

@@ -124,10 +124,10 @@ impl QueryPlan {
             .collect()
     }
 
-    /// The plan with each long typed word (three characters or more) that
-    /// the segmenter kept whole replaced by the dictionary words inside it
-    /// (三公经费 → 三公, 经费): the fallback for a word that matches nothing.
-    /// `None` when no word can be split.
+    /// The plan with each long typed word (three characters or more)
+    /// replaced by the dictionary words inside it (权益法 → 权益, 法): for
+    /// the documents that hold the words apart when too few hold the word.
+    /// Question words and phrases stay whole. `None` when no word splits.
     pub fn split_words(&self) -> Option<QueryPlan> {
         let mut split = QueryPlan { excluded: self.excluded.clone(), keys: self.keys.clone(), ..QueryPlan::default() };
         let mut changed = false;
