@@ -149,16 +149,24 @@ impl QueryPlan {
     }
 
     /// What may be a slip of a pinyin input method, to be checked against
-    /// the archive's words: each typed word of two to four characters,
-    /// and each single character with a neighbouring word (公 基金 typed
-    /// for 公积金).
+    /// the archive's words: within each typed word, every run of one to
+    /// three of the segmenter's pieces that spells two to four characters,
+    /// a run of several only where it holds a single character (补+尝 of
+    /// 征地补尝, 公+基金 of 公基金: the slip left pieces the dictionary
+    /// does not know as one word), and across typed words the same for a
+    /// single character and its neighbour.
     pub fn slip_candidates(&self) -> Vec<String> {
         let words = self.near_words();
-        let mut out: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-        for pair in words.windows(2) {
-            let joined = pair.concat();
-            if pair.iter().any(|w| w.chars().count() == 1) && (2..=4).contains(&joined.chars().count()) {
-                out.push(joined);
+        let mut out: Vec<String> = Vec::new();
+        let pieces: Vec<String> =
+            words.iter().flat_map(|w| analyze(w).into_iter().filter(|p| p.kind == PieceKind::Word).map(|p| p.text)).collect();
+        for len in 1..=3 {
+            for run in pieces.windows(len) {
+                let joined = run.concat();
+                let fits = (2..=4).contains(&joined.chars().count());
+                if fits && (len == 1 || run.iter().any(|p| p.chars().count() == 1)) && !out.contains(&joined) {
+                    out.push(joined);
+                }
             }
         }
         out
@@ -246,9 +254,9 @@ fn word_group(word: &str) -> Group {
 
 /// The words of one unquoted run, as the analyzer segments it. Adjacent
 /// words that spell a thesaurus entry are merged back into it (低+保 →
-/// 低保), and so are adjacent single characters the dictionary had no word
-/// for (a name, an abbreviation, a slip of the input method: 三+公 → 三公),
-/// except question and function words.
+/// 低保), a number keeps its unit (12号), and a single character the
+/// dictionary had no word for stays with the Han word before it (残疾+证 →
+/// 残疾证; 三+公 → 三公), except question and function words.
 fn segment(run: &str) -> Vec<String> {
     let pieces: Vec<Piece> = analyze(run).into_iter().filter(|p| p.kind == PieceKind::Word).collect();
     let adjacent = |a: &Piece, b: &Piece| a.position + a.chars == b.position;
@@ -275,7 +283,11 @@ fn segment(run: &str) -> Vec<String> {
         };
         let lone = n == 1 && pieces[i].chars == 1 && is_han_text(&text) && !thesaurus::is_optional(&text);
         match words.last_mut() {
-            Some((last, true)) if lone && i > 0 && adjacent(&pieces[i - 1], &pieces[i]) => last.push_str(&text),
+            Some((last, _))
+                if lone && i > 0 && adjacent(&pieces[i - 1], &pieces[i]) && is_han_text(last) && !thesaurus::is_optional(last) =>
+            {
+                last.push_str(&text)
+            }
             _ => words.push((text, lone)),
         }
         i += n;
@@ -461,6 +473,13 @@ mod tests {
     }
 
     #[test]
+    fn a_stray_character_stays_with_the_word_before_it() {
+        // jieba has no 残疾证: 证 alone would match 听证 anywhere in a text.
+        assert_eq!(typed(&QueryPlan::new("残疾证")), ["残疾证"]);
+        assert_eq!(typed(&QueryPlan::new("怎么办残疾证")), ["怎么办?", "残疾证"]);
+    }
+
+    #[test]
     fn a_number_and_its_unit_are_one_word() {
         assert_eq!(typed(&QueryPlan::new("2号")), ["2号"]);
         assert_eq!(typed(&QueryPlan::new("宪法修正案１９９９年")), ["宪法", "修正案", "1999年"]);
@@ -493,7 +512,8 @@ mod tests {
         let plan = QueryPlan::new("公基金");
         assert_eq!(typed(&plan), ["公", "基金"]);
         assert!(plan.has_stray_character());
-        assert_eq!(plan.slip_candidates(), ["公", "基金", "公基金"]);
+        assert_eq!(plan.slip_candidates(), ["基金", "公基金"]);
+        assert!(QueryPlan::new("征地补尝").slip_candidates().contains(&"补尝".to_string()));
         assert!(!QueryPlan::new("低保 申请").has_stray_character());
     }
 
