@@ -180,14 +180,16 @@ fn catalog_table(doc: &DocumentView) -> String {
 /// The full text with the query's matches marked, and the tools to move
 /// between matches, print and fetch the original.
 fn text_section(doc: &DocumentView, text: &str, q: &str) -> String {
-    let ranges = if q.trim().is_empty() { Vec::new() } else { ranges_of(text, &QueryPlan::new(q).highlights) };
-    let status = match (q.trim().is_empty(), ranges.len()) {
+    let needles = QueryPlan::new(q).highlights;
+    let ranges = ranges_of(text, &needles);
+    // The words looked for, as the search read them (not the query syntax).
+    let words = needles.iter().map(|n| format!("“{}”", esc(n))).collect::<Vec<_>>().join("、");
+    let status = match (needles.is_empty(), ranges.len()) {
         (true, _) => String::new(),
-        (false, 0) => format!(r#"<p class="matches">本文中没有找到“{}”。</p>"#, esc(q)),
+        (false, 0) => format!(r#"<p class="matches">本文中没有找到{words}。</p>"#),
         (false, n) => format!(
-            r#"<p class="matches" id="match-status" aria-live="polite">本文中有 {n} 处“{}”，已用黄色标出。</p>
-<button type="button" id="next-match" class="button primary" hidden>下一处 ↓</button>"#,
-            esc(q)
+            r#"<p class="matches" id="match-status" aria-live="polite">本文中有 {n} 处{words}，已用黄色标出。</p>
+<button type="button" id="next-match" class="button primary" hidden>下一处 ↓</button>"#
         ),
     };
     // A document without an original of its own (it shares its file with

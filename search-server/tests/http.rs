@@ -380,6 +380,13 @@ fn suggestions_come_from_titles_and_a_title_opens_its_document() {
 }
 
 #[test]
+fn the_reading_page_names_the_words_it_marked_not_the_query_syntax() {
+    let page = get(server(), &format!("/documents/{DIBAO}?q={}", enc("怎么申请低保 -\"征地\""))).text();
+    assert!(page.contains("处“申请”、“低保”、“最低生活保障”，已用黄色标出"), "{page}");
+    assert!(!page.contains("-&quot;征地&quot;"), "{page}");
+}
+
+#[test]
 fn a_homophone_slip_is_answered_with_did_you_mean_on_both_result_pages() {
     let response = search("征地补尝");
     assert_eq!(response["did_you_mean"], "征地补偿", "{response}");
