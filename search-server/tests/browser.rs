@@ -194,6 +194,27 @@ async fn journey(browser: Client, base: String) {
     assert_eq!(eval(browser, "document.documentElement.classList.contains('large')").await, json!(true));
     find(browser, "#text-size").await.click().await.unwrap();
 
+    // A slip of the input method gets one correction, a tap away.
+    browser.goto(&format!("{base}/")).await.unwrap();
+    type_query(browser, "征地补尝").await;
+    wait_until(browser, "!document.getElementById('did-you-mean').hidden", "did you mean").await;
+    assert_eq!(eval(browser, "document.getElementById('did-you-mean-link').textContent").await, json!("征地补偿"));
+    find(browser, "#did-you-mean-link").await.click().await.unwrap();
+    wait_until(
+        browser,
+        "document.getElementById('q').value === '征地补偿' && document.querySelectorAll('#results .result').length === 1",
+        "the corrected search",
+    )
+    .await;
+    assert_eq!(eval(browser, "document.getElementById('did-you-mean').hidden").await, json!(true));
+
+    // A title suggestion opens its document.
+    browser.goto(&format!("{base}/")).await.unwrap();
+    find(browser, "#q").await.send_keys("征地补偿").await.unwrap();
+    wait_until(browser, "document.querySelector('#suggestions .suggestion.title') !== null", "a title suggestion").await;
+    find(browser, "#suggestions .suggestion.title").await.click().await.unwrap();
+    wait_until(browser, "location.pathname === '/documents/zhengdi-2022'", "the suggested document").await;
+
     // Kiosk mode: idle for two seconds returns to a clean start screen.
     browser.goto(&format!("{base}/?kiosk=1&idle=2")).await.unwrap();
     type_query(browser, "征地").await;
