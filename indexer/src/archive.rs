@@ -256,8 +256,9 @@ impl Archive {
         let wanted = request.offset + limit;
         let found = self.run(&searcher, &plan, &filters, request.sort, wanted)?;
         let (found, plan) = self.with_inner_words(&searcher, found, plan, &filters, request.sort, wanted)?;
-        let did_you_mean = if !plan.is_empty() && (found.strict_total == 0 || plan.has_stray_character()) {
-            self.did_you_mean(&searcher, &plan, &text, &filters)?
+        let found_nothing = found.strict_total == 0;
+        let did_you_mean = if !plan.is_empty() && (found_nothing || plan.has_stray_character()) {
+            self.did_you_mean(&searcher, &plan, &text, &filters, found_nothing)?
         } else {
             None
         };
@@ -346,18 +347,20 @@ impl Archive {
     /// One corrected query, when a typed word (or a stray character with
     /// its neighbour) matches nothing and a word of the archive that sounds
     /// the same does: the typed text, folded, with that word replaced.
+    /// Whole dictionary words are checked only when the query `found_nothing`.
     fn did_you_mean(
         &self,
         searcher: &tantivy::Searcher,
         plan: &QueryPlan,
         text: &str,
         filters: &[Box<dyn Query>],
+        found_nothing: bool,
     ) -> Result<Option<String>, SearchError> {
         let internal = |e: tantivy::TantivyError| SearchError::Internal(e.to_string());
         let spelling = self.spelling(searcher);
         let typed = normalize(text).text();
         let mut shown = typed.clone();
-        for candidate in plan.slip_candidates() {
+        for candidate in plan.slip_candidates(found_nothing) {
             let Some(fix) = spelling.correct(&candidate) else { continue };
             if !shown.contains(candidate.as_str()) {
                 continue;

@@ -59,12 +59,10 @@ pub struct QueryPlan {
     /// The exact 文号 / 索引号 keys the text stands for
     /// ([`crate::catalog::doc_number_keys`]).
     pub keys: Vec<String>,
-    /// Texts to mark in snippets and the reading view: the typed words,
-    /// their official terms and the inner words of long words.
+    /// Texts to mark in snippets and the reading view, and what a title
+    /// must say to count as covered by the query: the required typed words
+    /// and their official terms.
     pub highlights: Vec<String>,
-    /// The typed words and their official terms, without inner words:
-    /// what a title must say to count as covered by the query.
-    pub coverage: Vec<String>,
 }
 
 /// A piece of typed text before it becomes terms.
@@ -149,18 +147,18 @@ impl QueryPlan {
     }
 
     /// What may be a slip of a pinyin input method, to be checked against
-    /// the archive's words: within each typed word, every run of one to
-    /// three of the segmenter's pieces that spells two to four characters,
-    /// a run of several only where it holds a single character (补+尝 of
-    /// 征地补尝, 公+基金 of 公基金: the slip left pieces the dictionary
-    /// does not know as one word), and across typed words the same for a
-    /// single character and its neighbour.
-    pub fn slip_candidates(&self) -> Vec<String> {
+    /// the archive's words: runs of two or three of the segmenter's pieces
+    /// that hold a single character and spell two to four characters (补+尝
+    /// of 征地补尝, 公+基金 of 公基金: the slip left pieces the dictionary
+    /// does not know as one word), and with `known_words` each piece of two
+    /// to four characters as well (for a query that found nothing).
+    pub fn slip_candidates(&self, known_words: bool) -> Vec<String> {
         let words = self.near_words();
         let mut out: Vec<String> = Vec::new();
         let pieces: Vec<String> =
             words.iter().flat_map(|w| analyze(w).into_iter().filter(|p| p.kind == PieceKind::Word).map(|p| p.text)).collect();
-        for len in 1..=3 {
+        let shortest = if known_words { 1 } else { 2 };
+        for len in shortest..=3 {
             for run in pieces.windows(len) {
                 let joined = run.concat();
                 let fits = (2..=4).contains(&joined.chars().count());
@@ -230,8 +228,7 @@ impl QueryPlan {
         if self.groups.iter().all(|g| g.optional) {
             self.groups.iter_mut().for_each(|g| g.optional = false);
         }
-        self.highlights = highlights(&self.groups, true);
-        self.coverage = highlights(&self.groups, false);
+        self.highlights = highlights(&self.groups);
     }
 }
 
@@ -322,21 +319,19 @@ fn sub_words(word: &str) -> Vec<String> {
     out
 }
 
-/// The texts to highlight: every required typed term, the official terms its
-/// everyday words stand for and the inner words of a long word (but not a
-/// single character such as 法 for 法律, which would mark half of a law).
-/// `with_parts`: whether inner words are included.
-fn highlights(groups: &[Group], with_parts: bool) -> Vec<String> {
+/// The texts to highlight: every required typed term and the official
+/// terms its everyday words stand for (but not a single character such as
+/// 法 for 法律, which would mark half of a law). Not the inner words of a
+/// long word: marking 行政 and 案件 all over a law for 行政案件 helps no
+/// reader and makes every snippet slower.
+fn highlights(groups: &[Group]) -> Vec<String> {
     let mut seen = HashSet::new();
     groups
         .iter()
         .filter(|g| !g.optional)
-        .flat_map(|g| {
-            let parts = if with_parts { g.parts.as_slice() } else { &[] };
-            g.alternatives.iter().map(|t| &t.text).enumerate().chain(parts.iter().map(|p| (1, p)))
-        })
-        .filter(|(i, t)| *i == 0 || t.chars().count() > 1)
-        .map(|(_, t)| t.clone())
+        .flat_map(|g| g.alternatives.iter().enumerate())
+        .filter(|(i, t)| *i == 0 || t.text.chars().count() > 1)
+        .map(|(_, t)| t.text.clone())
         .filter(|t| seen.insert(t.clone()))
         .collect()
 }
@@ -512,8 +507,9 @@ mod tests {
         let plan = QueryPlan::new("公基金");
         assert_eq!(typed(&plan), ["公", "基金"]);
         assert!(plan.has_stray_character());
-        assert_eq!(plan.slip_candidates(), ["基金", "公基金"]);
-        assert!(QueryPlan::new("征地补尝").slip_candidates().contains(&"补尝".to_string()));
+        assert_eq!(plan.slip_candidates(true), ["基金", "公基金"]);
+        assert_eq!(plan.slip_candidates(false), ["公基金"]);
+        assert!(QueryPlan::new("征地补尝").slip_candidates(false).contains(&"补尝".to_string()));
         assert!(!QueryPlan::new("低保 申请").has_stray_character());
     }
 

@@ -260,7 +260,7 @@ fn repealed_ords(segment: &SegmentReader) -> Vec<u64> {
 
 /// What re-ranking the best candidates needs of a query.
 pub struct Rerank {
-    /// The query's words and official terms ([`QueryPlan::coverage`]),
+    /// The query's words and official terms ([`QueryPlan::highlights`]),
     /// folded as the index folds text: the title coverage counts them.
     folded: Vec<String>,
     /// The proximity bonus, one query per field with its weight.
@@ -270,7 +270,7 @@ pub struct Rerank {
 impl Rerank {
     /// What re-ranking needs of `plan`: its highlight terms and near words.
     pub fn new(fields: &Fields, plan: &QueryPlan) -> Rerank {
-        Rerank { folded: fold(&plan.coverage), near: proximity(fields, &plan.near_words()) }
+        Rerank { folded: fold(&plan.highlights), near: proximity(fields, &plan.near_words()) }
     }
 }
 
