@@ -342,7 +342,8 @@ fn has_searchable(text: &str) -> bool {
 }
 
 /// Split into tokens. A quote without its partner is dropped and the rest
-/// read as words; a `-` right before a quote excludes the phrase.
+/// read as words; a `-` right before a quote excludes the phrase, and one
+/// between two Han characters starts an exclusion.
 fn split(input: &str) -> Vec<Token> {
     let clean: String = input.chars().map(|c| if c.is_control() || c == '\u{3000}' { ' ' } else { c }).collect();
     let balanced = clean.chars().filter(|c| QUOTES.contains(c)).count() % 2 == 0;
@@ -350,8 +351,18 @@ fn split(input: &str) -> Vec<Token> {
     let mut current = String::new();
     let mut in_quote = false;
     let mut negate_quote = false;
-    for c in clean.chars() {
-        if QUOTES.contains(&c) && balanced {
+    let chars: Vec<char> = clean.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        // 低保-临时救助 typed without a space: a minus between two Han
+        // characters starts an exclusion (a date's 2019-03 does not).
+        let joined_minus = matches!(c, '-' | '－')
+            && !in_quote
+            && current.chars().last().is_some_and(is_han)
+            && chars.get(i + 1).is_some_and(|&next| is_han(next));
+        if joined_minus {
+            flush(&mut current, false, false, &mut out);
+            current.push(c);
+        } else if QUOTES.contains(&c) && balanced {
             if !in_quote && matches!(current.trim(), "-" | "－") {
                 current.clear();
                 negate_quote = true;
@@ -414,6 +425,9 @@ mod tests {
         assert_eq!(typed(&q), ["公积金"]);
         assert_eq!(q.excluded, [t("住房保障", true)]);
         assert_eq!(QueryPlan::new("公积金 －“住房保障”").excluded, [t("住房保障", true)]);
+        let joined = QueryPlan::new("低保-临时救助");
+        assert_eq!((typed(&joined), joined.excluded), (vec!["低保".to_string()], vec![t("临时救助", false)]));
+        assert!(QueryPlan::new("2019-03").excluded.is_empty(), "a date is not an exclusion");
     }
 
     #[test]
