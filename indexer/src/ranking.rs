@@ -8,7 +8,13 @@
 //! * A word that is a whole dictionary word scores extra where the text has
 //!   it as a word too, so exact words are not drowned by sub-word matches.
 //! * Several words found together as a phrase, or close to each other,
-//!   score above the same words scattered.
+//!   score above the same words scattered; each two neighbouring words
+//!   standing side by side in a title score more.
+//! * A long word (four characters or more) also matches a title holding
+//!   each of the words inside it (治安处罚法: 治安管理处罚法), below a
+//!   document holding the word itself.
+//! * A partial match (when fewer than a page match every word) holds at
+//!   least one word of two characters or more.
 //! * A document whose title says just what was asked (the query covers most
 //!   of the title) ranks above one that mentions the words among others.
 //! * Versions of one regulation (files differing only by the date in their
