@@ -50,6 +50,8 @@ const DOCS: &[(&str, &str, &str)] = &[
     // exclusion
     ("fund/plain.txt", "公积金提取须知\n职工提取公积金需提供身份证明。", ""),
     ("fund/housing.txt", "公积金与住房保障\n公积金贷款和住房保障政策。", ""),
+    // a title spelling out a shortened word
+    ("law/security.txt", "治安管理处罚法\n违反治安管理的行为，依法给予处罚。", ""),
     // Taiwan vocabulary
     ("tw/open.txt", "政府信息公开指南\n公民可以申请获取政府信息。", ""),
 ];
@@ -254,4 +256,19 @@ fn a_query_with_nothing_searchable_finds_nothing() {
 #[test]
 fn a_doc_number_typed_in_traditional_characters_finds_its_document() {
     assert_eq!(search("臨政發〔2019〕7號").hits[0].path, "numbers/7.txt");
+}
+
+#[test]
+fn a_long_word_matches_a_title_holding_its_inner_words() {
+    let response = search("治安处罚");
+    let hit = response.hits.iter().find(|h| h.path == "law/security.txt").expect("found");
+    assert!(!hit.partial, "a complete match through its title");
+}
+
+#[test]
+fn a_partial_match_holds_a_word_not_only_a_character() {
+    let response = search("养犬 法");
+    assert!(response.relaxed);
+    let found: Vec<&str> = response.hits.iter().map(|h| h.path.as_str()).collect();
+    assert_eq!(found, ["versions/养犬管理规定(2023-06-01).txt", "versions/养犬管理规定(2019-03-01).txt"], "依法 alone is no match");
 }
