@@ -82,6 +82,10 @@ pub enum ExtractError {
     TooLarge { size: u64, limit: u64 },
     #[error("damaged file: {0}")]
     Corrupt(String),
+    /// A part of a zip package (DOCX, OFD) decompressed past
+    /// [`Limits::max_unpacked_bytes`], counted over all parts read so far.
+    #[error("zip bomb: {part} inflates past {}", size_text(*limit))]
+    ZipBomb { part: String, limit: u64 },
     #[error("binary data, not text (is the extension right?)")]
     Binary,
     #[error("took longer than {0:?} to read; skipped")]
@@ -224,6 +228,16 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// A size as a person reads it: whole MiB as `256 MB`, anything else in
+/// bytes.
+fn size_text(bytes: u64) -> String {
+    if bytes > 0 && bytes % (1 << 20) == 0 {
+        format!("{} MB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// Cut `text` to at most `limit` bytes at a character boundary, noting it.

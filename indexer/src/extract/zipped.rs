@@ -79,11 +79,9 @@ impl<'a> Package<'a> {
     /// Whether a failure came from `max_unpacked_bytes` or the time budget,
     /// which end the whole file, rather than from one broken part.
     pub(super) fn is_fatal(error: &ExtractError) -> bool {
-        matches!(error, ExtractError::Timeout(_)) || matches!(error, ExtractError::Corrupt(m) if m.starts_with(UNPACK_LIMIT_PREFIX))
+        matches!(error, ExtractError::Timeout(_) | ExtractError::ZipBomb { .. })
     }
 }
-
-const UNPACK_LIMIT_PREFIX: &str = "unpacks to more than";
 
 /// Longest XML token (text node or tag) read: twice `max_text_bytes`, so
 /// that text up to the limit is always read (and then cut), and at least
@@ -163,10 +161,7 @@ impl<R: Read> Xml<'_, R> {
             Err(e) => {
                 let counted = self.reader.get_ref().get_ref();
                 if counted.over.get() {
-                    return Err(ExtractError::Corrupt(format!(
-                        "{UNPACK_LIMIT_PREFIX} {} bytes (limit max_unpacked_bytes); refused as a possible zip bomb",
-                        self.limits.max_unpacked_bytes
-                    )));
+                    return Err(ExtractError::ZipBomb { part: self.part.clone(), limit: self.limits.max_unpacked_bytes });
                 }
                 if counted.token_over {
                     return Err(ExtractError::Corrupt(format!(
