@@ -289,6 +289,8 @@ fn cap_text(mut text: String, limit: usize, warnings: &mut Vec<String>) -> Strin
             cut -= 1;
         }
         text.truncate(cut);
+        // The cut text may be a quarter of what was decoded: let the rest go.
+        text.shrink_to_fit();
         warnings.push(format!("text longer than {limit} bytes; only the first {limit} bytes are searchable"));
     }
     text
