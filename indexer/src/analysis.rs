@@ -219,13 +219,19 @@ pub fn init() -> Result<(), String> {
 
 /// Analyze `text` into pieces ordered by position.
 pub fn analyze(text: &str) -> Vec<Piece> {
+    analyze_counting(text).0
+}
+
+/// [`analyze`], and the number of characters of the normalized text (the
+/// position the text after this one starts at).
+fn analyze_counting(text: &str) -> (Vec<Piece>, usize) {
     let norm = normalize(text);
     let Ok(segmenter) = segmenter() else {
-        return Vec::new();
+        return (Vec::new(), norm.chars.len());
     };
     let joined = norm.text();
     let Ok(tokens) = segmenter.segment(Cow::Borrowed(joined.as_str())) else {
-        return Vec::new();
+        return (Vec::new(), norm.chars.len());
     };
     // Tokens come in text order: walk byte offsets to character indexes
     // alongside them.
@@ -243,7 +249,7 @@ pub fn analyze(text: &str) -> Vec<Piece> {
         let end = char_of(token.byte_end);
         emit_word(&norm, start, end, &mut pieces);
     }
-    pieces
+    (pieces, norm.chars.len())
 }
 
 /// Emit the pieces of one segmenter token spanning characters `start..end`.
@@ -367,29 +373,116 @@ fn tokens_of(text: &str, set: TokenSet) -> Vec<Token> {
     })
 }
 
+/// Texts longer than this are analyzed a chunk at a time while tantivy
+/// reads their tokens, instead of all at once. All at once, a 16 MiB text
+/// took over 1 GiB (a piece per character and per word); a chunk at a
+/// time holds one chunk's tokens. Such a text is segmented once per token
+/// set, as nothing is kept for the second call.
+const STREAMED_ABOVE: usize = 1 << 20;
+/// Bytes of text analyzed at a time, before the cut looks for a line end.
+const CHUNK_BYTES: usize = 64 << 10;
+
+/// Where the chunk of `text` that starts at 0 ends: after the first line
+/// end at or past [`CHUNK_BYTES`], else after a sentence end, else at a
+/// character boundary. Text is never segmented across a line or sentence
+/// end, so cutting there changes no token (a text without either for
+/// [`CHUNK_BYTES`] may have one word cut in two, and the rare traditional
+/// text that OpenCC would lengthen falls back to fast2s for one chunk
+/// rather than for the whole text).
+fn chunk_end(text: &str) -> usize {
+    if text.len() <= 2 * CHUNK_BYTES {
+        return text.len();
+    }
+    let (mut at, mut end) = (CHUNK_BYTES, 2 * CHUNK_BYTES);
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let window = &text[at..end];
+    if let Some(i) = memchr::memchr(b'\n', window.as_bytes()) {
+        return at + i + 1;
+    }
+    if let Some((i, c)) = window.char_indices().find(|&(_, c)| matches!(c, '。' | '！' | '？' | '；')) {
+        return at + i + c.len_utf8();
+    }
+    at
+}
+
+/// The rest of a long text, analyzed a chunk at a time.
+struct Chunks<'a> {
+    rest: &'a str,
+    /// Byte offset of `rest` in the whole text.
+    byte: usize,
+    /// Position (normalized character index) `rest` starts at.
+    position: usize,
+}
+
+impl Chunks<'_> {
+    /// Tokens of the set in the next chunk that has any; `None` at the end.
+    fn next_tokens(&mut self, set: TokenSet) -> Option<Vec<Token>> {
+        while !self.rest.is_empty() {
+            let (chunk, rest) = self.rest.split_at(chunk_end(self.rest));
+            let (pieces, chars) = analyze_counting(chunk);
+            let (byte, position) = (self.byte, self.position);
+            let shifted = pieces.into_iter().filter(|p| set.holds(p)).map(|p| Piece {
+                position: p.position + position,
+                from: p.from + byte,
+                to: p.to + byte,
+                ..p
+            });
+            let tokens = tokens(shifted);
+            self.rest = rest;
+            self.byte += chunk.len();
+            self.position += chars;
+            if !tokens.is_empty() {
+                return Some(tokens);
+            }
+        }
+        None
+    }
+}
+
 /// The tantivy side of [`analyze`], for one [`TokenSet`]: registered under
 /// [`TokenSet::tokenizer_name`], used when tantivy indexes a field.
 #[derive(Clone)]
 pub struct ChineseTokenizer(pub TokenSet);
 
-/// Token stream over pre-computed tokens.
-pub struct PieceStream {
+/// Token stream over the tokens of a text: all of them computed up front,
+/// or for a text longer than [`STREAMED_ABOVE`], one chunk's at a time.
+pub struct PieceStream<'a> {
     tokens: Vec<Token>,
     next: usize,
+    set: TokenSet,
+    chunks: Option<Chunks<'a>>,
 }
 
 impl Tokenizer for ChineseTokenizer {
-    type TokenStream<'a> = PieceStream;
+    type TokenStream<'a> = PieceStream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> PieceStream {
-        PieceStream { tokens: tokens_of(text, self.0), next: 0 }
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PieceStream<'a> {
+        let set = self.0;
+        if text.len() > STREAMED_ABOVE {
+            return PieceStream { tokens: Vec::new(), next: 0, set, chunks: Some(Chunks { rest: text, byte: 0, position: 0 }) };
+        }
+        PieceStream { tokens: tokens_of(text, set), next: 0, set, chunks: None }
     }
 }
 
-impl TokenStream for PieceStream {
+impl TokenStream for PieceStream<'_> {
     fn advance(&mut self) -> bool {
+        if self.next >= self.tokens.len() {
+            match self.chunks.as_mut().and_then(|chunks| chunks.next_tokens(self.set)) {
+                Some(tokens) => (self.tokens, self.next) = (tokens, 0),
+                None => {
+                    self.next = self.tokens.len() + 1;
+                    return false;
+                }
+            }
+        }
         self.next += 1;
-        self.next <= self.tokens.len()
+        true
     }
 
     fn token(&self) -> &Token {
@@ -555,7 +648,8 @@ mod tests {
     #[test]
     fn atoms_spell_the_text_and_words_hold_the_rest() {
         let stream = |set| {
-            let mut stream = ChineseTokenizer(set).token_stream("县人民政府2016年");
+            let mut tokenizer = ChineseTokenizer(set);
+            let mut stream = tokenizer.token_stream("县人民政府2016年");
             let mut tokens = Vec::new();
             while stream.advance() {
                 tokens.push(stream.token().clone());
@@ -569,6 +663,36 @@ mod tests {
         assert_eq!(positions, [0, 1, 2, 3, 4, 5, 9]);
         assert!(words.iter().any(|t| t.text == "政府" && t.position == 3), "{words:?}");
         assert!(words.iter().all(|t| t.text.chars().count() > 1));
+    }
+
+    #[test]
+    fn a_long_text_streams_the_tokens_analysis_gives_it_whole() {
+        let lines = "关于“三公”经费的说明：临河區政府資訊公开，2016年征地补偿标准为每亩3.5万元（含青苗费）。\n";
+        // Without line ends, chunks end after a sentence.
+        let sentences = lines.trim_end();
+        for paragraph in [lines, sentences] {
+            let text = paragraph.repeat(STREAMED_ABOVE / paragraph.len() + 2_000);
+            assert!(text.len() > STREAMED_ABOVE + 2 * CHUNK_BYTES);
+            assert_streams_as_whole(&text);
+        }
+    }
+
+    fn assert_streams_as_whole(text: &str) {
+        let whole = analyze(text);
+        for set in [TokenSet::Atoms, TokenSet::Words] {
+            let mut tokenizer = ChineseTokenizer(set);
+            let mut stream = tokenizer.token_stream(text);
+            let mut streamed = Vec::new();
+            while stream.advance() {
+                let t = stream.token();
+                streamed.push((t.text.clone(), t.position, t.offset_from, t.offset_to, t.position_length));
+            }
+            assert!(!stream.advance());
+            let expected: Vec<_> =
+                whole.iter().filter(|p| set.holds(p)).map(|p| (p.text.clone(), p.position, p.from, p.to, p.chars)).collect();
+            assert_eq!(streamed.len(), expected.len(), "{set:?}");
+            assert!(streamed == expected, "{set:?}: the streamed tokens differ from the whole text's");
+        }
     }
 
     #[test]

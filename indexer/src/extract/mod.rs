@@ -82,6 +82,10 @@ pub enum ExtractError {
     TooLarge { size: u64, limit: u64 },
     #[error("damaged file: {0}")]
     Corrupt(String),
+    /// A part of a zip package (DOCX, OFD) decompressed past
+    /// [`Limits::max_unpacked_bytes`], counted over all parts read so far.
+    #[error("zip bomb: {part} inflates past {}", size_text(*limit))]
+    ZipBomb { part: String, limit: u64 },
     #[error("binary data, not text (is the extension right?)")]
     Binary,
     #[error("took longer than {0:?} to read; skipped")]
@@ -163,33 +167,53 @@ static ABANDONED_WORKERS: AtomicUsize = AtomicUsize::new(0);
 /// Run an extractor on a worker thread and give up on it after
 /// `limits.time_budget` with [`ExtractError::Timeout`], so one pathological
 /// file cannot hold up the batch.
-///
-/// A thread cannot be killed, so an abandoned worker runs on until its
-/// extractor returns. The extractors are built to return soon after the
-/// budget is spent (they watch the same clock between XML events, PDF
-/// pages and characters of text), so a worker is abandoned only inside one
-/// long step of a third-party parser. Each abandoned worker still holds
-/// its file's memory; at most [`MAX_ABANDONED_WORKERS`] may be running at
-/// once, and while that many are, the next file waits for one to finish
-/// (up to its own budget) and otherwise times out unread. Memory therefore
-/// stays within (1 + MAX_ABANDONED_WORKERS) files' worth of the limits.
 fn with_time_budget(extension: String, bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, ExtractError> {
-    const RUNNING: u8 = 0;
-    const FINISHED: u8 = 1;
-    const ABANDONED: u8 = 2;
+    let (owned, worker_limits) = (bytes.to_vec(), limits.clone());
+    let name = format!("extract .{extension}");
+    on_worker(&name, limits.time_budget, move || contained(&extension, &owned, &worker_limits))
+}
+
+/// States of a job run by [`on_worker`], shared with its worker.
+const RUNNING: u8 = 0;
+const FINISHED: u8 = 1;
+const ABANDONED: u8 = 2;
+
+thread_local! {
+    /// On a worker thread, the state of its job: [`Clock::start`] reads it
+    /// so that the extractor sees when it was abandoned.
+    static JOB_STATE: std::cell::RefCell<Option<Arc<AtomicU8>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Run `job` on a worker thread named `name` and give up on it after
+/// `budget` with [`ExtractError::Timeout`].
+///
+/// A thread cannot be killed, so an abandoned worker runs on until its job
+/// returns. Giving up on it marks it abandoned, and the extractors watch
+/// for that at the same places as their own clock ([`Clock::is_up`]:
+/// between XML events, PDF pages and characters of text), so an abandoned
+/// worker stops within one step and lets its memory go. Only inside one
+/// long step of a third-party parser does it run on; at most
+/// [`MAX_ABANDONED_WORKERS`] may be running at once, and while that many
+/// are, the next file waits for one to finish (up to its own budget) and
+/// otherwise times out unread. Memory therefore stays within
+/// (1 + MAX_ABANDONED_WORKERS) files' worth of the limits.
+fn on_worker<F>(name: &str, budget: Duration, job: F) -> Result<Vec<Record>, ExtractError>
+where
+    F: FnOnce() -> Result<Vec<Record>, ExtractError> + Send + 'static,
+{
     let started = Instant::now();
     while ABANDONED_WORKERS.load(Ordering::SeqCst) >= MAX_ABANDONED_WORKERS {
-        if started.elapsed() > limits.time_budget {
-            return Err(ExtractError::Timeout(limits.time_budget));
+        if started.elapsed() > budget {
+            return Err(ExtractError::Timeout(budget));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     let state = Arc::new(AtomicU8::new(RUNNING));
     let (sender, receiver) = mpsc::sync_channel(1);
-    let (owned, worker_limits, worker_state) = (bytes.to_vec(), limits.clone(), Arc::clone(&state));
-    let spawned = std::thread::Builder::new().name(format!("extract .{extension}")).stack_size(WORKER_STACK_BYTES).spawn(move || {
-        let result = contained(&extension, &owned, &worker_limits);
-        drop(owned);
+    let worker_state = Arc::clone(&state);
+    let spawned = std::thread::Builder::new().name(name.to_string()).stack_size(WORKER_STACK_BYTES).spawn(move || {
+        JOB_STATE.with(|s| *s.borrow_mut() = Some(Arc::clone(&worker_state)));
+        let result = job();
         if worker_state.swap(FINISHED, Ordering::SeqCst) == ABANDONED {
             ABANDONED_WORKERS.fetch_sub(1, Ordering::SeqCst);
         }
@@ -198,18 +222,39 @@ fn with_time_budget(extension: String, bytes: &[u8], limits: &Limits) -> Result<
     if let Err(e) = spawned {
         return Err(ExtractError::Panic(format!("could not start a reader thread: {e}")));
     }
-    let budget_left = limits.time_budget.saturating_sub(started.elapsed());
+    let budget_left = budget.saturating_sub(started.elapsed());
     match receiver.recv_timeout(budget_left) {
         Ok(result) => result,
         Err(mpsc::RecvTimeoutError::Timeout) => {
             if state.compare_exchange(RUNNING, ABANDONED, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
                 ABANDONED_WORKERS.fetch_add(1, Ordering::SeqCst);
-                return Err(ExtractError::Timeout(limits.time_budget));
+                return Err(ExtractError::Timeout(budget));
             }
             // It finished just now: take its result.
             receiver.recv().unwrap_or_else(|_| Err(ExtractError::Panic("reader thread died".into())))
         }
         Err(mpsc::RecvTimeoutError::Disconnected) => Err(ExtractError::Panic("reader thread died".into())),
+    }
+}
+
+/// The time an extraction has: its own budget from when it started, cut
+/// short when the caller gave up on its worker ([`on_worker`]).
+#[derive(Debug, Clone)]
+pub(super) struct Clock {
+    deadline: Instant,
+    job: Option<Arc<AtomicU8>>,
+}
+
+impl Clock {
+    /// Start the clock of an extraction under `limits.time_budget`.
+    pub(super) fn start(limits: &Limits) -> Clock {
+        Clock { deadline: Instant::now() + limits.time_budget, job: JOB_STATE.with(|s| s.borrow().clone()) }
+    }
+
+    /// Whether the extraction must stop: its budget is spent, or it runs on
+    /// a worker that was abandoned.
+    pub(super) fn is_up(&self) -> bool {
+        Instant::now() > self.deadline || self.job.as_ref().is_some_and(|job| job.load(Ordering::SeqCst) == ABANDONED)
     }
 }
 
@@ -226,6 +271,16 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+/// A size as a person reads it: whole MiB as `256 MB`, anything else in
+/// bytes.
+fn size_text(bytes: u64) -> String {
+    if bytes > 0 && bytes % (1 << 20) == 0 {
+        format!("{} MB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// Cut `text` to at most `limit` bytes at a character boundary, noting it.
 fn cap_text(mut text: String, limit: usize, warnings: &mut Vec<String>) -> String {
     if text.len() > limit {
@@ -234,7 +289,52 @@ fn cap_text(mut text: String, limit: usize, warnings: &mut Vec<String>) -> Strin
             cut -= 1;
         }
         text.truncate(cut);
+        // The cut text may be a quarter of what was decoded: let the rest go.
+        text.shrink_to_fit();
         warnings.push(format!("text longer than {limit} bytes; only the first {limit} bytes are searchable"));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_abandoned_worker_sees_it_and_stops() {
+        let budget = Duration::from_millis(50);
+        // Other tests' workers may hold every slot for a moment: then the
+        // job times out unread, and is tried again.
+        for _ in 0..100 {
+            let (stopped, stop_seen) = mpsc::channel();
+            let result = on_worker("test", budget, move || {
+                // Its own budget is the default 30 s: only being abandoned can stop it.
+                let clock = Clock::start(&Limits::default());
+                while !clock.is_up() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                let _ = stopped.send(());
+                Ok(Vec::new())
+            });
+            assert_eq!(result.unwrap_err(), ExtractError::Timeout(budget));
+            match stop_seen.recv_timeout(Duration::from_secs(10)) {
+                Ok(()) => return,
+                Err(mpsc::RecvTimeoutError::Disconnected) => continue,
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!("the abandoned worker is still running"),
+            }
+        }
+        panic!("the job never got a worker");
+    }
+
+    #[test]
+    fn sizes_read_as_megabytes_when_whole() {
+        assert_eq!(
+            ExtractError::ZipBomb { part: "word/document.xml".into(), limit: 256 << 20 }.to_string(),
+            "zip bomb: word/document.xml inflates past 256 MB"
+        );
+        assert_eq!(
+            ExtractError::ZipBomb { part: "Doc_0/Document.xml".into(), limit: 1000 }.to_string(),
+            "zip bomb: Doc_0/Document.xml inflates past 1000 bytes"
+        );
+    }
 }

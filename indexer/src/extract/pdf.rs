@@ -32,13 +32,12 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::OnceLock;
-use std::time::Instant;
 
 use pdf_extract::{Dictionary, Document, Object, ObjectId, PlainTextOutput, Stream};
 use regex::bytes::Regex;
 
 use super::zipped::{properties_catalog, TextSink};
-use super::{panic_message, ExtractError, Limits, Record};
+use super::{panic_message, Clock, ExtractError, Limits, Record};
 use crate::analysis::is_han;
 
 /// Deepest nesting of forms drawn inside forms.
@@ -49,7 +48,7 @@ const PAGE_WORK_SHARE: u64 = 8;
 const DICT_WINDOW: usize = 4096;
 
 pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractError> {
-    let deadline = Instant::now() + limits.time_budget;
+    let clock = Clock::start(limits);
     if !bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
         return Err(ExtractError::Corrupt("not a PDF (no %PDF- header)".into()));
     }
@@ -60,12 +59,12 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractEr
     }
     let (title, created) = info(&doc);
     let sizes = drop_images_and_measure(&mut doc, limits.max_unpacked_bytes)?;
-    let mut text = PageText { sink: TextSink::new(limits.max_text_bytes), deadline, late: false };
+    let mut text = PageText { sink: TextSink::new(limits.max_text_bytes), clock: clock.clone(), late: false };
     let mut warnings = Vec::new();
     let pages = doc.get_pages();
     let mut failed = 0;
     for (&number, &id) in &pages {
-        if Instant::now() > deadline {
+        if clock.is_up() {
             return Err(ExtractError::Timeout(limits.time_budget));
         }
         let problem = match page_work(&doc, id, &sizes) {
@@ -118,13 +117,13 @@ fn read_page(doc: &Document, number: u32, text: &mut PageText) -> Result<(), Str
 /// pdf-extract, once the text is full or the time is up.
 struct PageText {
     sink: TextSink,
-    deadline: Instant,
+    clock: Clock,
     late: bool,
 }
 
 impl Write for PageText {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if Instant::now() > self.deadline {
+        if self.clock.is_up() {
             self.late = true;
             return Err(std::io::Error::other("time budget spent"));
         }

@@ -14,12 +14,11 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::io::{BufReader, Cursor, Read};
-use std::time::Instant;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
-use super::{cap_text, ExtractError, Limits};
+use super::{cap_text, Clock, ExtractError, Limits};
 use crate::analysis::is_han;
 use crate::catalog::{self, Catalog};
 
@@ -34,7 +33,7 @@ pub(super) struct Package<'a> {
     /// Set once a read went past `max_unpacked_bytes`.
     unpacked_over: Cell<bool>,
     limits: &'a Limits,
-    deadline: Instant,
+    clock: Clock,
 }
 
 impl<'a> Package<'a> {
@@ -50,7 +49,7 @@ impl<'a> Package<'a> {
             unpacked_left: Cell::new(limits.max_unpacked_bytes),
             unpacked_over: Cell::new(false),
             limits,
-            deadline: Instant::now() + limits.time_budget,
+            clock: Clock::start(limits),
         })
     }
 
@@ -73,17 +72,23 @@ impl<'a> Package<'a> {
         };
         let mut reader = Reader::from_reader(BufReader::new(counted));
         reader.config_mut().check_end_names = true;
-        Ok(Xml { reader, buf: Vec::new(), depth: 0, part: name.to_string(), limits: self.limits, deadline: self.deadline, since_clock: 0 })
+        Ok(Xml {
+            reader,
+            buf: Vec::new(),
+            depth: 0,
+            part: name.to_string(),
+            limits: self.limits,
+            clock: self.clock.clone(),
+            since_clock: 0,
+        })
     }
 
     /// Whether a failure came from `max_unpacked_bytes` or the time budget,
     /// which end the whole file, rather than from one broken part.
     pub(super) fn is_fatal(error: &ExtractError) -> bool {
-        matches!(error, ExtractError::Timeout(_)) || matches!(error, ExtractError::Corrupt(m) if m.starts_with(UNPACK_LIMIT_PREFIX))
+        matches!(error, ExtractError::Timeout(_) | ExtractError::ZipBomb { .. })
     }
 }
-
-const UNPACK_LIMIT_PREFIX: &str = "unpacks to more than";
 
 /// Longest XML token (text node or tag) read: twice `max_text_bytes`, so
 /// that text up to the limit is always read (and then cut), and at least
@@ -142,7 +147,7 @@ pub(super) struct Xml<'p, R> {
     depth: usize,
     part: String,
     limits: &'p Limits,
-    deadline: Instant,
+    clock: Clock,
     since_clock: u32,
 }
 
@@ -153,7 +158,7 @@ impl<R: Read> Xml<'_, R> {
         self.since_clock += 1;
         if self.since_clock >= EVENTS_PER_CLOCK_CHECK {
             self.since_clock = 0;
-            if Instant::now() > self.deadline {
+            if self.clock.is_up() {
                 return Err(ExtractError::Timeout(self.limits.time_budget));
             }
         }
@@ -163,10 +168,7 @@ impl<R: Read> Xml<'_, R> {
             Err(e) => {
                 let counted = self.reader.get_ref().get_ref();
                 if counted.over.get() {
-                    return Err(ExtractError::Corrupt(format!(
-                        "{UNPACK_LIMIT_PREFIX} {} bytes (limit max_unpacked_bytes); refused as a possible zip bomb",
-                        self.limits.max_unpacked_bytes
-                    )));
+                    return Err(ExtractError::ZipBomb { part: self.part.clone(), limit: self.limits.max_unpacked_bytes });
                 }
                 if counted.token_over {
                     return Err(ExtractError::Corrupt(format!(
