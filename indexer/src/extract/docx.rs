@@ -112,11 +112,16 @@ struct UnmappedSymbols {
 impl UnmappedSymbols {
     /// Distinct symbols a warning names; the rest are only counted.
     const NAMED: usize = 5;
+    /// Longest font name or code a warning repeats, in characters.
+    const NAME_CHARS: usize = 40;
 
     fn add(&mut self, font: Option<String>, code: Option<String>) {
         self.count += 1;
-        let font = font.unwrap_or_else(|| "(no font)".into());
-        let name = format!("{} {}", font.trim(), code.as_deref().map(str::trim).unwrap_or("(no code)"));
+        let short = |s: Option<String>, missing: &str| match s {
+            Some(s) => s.trim().chars().take(Self::NAME_CHARS).collect(),
+            None => missing.to_string(),
+        };
+        let name = format!("{} {}", short(font, "(no font)"), short(code, "(no code)"));
         if self.named.len() < Self::NAMED && !self.named.contains(&name) {
             self.named.push(name);
         }
@@ -374,13 +379,16 @@ pub(crate) mod tests {
             symbol_para(&[Ok("请在"), Err(("Wingdings 3", "F0E0")), Ok("处签字")]),
             symbol_para(&[Ok("图标"), Err(("Webdings", "F061")), Err(("Webdings", "F061")), Err(("Symbol", "F060"))]),
             r#"<w:p><w:r><w:t>无编码</w:t><w:sym w:font="Wingdings"/></w:r></w:p>"#.to_string(),
+            symbol_para(&[Err((&"长".repeat(100), "F0A1"))]),
         ]
         .concat();
         let r = extract(&package(&[("word/document.xml", &document(&body))]), &Limits::default()).unwrap();
-        assert_eq!(r.text, "请在\u{FFFD}处签字\n图标\u{FFFD}\u{FFFD}\u{FFFD}\n无编码\u{FFFD}");
+        assert_eq!(r.text, "请在\u{FFFD}处签字\n图标\u{FFFD}\u{FFFD}\u{FFFD}\n无编码\u{FFFD}\n\u{FFFD}");
+        let named = "Wingdings 3 F0E0, Webdings F061, Symbol F060, Wingdings (no code)";
+        let long_font = "长".repeat(UnmappedSymbols::NAME_CHARS);
         assert_eq!(
             r.warnings,
-            ["5 symbol(s) from a symbol font have no Unicode character here and show as \u{FFFD}: Wingdings 3 F0E0, Webdings F061, Symbol F060, Wingdings (no code)"]
+            [format!("6 symbol(s) from a symbol font have no Unicode character here and show as \u{FFFD}: {named}, {long_font} F0A1")]
         );
     }
 
