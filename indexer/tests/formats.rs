@@ -80,6 +80,28 @@ fn each_format_is_found_by_its_phrase_with_its_catalog_fields() {
 }
 
 #[test]
+fn an_ofd_written_last_line_first_reads_and_is_titled_from_the_top_of_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, data) = (dir.path().join("src"), dir.path().join("data"));
+    let lines: &[&str] =
+        &["关于开展冬季供暖安全检查的通知", "各供热企业：", "请于11月1日前完成管网检修。", "临河区住房和城乡建设局", "2020年10月20日"];
+    write(&src.join("供热/安全检查.ofd"), &fixtures::ofd_written_backwards("", "", "", &[lines]));
+    let summary = ingest(&src, &data);
+    assert_eq!((summary.added, summary.rejected.len()), (1, 0), "{summary:?}");
+    let archive = Archive::open(&data).unwrap();
+    let hits = search(&archive, "管网检修");
+    assert_eq!(hits.len(), 1);
+    let doc = archive.document(&hits[0].id).unwrap().unwrap();
+    assert_eq!(doc.title, "关于开展冬季供暖安全检查的通知");
+    assert_eq!(
+        doc.text.as_deref(),
+        Some("关于开展冬季供暖安全检查的通知\n各供热企业：\n请于11月1日前完成管网检修。\n临河区住房和城乡建设局\n2020年10月20日")
+    );
+    assert_eq!(doc.publisher.as_deref(), Some("临河区住房和城乡建设局"));
+    assert_eq!(doc.written_date.as_deref(), Some("2020-10-20"));
+}
+
+#[test]
 fn a_scanned_pdf_is_indexed_by_its_catalog_data_and_flagged_for_ocr() {
     let dir = tempfile::tempdir().unwrap();
     let (src, data) = (dir.path().join("src"), dir.path().join("data"));

@@ -44,18 +44,36 @@ fn every_encoding_is_found_and_the_original_comes_back_byte_identical() {
     let utf16: Vec<u8> =
         [0xFF, 0xFE].into_iter().chain("防汛应急预案\n汛期实行二十四小时值班。".encode_utf16().flat_map(u16::to_le_bytes)).collect();
     let bom = [&[0xEF, 0xBB, 0xBF][..], "政府投资项目管理办法\n项目实行代建制度。".as_bytes()].concat();
+    // UTF-16 without a BOM, as some export tools write it.
+    let le_text = "关于公布2020年耕地地力保护补贴标准的通知\n补贴标准为每亩105元。\n";
+    let be_text = "临河区2020年森林防火命令\n进入林区严禁携带火种。\n";
+    let le: Vec<u8> = le_text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = be_text.encode_utf16().flat_map(u16::to_be_bytes).collect();
     write(&src, "gb.txt", &gb);
     write(&src, "big5.txt", &big5);
     write(&src, "utf16.txt", &utf16);
     write(&src, "bom.md", &bom);
+    write(&src, "utf16le-no-bom.txt", &le);
+    write(&src, "utf16be-no-bom.txt", &be);
     let summary = ingest(&src, &data, false);
-    assert_eq!(summary.added, 4, "{summary:?}");
+    assert_eq!(summary.rejected, vec![], "{summary:?}");
+    assert_eq!(summary.added, 6, "{summary:?}");
     let archive = Archive::open(&data).unwrap();
     assert_eq!(paths(&archive, "烟花爆竹"), vec!["gb.txt"]);
     assert_eq!(paths(&archive, "驾驶证"), vec!["big5.txt"], "simplified query finds Big5 traditional text");
     assert_eq!(paths(&archive, "值班"), vec!["utf16.txt"]);
     assert_eq!(paths(&archive, "代建"), vec!["bom.md"]);
-    for (name, bytes) in [("gb.txt", &gb), ("big5.txt", &big5), ("utf16.txt", &utf16), ("bom.md", &bom)] {
+    assert_eq!(paths(&archive, "地力保护补贴"), vec!["utf16le-no-bom.txt"]);
+    assert_eq!(paths(&archive, "森林防火"), vec!["utf16be-no-bom.txt"]);
+    let originals = [
+        ("gb.txt", &gb),
+        ("big5.txt", &big5),
+        ("utf16.txt", &utf16),
+        ("bom.md", &bom),
+        ("utf16le-no-bom.txt", &le),
+        ("utf16be-no-bom.txt", &be),
+    ];
+    for (name, bytes) in originals {
         let q = SearchRequest { q: String::new(), limit: 100, ..SearchRequest::default() };
         let id = archive.search(&q).unwrap().hits.into_iter().find(|h| h.path == name).unwrap().id;
         match archive.original(&id).unwrap() {
@@ -63,7 +81,11 @@ fn every_encoding_is_found_and_the_original_comes_back_byte_identical() {
             other => panic!("{name}: {other:?}"),
         }
         let doc = archive.document(&id).unwrap().unwrap();
-        assert!(!doc.text.unwrap().is_empty());
+        let text = doc.text.unwrap();
+        assert!(!text.is_empty());
+        if name.contains("no-bom") {
+            assert_eq!(text, if name.starts_with("utf16le") { le_text } else { be_text }, "{name}");
+        }
     }
 }
 

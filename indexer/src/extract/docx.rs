@@ -13,11 +13,16 @@
 //! left out for the same reason or because they are not the text as it
 //! reads. `dc:creator` is the author's login name, not the issuing organ,
 //! so it is not taken as the publisher.
+//!
+//! A symbol inserted from a symbol font (`w:sym`: ≥ in Symbol, ☑ in
+//! Wingdings) becomes its Unicode character (see [`super::symbols`]); one
+//! with none known becomes [`UNMAPPED`] and is named in a warning.
 
 use std::io::Read;
 
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
 
+use super::symbols::{symbol_char, UNMAPPED};
 use super::zipped::{attribute, local_name, properties_catalog, resolve, text_of, Package, TextSink, Xml};
 use super::{ExtractError, Limits, Record};
 
@@ -56,8 +61,11 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractEr
         return Err(ExtractError::Corrupt(format!("not a Word document: {main} is missing")));
     }
     let mut sink = TextSink::new(limits.max_text_bytes);
-    body_text(&mut package.xml(&main)?, &mut sink)?;
+    let unmapped = body_text(&mut package.xml(&main)?, &mut sink)?;
     let mut warnings = Vec::new();
+    if let Some(warning) = unmapped.warning() {
+        warnings.push(warning);
+    }
     let text = sink.finish(&mut warnings);
     let (title, created) = match core_properties(&mut package) {
         Ok(found) => found,
@@ -92,11 +100,61 @@ fn main_part(package: &mut Package<'_>) -> Result<String, ExtractError> {
     }
 }
 
-/// Paragraphs and table cells of the main part, in reading order.
-fn body_text<R: Read>(xml: &mut Xml<'_, R>, out: &mut TextSink) -> Result<(), ExtractError> {
+/// The `w:sym` symbols that have no Unicode character here, for the
+/// archivist's report: how many, and the first few distinct ones.
+#[derive(Debug, Default)]
+struct UnmappedSymbols {
+    count: usize,
+    /// `font code` of the first [`Self::NAMED`] distinct ones.
+    named: Vec<String>,
+}
+
+impl UnmappedSymbols {
+    /// Distinct symbols a warning names; the rest are only counted.
+    const NAMED: usize = 5;
+    /// Longest font name or code a warning repeats, in characters.
+    const NAME_CHARS: usize = 40;
+
+    fn add(&mut self, font: Option<String>, code: Option<String>) {
+        self.count += 1;
+        let short = |s: Option<String>, missing: &str| match s {
+            Some(s) => s.trim().chars().take(Self::NAME_CHARS).collect(),
+            None => missing.to_string(),
+        };
+        let name = format!("{} {}", short(font, "(no font)"), short(code, "(no code)"));
+        if self.named.len() < Self::NAMED && !self.named.contains(&name) {
+            self.named.push(name);
+        }
+    }
+
+    fn warning(&self) -> Option<String> {
+        (self.count > 0).then(|| {
+            format!(
+                "{} symbol(s) from a symbol font have no Unicode character here and show as {UNMAPPED}: {}",
+                self.count,
+                self.named.join(", ")
+            )
+        })
+    }
+}
+
+/// Paragraphs and table cells of the main part, in reading order, and the
+/// symbols that could not be mapped.
+fn body_text<R: Read>(xml: &mut Xml<'_, R>, out: &mut TextSink) -> Result<UnmappedSymbols, ExtractError> {
     let mut skipping = 0usize;
     let mut in_text = false;
     let mut cells = 0usize;
+    let mut unmapped = UnmappedSymbols::default();
+    let mut symbol = |e: &BytesStart<'_>, out: &mut TextSink| {
+        let (font, code) = (attribute(e, "font"), attribute(e, "char"));
+        match symbol_char(font.as_deref(), code.as_deref()) {
+            Some(c) => out.push(c),
+            None => {
+                out.push(UNMAPPED);
+                unmapped.add(font, code);
+            }
+        }
+    };
     while !out.full() {
         match xml.next()? {
             Event::Start(e) => {
@@ -109,6 +167,7 @@ fn body_text<R: Read>(xml: &mut Xml<'_, R>, out: &mut TextSink) -> Result<(), Ex
                     "t" => in_text = true,
                     "tc" => cells += 1,
                     "tbl" if cells == 0 => out.end_line(),
+                    "sym" => symbol(&e, out),
                     _ => {}
                 }
             }
@@ -116,6 +175,7 @@ fn body_text<R: Read>(xml: &mut Xml<'_, R>, out: &mut TextSink) -> Result<(), Ex
                 "tab" => out.push('\t'),
                 "br" | "cr" => out.push('\n'),
                 "noBreakHyphen" => out.push('-'),
+                "sym" => symbol(&e, out),
                 "p" if cells == 0 => out.push('\n'),
                 _ => {}
             },
@@ -149,7 +209,7 @@ fn body_text<R: Read>(xml: &mut Xml<'_, R>, out: &mut TextSink) -> Result<(), Ex
             _ => {}
         }
     }
-    Ok(())
+    Ok(unmapped)
 }
 
 /// `dc:title` and `dcterms:created` of the core properties, if any.
@@ -283,6 +343,53 @@ pub(crate) mod tests {
         let endless = document(&para(&"无".repeat(800_000)));
         let e = extract(&package(&[("word/document.xml", &endless)]), &Limits { max_text_bytes: 1000, ..Limits::default() }).unwrap_err();
         assert!(e.to_string().contains("one XML text or tag is longer than 1048576 bytes"), "{e}");
+    }
+
+    /// A paragraph of runs: text runs, with `w:sym` runs given as `(font, code)`.
+    fn symbol_para(runs: &[Result<&str, (&str, &str)>]) -> String {
+        let runs: String = runs
+            .iter()
+            .map(|run| match run {
+                Ok(text) => format!("<w:r><w:t>{text}</w:t></w:r>"),
+                Err((font, code)) => {
+                    format!(r#"<w:r><w:rPr><w:rFonts w:hint="eastAsia"/></w:rPr><w:sym w:font="{font}" w:char="{code}"/></w:r>"#)
+                }
+            })
+            .collect();
+        format!("<w:p>{runs}</w:p>")
+    }
+
+    #[test]
+    fn symbols_from_symbol_fonts_become_their_characters() {
+        let body = [
+            symbol_para(&[Ok("年龄"), Err(("Symbol", "F0B3")), Ok("80周岁")]),
+            symbol_para(&[Err(("Wingdings", "F0FE")), Ok("同意　"), Err(("Wingdings", "F0A8")), Ok("不同意")]),
+            symbol_para(&[Err(("Wingdings 2", "F052")), Ok("已婚　"), Err(("Wingdings 2", "F0A3")), Ok("未婚")]),
+            symbol_para(&[Ok("温度"), Err(("Symbol", "F0A3")), Ok("30"), Err(("Symbol", "F0B0")), Ok("C")]),
+        ]
+        .concat();
+        let r = extract(&package(&[("word/document.xml", &document(&body))]), &Limits::default()).unwrap();
+        assert_eq!(r.text, "年龄≥80周岁\n☑同意　◻不同意\n☑已婚　□未婚\n温度≤30°C");
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn a_symbol_without_a_known_character_leaves_the_placeholder_and_a_warning() {
+        let body = [
+            symbol_para(&[Ok("请在"), Err(("Wingdings 3", "F0E0")), Ok("处签字")]),
+            symbol_para(&[Ok("图标"), Err(("Webdings", "F061")), Err(("Webdings", "F061")), Err(("Symbol", "F060"))]),
+            r#"<w:p><w:r><w:t>无编码</w:t><w:sym w:font="Wingdings"/></w:r></w:p>"#.to_string(),
+            symbol_para(&[Err((&"长".repeat(100), "F0A1"))]),
+        ]
+        .concat();
+        let r = extract(&package(&[("word/document.xml", &document(&body))]), &Limits::default()).unwrap();
+        assert_eq!(r.text, "请在\u{FFFD}处签字\n图标\u{FFFD}\u{FFFD}\u{FFFD}\n无编码\u{FFFD}\n\u{FFFD}");
+        let named = "Wingdings 3 F0E0, Webdings F061, Symbol F060, Wingdings (no code)";
+        let long_font = "长".repeat(UnmappedSymbols::NAME_CHARS);
+        assert_eq!(
+            r.warnings,
+            [format!("6 symbol(s) from a symbol font have no Unicode character here and show as \u{FFFD}: {named}, {long_font} F0A1")]
+        );
     }
 
     #[test]

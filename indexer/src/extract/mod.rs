@@ -8,6 +8,7 @@ mod html;
 mod ofd;
 mod pdf;
 mod records;
+mod symbols;
 mod text;
 mod zipped;
 

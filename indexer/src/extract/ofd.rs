@@ -3,8 +3,13 @@
 //! `DocInfo` (title, author, creation date) and its root part (`DocRoot`,
 //! `Document.xml`), which lists the pages (`Pages/Page@BaseLoc`); each
 //! page's `Content.xml` holds the text as `TextObject`/`TextCode` runs.
-//! No crate walks this, so it is done here: text in page order, runs on
-//! the same baseline joined, a new baseline starting a new line.
+//! No crate walks this, so it is done here: text in page order, and on a
+//! page in reading order by position, not by the order of the file (a
+//! generator may write the heading last): each run's place is its
+//! `TextObject`'s `Boundary` plus the `TextCode`'s `X`/`Y` within it; lines
+//! go top to bottom, runs on one baseline (within half the font size) are
+//! joined left to right. Transformations (`CTM`) and vertical text are not
+//! taken into account.
 //!
 //! Locations are resolved against the part that names them and may not
 //! leave the package. Template pages (backgrounds, mastheads),
@@ -22,6 +27,11 @@ use super::{ExtractError, Limits, Record};
 const ROOT: &str = "OFD.xml";
 /// Font size assumed when a `TextObject` states none, in millimetres.
 const DEFAULT_SIZE_MM: f64 = 3.5;
+/// Most `TextCode` runs read from one page. Runs are held until the page
+/// is read, to be put in order; a full A4 page set one character per run
+/// in a tiny font has some twenty thousand, so only a hostile file comes
+/// near this.
+const MAX_RUNS_PER_PAGE: usize = 100_000;
 
 /// One `DocBody` of `OFD.xml`.
 #[derive(Debug, Default)]
@@ -93,7 +103,12 @@ fn document(package: &mut Package<'_>, root: &str, body: &DocBody, text_limit: u
             Err(e) => Err(e.clone()),
         };
         match read {
-            Ok(()) => sink.end_line(),
+            Ok(complete) => {
+                sink.end_line();
+                if !complete {
+                    warnings.push(format!("page {}: only its first {MAX_RUNS_PER_PAGE} text runs were read", n + 1));
+                }
+            }
             Err(e) if Package::is_fatal(&e) => return Err(e),
             Err(e) => warnings.push(format!("page {} skipped: {e}", n + 1)),
         }
@@ -129,35 +144,84 @@ fn page_locations<R: Read>(xml: &mut Xml<'_, R>, root: &str) -> Result<Vec<Resul
     }
 }
 
-/// The text of one page's `Content.xml`: each `TextCode` in order, a new
-/// line wherever the baseline moves.
-fn page_text<R: Read>(xml: &mut Xml<'_, R>, out: &mut TextSink) -> Result<(), ExtractError> {
-    let mut origin_y = 0.0;
-    let mut size = DEFAULT_SIZE_MM;
-    let mut code_y = 0.0;
-    let mut last_baseline: Option<f64> = None;
-    while !out.full() {
+/// One `TextCode` and where it stands on its page, in millimetres from the
+/// top left.
+#[derive(Debug)]
+struct Run {
+    x: f64,
+    /// The baseline.
+    y: f64,
+    /// Font size of its `TextObject`.
+    size: f64,
+    text: String,
+}
+
+/// The text of one page's `Content.xml`, in reading order; whether all
+/// its runs were read (see [`MAX_RUNS_PER_PAGE`]).
+fn page_text<R: Read>(xml: &mut Xml<'_, R>, out: &mut TextSink) -> Result<bool, ExtractError> {
+    let (runs, complete) = page_runs(xml, out.room())?;
+    for line in lines(runs) {
+        out.end_line();
+        for run in line {
+            out.push_str(&run.text);
+        }
+    }
+    Ok(complete)
+}
+
+/// Each `TextCode` of a page that holds text, with its place, in file
+/// order, until they hold more than `room` bytes of text or number
+/// [`MAX_RUNS_PER_PAGE`] (then the flag returned is false). A `TextCode`
+/// without `X` or `Y` continues from the previous one of its `TextObject`.
+fn page_runs<R: Read>(xml: &mut Xml<'_, R>, room: usize) -> Result<(Vec<Run>, bool), ExtractError> {
+    let mut runs = Vec::new();
+    let mut bytes = 0usize;
+    let (mut origin_x, mut origin_y, mut size) = (0.0, 0.0, DEFAULT_SIZE_MM);
+    let (mut code_x, mut code_y) = (0.0, 0.0);
+    while bytes <= room {
         match xml.next()? {
             Event::Start(e) | Event::Empty(e) if local_name(&e) == "TextObject" => {
-                origin_y = attribute(&e, "Boundary").and_then(|b| number_at(&b, 1)).unwrap_or(0.0);
+                let boundary = attribute(&e, "Boundary");
+                origin_x = boundary.as_deref().and_then(|b| number_at(b, 0)).unwrap_or(0.0);
+                origin_y = boundary.as_deref().and_then(|b| number_at(b, 1)).unwrap_or(0.0);
                 size = attribute(&e, "Size").and_then(|s| number_at(&s, 0)).filter(|s| *s > 0.0).unwrap_or(DEFAULT_SIZE_MM);
-                code_y = 0.0;
+                (code_x, code_y) = (0.0, 0.0);
             }
             Event::Start(e) if local_name(&e) == "TextCode" => {
+                code_x = attribute(&e, "X").and_then(|x| number_at(&x, 0)).unwrap_or(code_x);
                 code_y = attribute(&e, "Y").and_then(|y| number_at(&y, 0)).unwrap_or(code_y);
-                let baseline = origin_y + code_y;
-                if last_baseline.is_some_and(|last| (baseline - last).abs() > size / 2.0) {
-                    out.end_line();
-                }
-                last_baseline = Some(baseline);
                 let text = xml.text_to_end()?;
-                out.push_str(&text);
+                if !text.is_empty() {
+                    if runs.len() == MAX_RUNS_PER_PAGE {
+                        return Ok((runs, false));
+                    }
+                    bytes += text.len();
+                    runs.push(Run { x: origin_x + code_x, y: origin_y + code_y, size, text });
+                }
             }
-            Event::Eof => return Ok(()),
+            Event::Eof => break,
             _ => {}
         }
     }
-    Ok(())
+    Ok((runs, true))
+}
+
+/// Runs grouped into lines, top to bottom, each line left to right. A run
+/// belongs to a line when its baseline is within half a font size of the
+/// line's first (topmost) run; runs at one place keep their file order.
+fn lines(mut runs: Vec<Run>) -> Vec<Vec<Run>> {
+    runs.sort_by(|a, b| a.y.total_cmp(&b.y));
+    let mut lines: Vec<Vec<Run>> = Vec::new();
+    for run in runs {
+        match lines.last_mut() {
+            Some(line) if (run.y - line[0].y) <= run.size.max(line[0].size) / 2.0 => line.push(run),
+            _ => lines.push(vec![run]),
+        }
+    }
+    for line in &mut lines {
+        line.sort_by(|a, b| a.x.total_cmp(&b.x));
+    }
+    lines
 }
 
 /// The `index`th number of a space-separated list (`Boundary="10 20 100 5"`).
@@ -241,6 +305,66 @@ pub(crate) mod tests {
         assert_eq!(r.catalog.written_date.as_deref(), Some("2016-12-28"));
         assert_eq!(r.catalog.publisher.as_deref(), Some("临河区人民政府办公室"));
         assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+
+    /// A one-page OFD file whose page holds these `TextObject`s, in this
+    /// order: each a `Boundary` and its `TextCode`s as (attributes, text).
+    fn ofd_of_objects(objects: &[(&str, &[(&str, &str)])]) -> Vec<u8> {
+        let objects: String = objects
+            .iter()
+            .enumerate()
+            .map(|(i, (boundary, codes))| {
+                let codes: String = codes.iter().map(|(at, text)| format!("<ofd:TextCode {at}>{text}</ofd:TextCode>")).collect();
+                format!(r#"<ofd:TextObject ID="{}" Boundary="{boundary}" Font="3" Size="5.6">{codes}</ofd:TextObject>"#, i + 20)
+            })
+            .collect();
+        let page = format!("<ofd:Page {NS}><ofd:Content><ofd:Layer ID=\"5\">{objects}</ofd:Layer></ofd:Content></ofd:Page>");
+        package(&[
+            ("OFD.xml", &root_part("", "", "")),
+            ("Doc_0/Document.xml", &document_part(&["Pages/Page_0/Content.xml"])),
+            ("Doc_0/Pages/Page_0/Content.xml", &page),
+        ])
+    }
+
+    #[test]
+    fn text_objects_read_by_their_place_on_the_page_not_their_order_in_the_file() {
+        let bytes = ofd_of_objects(&[
+            ("25 60 160 8", &[(r#"X="0" Y="5.6""#, "各乡镇人民政府：")]),
+            ("25 68 160 8", &[(r#"X="0" Y="5.6""#, "现将有关事项通知如下。")]),
+            // One line in two objects, the right half first and 0.3 mm lower.
+            ("53 76.3 130 8", &[(r#"X="0" Y="5.6""#, "3月15日前报送。")]),
+            ("25 76 28 8", &[(r#"X="0" Y="5.6""#, "请各单位于")]),
+            // The heading, written last.
+            ("25 40 160 10", &[(r#"X="0" Y="7""#, "关于做好秸秆禁烧工作的通知")]),
+        ]);
+        let r = &extract(&bytes, &Limits::default()).unwrap()[0];
+        assert_eq!(r.text, "关于做好秸秆禁烧工作的通知\n各乡镇人民政府：\n现将有关事项通知如下。\n请各单位于3月15日前报送。");
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn text_codes_are_placed_by_their_offsets_within_the_boundary() {
+        // Page-wide boundaries, as some generators write: only X and Y place
+        // the text. A TextCode without Y stays on the baseline before it.
+        let page = "0 0 210 297";
+        let bytes = ofd_of_objects(&[
+            (page, &[(r#"X="25" Y="80""#, "请严格落实禁烧责任。")]),
+            (page, &[(r#"X="70" Y="110""#, "办公室"), (r#"X="25""#, "临河区人民政府")]),
+            (page, &[(r#"X="25" Y="50""#, "关于做好秸秆禁烧工作的通知")]),
+            ("20 60 170 8", &[(r#"X="5" Y="5.6""#, "各乡镇人民政府：")]),
+        ]);
+        let r = &extract(&bytes, &Limits::default()).unwrap()[0];
+        assert_eq!(r.text, "关于做好秸秆禁烧工作的通知\n各乡镇人民政府：\n请严格落实禁烧责任。\n临河区人民政府办公室");
+    }
+
+    #[test]
+    fn a_page_past_the_run_limit_keeps_its_first_runs_and_says_so() {
+        let codes: Vec<(String, String)> =
+            (0..=MAX_RUNS_PER_PAGE).map(|i| (format!(r#"X="{}" Y="{}""#, i % 30 * 5, 10 + i / 30), "字".to_string())).collect();
+        let codes: Vec<(&str, &str)> = codes.iter().map(|(a, t)| (a.as_str(), t.as_str())).collect();
+        let r = &extract(&ofd_of_objects(&[("0 0 210 297", &codes)]), &Limits::default()).unwrap()[0];
+        assert_eq!(r.text.chars().filter(|&c| c == '字').count(), MAX_RUNS_PER_PAGE);
+        assert_eq!(r.warnings, ["page 1: only its first 100000 text runs were read"]);
     }
 
     #[test]

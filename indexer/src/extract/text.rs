@@ -1,6 +1,8 @@
 //! Plain text and Markdown, and the encoding detection every text format
-//! shares: BOM first, then UTF-8 validity, then a statistical detector for
-//! the legacy Chinese encodings (GB18030/GBK, Big5).
+//! shares: BOM first, then UTF-8 validity, then UTF-16 without a BOM (zero
+//! bytes, and code units that read as text in one byte order), then a
+//! statistical detector for the legacy Chinese encodings (GB18030/GBK,
+//! Big5).
 
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 
@@ -54,21 +56,86 @@ fn detect(bytes: &[u8]) -> &'static Encoding {
     }
 }
 
-/// UTF-16 without a BOM shows as every other byte zero in CJK-free text,
-/// which the detector would not guess; accept it only when that is clear.
+/// Bytes looked at to recognise UTF-16 without a BOM.
+const UTF16_SAMPLE_BYTES: usize = 4096;
+/// Share of a sample's code units, in percent, that must be plausible text
+/// for it to be taken as UTF-16.
+const UTF16_PLAUSIBLE_PERCENT: usize = 95;
+
+/// UTF-16 without a BOM. Text in UTF-8, GBK/GB18030 or Big5 never holds a
+/// zero byte, and UTF-16 text has one in every ASCII character (line
+/// breaks, digits, spaces), so a zero byte in the first
+/// [`UTF16_SAMPLE_BYTES`] is what lets UTF-16 be considered at all. The
+/// byte order is then the one whose code units are nearly all
+/// ([`UTF16_PLAUSIBLE_PERCENT`]) characters of a written script (see
+/// [`plausible_unit`]); Chinese read in the wrong order, and binary data,
+/// fall far short. UTF-16 text without a BOM and without one ASCII
+/// character is not recognised: nothing tells it from GB18030.
 fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
-    if bytes.len() < 4 || bytes.len() % 2 != 0 {
+    let sample = &bytes[..bytes.len().min(UTF16_SAMPLE_BYTES) & !1];
+    let units = sample.len() / 2;
+    if units < 2 || !sample.contains(&0) {
         return None;
     }
-    let pairs = bytes.len() / 2;
-    let zero_at = |parity: usize| bytes.iter().skip(parity).step_by(2).filter(|&&b| b == 0).count();
-    if zero_at(1) * 10 > pairs * 9 {
-        Some(UTF_16LE)
-    } else if zero_at(0) * 10 > pairs * 9 {
-        Some(UTF_16BE)
-    } else {
-        None
+    let share = |unit: fn([u8; 2]) -> u16| {
+        let units: Vec<u16> = sample.chunks_exact(2).map(|pair| unit([pair[0], pair[1]])).collect();
+        plausible_units(&units) * 100 / units.len()
+    };
+    let (le, be) = (share(u16::from_le_bytes), share(u16::from_be_bytes));
+    match (le.max(be) >= UTF16_PLAUSIBLE_PERCENT, le >= be) {
+        (false, _) => None,
+        (true, true) => Some(UTF_16LE),
+        (true, false) => Some(UTF_16BE),
     }
+}
+
+/// How many of these UTF-16 code units are plausible text: each unit of a
+/// plausible character, both units of a surrogate pair, and a high
+/// surrogate cut off at the end of the sample.
+fn plausible_units(units: &[u16]) -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while i < units.len() {
+        match units[i] {
+            0xD800..=0xDBFF => match units.get(i + 1) {
+                Some(0xDC00..=0xDFFF) => {
+                    count += 2;
+                    i += 1;
+                }
+                None => count += 1,
+                Some(_) => {}
+            },
+            unit if plausible_unit(unit) => count += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    count
+}
+
+/// Whether a UTF-16 code unit outside the surrogates is a character of
+/// the text these archives hold: line breaks and tabs, the letters of
+/// China's scripts and its neighbours' (Latin, Greek, Cyrillic, Arabic
+/// for Uyghur, Tibetan, Mongolian, Yi, Hangul, kana), punctuation and the
+/// symbols of lists and forms, ideographs and full-width forms. Control
+/// characters, private-use units and unassigned blocks are not.
+fn plausible_unit(unit: u16) -> bool {
+    matches!(unit,
+        0x09 | 0x0A | 0x0C | 0x0D
+        | 0x20..=0x7E
+        | 0xA0..=0x08FF         // Latin-1 … Cyrillic, Armenian, Hebrew, Arabic
+        | 0x0E00..=0x0FFF       // Thai, Lao, Tibetan
+        | 0x1800..=0x18AF       // Mongolian
+        | 0x1E00..=0x27BF       // Latin and Greek extended, punctuation, symbols, ①, ☑
+        | 0x3000..=0x9FFF       // CJK punctuation, kana, bopomofo, enclosed, ideographs
+        | 0xA000..=0xA4CF       // Yi
+        | 0xAC00..=0xD7A3       // Hangul
+        | 0xF900..=0xFAFF       // Compatibility Ideographs
+        | 0xFB50..=0xFDFF       // Arabic presentation forms
+        | 0xFE30..=0xFE4F       // vertical and compatibility forms
+        | 0xFE70..=0xFEFF       // Arabic presentation forms
+        | 0xFF00..=0xFFEF       // full-width and half-width forms
+    )
 }
 
 /// Whether decoded text is really binary data with a text extension.
@@ -130,10 +197,70 @@ mod tests {
         }
     }
 
+    fn utf16(text: &str, unit: fn(u16) -> [u8; 2]) -> Vec<u8> {
+        text.encode_utf16().flat_map(unit).collect()
+    }
+
+    #[test]
+    fn utf16_without_a_bom_is_recognised_in_either_byte_order() {
+        let text = format!("{SAMPLE}\n一、2019年城乡低保标准提高到每人每月580元。\n");
+        for (bytes, encoding) in [(utf16(&text, u16::to_le_bytes), "UTF-16LE"), (utf16(&text, u16::to_be_bytes), "UTF-16BE")] {
+            let d = decode_text(&bytes);
+            assert_eq!((d.text.as_str(), d.encoding, d.lossy), (text.as_str(), encoding, false));
+        }
+        // Past the sample, and cut inside a surrogate pair at its end.
+        let long = format!("{}通知：𠀀二〇一九年\n", "政府信息公开\n".repeat(292));
+        assert_eq!(long.encode_utf16().position(|u| (0xD800..0xDC00).contains(&u)), Some(UTF16_SAMPLE_BYTES / 2 - 1));
+        assert_eq!(decode_text(&utf16(&long, u16::to_be_bytes)).text, long);
+    }
+
+    #[test]
+    fn the_corpus_in_every_encoding_is_detected_as_that_encoding() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
+        let mut checked = 0;
+        for entry in walkdir::WalkDir::new(corpus).into_iter().map(Result::unwrap) {
+            let name = entry.file_name().to_string_lossy();
+            if !(name.ends_with(".txt") || name.ends_with(".md")) {
+                continue;
+            }
+            // The corpus's texts in other encodings are left to the other tests.
+            let Ok(text) = String::from_utf8(std::fs::read(entry.path()).unwrap()) else { continue };
+            let text = text.trim_start_matches('\u{FEFF}');
+            let cases = [
+                (encoding_rs::GB18030.encode(text).0.into_owned(), "gb18030"),
+                (utf16(text, u16::to_le_bytes), "UTF-16LE"),
+                (utf16(text, u16::to_be_bytes), "UTF-16BE"),
+            ];
+            for (bytes, encoding) in cases {
+                let d = decode_text(&bytes);
+                assert_eq!((d.encoding, d.text == text), (encoding, true), "{name}");
+            }
+            checked += 1;
+        }
+        assert!(checked >= 40, "only {checked} corpus texts");
+    }
+
+    #[test]
+    fn legacy_text_that_reads_as_plausible_utf16_is_not_taken_for_it() {
+        // GB18030's four-byte Mongolian and Tibetan, and ASCII-heavy GBK, read
+        // as UTF-16 code units would be mostly ideographs; they hold no zero byte.
+        for text in [
+            "ᠮᠣᠩᠭᠣᠯ ᠬᠡᠯᠡ ᠪᠢᠴᠢᠭ ᠦᠨ ᠠᠯᠪᠠᠨ ᠪᠢᠴᠢᠭ",
+            "བོད་ཡིག་གི་ཡིག་ཆ་",
+            "ID,Name,Date,Amount\n1001,abc,2019-03-15,580\n1002,xyz,2019-03-16,620\n备注\n",
+        ] {
+            let d = decode_text(&encoding_rs::GB18030.encode(text).0);
+            assert_eq!((d.encoding, d.text.as_str()), ("gb18030", text));
+        }
+    }
+
     #[test]
     fn binary_junk_with_a_text_extension_is_rejected() {
         let junk: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 251) as u8).collect();
         assert_eq!(extract(&junk, &Limits::default()).unwrap_err(), ExtractError::Binary);
+        // Zero bytes do not make junk UTF-16.
+        let zeros: Vec<u8> = junk.iter().enumerate().map(|(i, &b)| if i % 7 == 0 { 0 } else { b }).collect();
+        assert_eq!(extract(&zeros, &Limits::default()).unwrap_err(), ExtractError::Binary);
     }
 
     #[test]

@@ -305,6 +305,11 @@ impl TextSink {
         }
     }
 
+    /// Bytes that can still be added before the text is past the limit.
+    pub(super) fn room(&self) -> usize {
+        (self.limit + 1).saturating_sub(self.text.len())
+    }
+
     /// Whether the text is already past the limit (read no further).
     pub(super) fn full(&self) -> bool {
         self.text.len() > self.limit
