@@ -156,18 +156,36 @@ pub(crate) fn snippet(text: &str, needles: &[String]) -> String {
         from = before(to, SNIPPET_CHARS);
         to = text.len();
     }
-    let window = text[from..to].split_whitespace().collect::<Vec<_>>().join(" ");
+    let window = plain_words(&text[from..to]);
     let marked = if window.len() == to - from {
         let inside: Vec<Range<usize>> =
             ranges.into_iter().filter(|r| r.start >= from && r.end <= to).map(|r| r.start - from..r.end - from).collect();
         mark_html(&text[from..to], &inside)
     } else {
-        // Whitespace collapsing moved offsets; find the matches in the window again.
+        // Cleaning moved offsets; find the matches in the window again.
         mark_html(&window, &ranges_of(&window, needles))
     };
     let prefix = if from > 0 { "…" } else { "" };
     let suffix = if to < text.len() { "…" } else { "" };
     format!("{prefix}{marked}{suffix}")
+}
+
+/// A snippet window as a reader should see it: whitespace collapsed, and
+/// the markup of Markdown and HTML comments that plain-text originals carry
+/// left out (`<!-- … -->`, `**`, heading `#`s, table `|` and `---` rules).
+fn plain_words(window: &str) -> String {
+    let mut text = String::with_capacity(window.len());
+    let mut rest = window;
+    while let Some(open) = rest.find("<!--") {
+        text.push_str(&rest[..open]);
+        rest = rest[open..].find("-->").map_or("", |close| &rest[open + close + 3..]);
+    }
+    text.push_str(rest);
+    text.split_whitespace()
+        .filter(|word| !word.chars().all(|c| matches!(c, '#' | '|' | '-' | '*' | ':')))
+        .map(|word| word.trim_start_matches('#').replace("**", ""))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -210,6 +228,12 @@ mod tests {
     fn overlapping_matches_merge_into_one_mark() {
         let text = "人民政府";
         assert_eq!(ranges_of(text, &["人民政".into(), "政府".into()]), vec![0..12]);
+    }
+
+    #[test]
+    fn snippets_leave_out_markdown_and_html_comments() {
+        let text = "<!-- INFO END -->\n## 第一章 总则\n| 项目 | 标准 |\n| --- | --- |\n| **低保** | 580元 |";
+        assert_eq!(snippet(text, &["低保".to_string()]), "第一章 总则 项目 标准 <mark>低保</mark> 580元");
     }
 
     #[test]
