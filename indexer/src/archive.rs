@@ -171,6 +171,26 @@ impl Found {
     }
 }
 
+/// What `slot` holds for the searcher's commit (`generation_of` tells
+/// which commit a value was built from), built by `build` and kept when
+/// the slot holds another commit's or nothing.
+fn per_commit<T>(
+    slot: &RwLock<Option<Arc<T>>>,
+    searcher: &tantivy::Searcher,
+    generation_of: impl Fn(&T) -> u64,
+    build: impl FnOnce() -> T,
+) -> Arc<T> {
+    let generation = searcher.generation().generation_id();
+    if let Some(value) = slot.read().ok().and_then(|v| v.clone()).filter(|v| generation_of(v) == generation) {
+        return value;
+    }
+    let value = Arc::new(build());
+    if let Ok(mut slot) = slot.write() {
+        *slot = Some(Arc::clone(&value));
+    }
+    value
+}
+
 /// The answer to a query with nothing searchable in it.
 fn nothing_found(q: &str) -> SearchResponse {
     let facets = FACETS.iter().map(|name| (name.to_string(), BTreeMap::new())).collect();
@@ -246,7 +266,7 @@ impl Archive {
         }
         let text: String = request.q.chars().take(MAX_QUERY_CHARS).collect();
         let plan = QueryPlan::new(&text);
-        if !text.trim().is_empty() && plan.is_empty() && plan.excluded.is_empty() && plan.keys.is_empty() {
+        if !text.trim().is_empty() && plan.asks_nothing() {
             // Typed, but nothing searchable (！！！, an emoji): nothing found,
             // rather than the whole archive as if it matched.
             return Ok(nothing_found(&request.q));
@@ -262,7 +282,7 @@ impl Archive {
         } else {
             None
         };
-        let relaxed = found.strict_total == 0 && !found.top.is_empty();
+        let relaxed = found_nothing && !found.top.is_empty();
         let complete = found.complete;
         let hits = found
             .top
@@ -410,8 +430,7 @@ impl Archive {
     /// The whole query: the plan's words (all, or any when `relaxed`) and
     /// 文号 keys, and the filters.
     fn full_query(&self, plan: &QueryPlan, relaxed: bool, filters: &[Box<dyn Query>]) -> Box<dyn Query> {
-        let browse = plan.is_empty() && plan.keys.is_empty() && plan.excluded.is_empty();
-        let words: Box<dyn Query> = if browse { Box::new(AllQuery) } else { ranking::plan_query(&self.fields, plan, relaxed) };
+        let words: Box<dyn Query> = if plan.asks_nothing() { Box::new(AllQuery) } else { ranking::plan_query(&self.fields, plan, relaxed) };
         if filters.is_empty() {
             return words;
         }
@@ -571,12 +590,7 @@ impl Archive {
         }
         let searcher = self.reader.searcher();
         let table = self.table(&searcher);
-        let groups: Vec<Vec<String>> = plan
-            .groups
-            .iter()
-            .filter(|g| !g.optional)
-            .map(|g| fold(&g.alternatives.iter().map(|t| t.text.clone()).collect::<Vec<_>>()))
-            .collect();
+        let groups: Vec<Vec<String>> = plan.groups.iter().filter(|g| !g.optional).map(|g| fold(&g.texts())).collect();
         let whole = normalize(&typed).text().split_whitespace().collect::<String>();
         let mut titles: Vec<_> = table
             .titles
@@ -610,7 +624,7 @@ impl Archive {
             return Ok(Vec::new());
         }
         let Some(last) = plan.groups.last() else { return Ok(Vec::new()) };
-        let needles = fold(&last.alternatives.iter().map(|t| t.text.clone()).collect::<Vec<_>>());
+        let needles = fold(&last.texts());
         let query = self.full_query(plan, false, &[]);
         let top = searcher.search(&*query, &TopDocs::with_limit(PHRASE_SOURCES).order_by_score())?;
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -642,28 +656,12 @@ impl Archive {
 
     /// The spelling table of the searcher's commit, built on first use.
     fn spelling(&self, searcher: &tantivy::Searcher) -> Arc<Spelling> {
-        let generation = searcher.generation().generation_id();
-        if let Some(spelling) = self.spelling.read().ok().and_then(|s| s.clone()).filter(|s| s.generation == generation) {
-            return spelling;
-        }
-        let spelling = Arc::new(Spelling::build(searcher, &self.fields));
-        if let Ok(mut slot) = self.spelling.write() {
-            *slot = Some(Arc::clone(&spelling));
-        }
-        spelling
+        per_commit(&self.spelling, searcher, |s| s.generation, || Spelling::build(searcher, &self.fields))
     }
 
     /// The document table of the searcher's commit, built on first use.
     fn table(&self, searcher: &tantivy::Searcher) -> Arc<DocTable> {
-        let generation = searcher.generation().generation_id();
-        if let Some(table) = self.table.read().ok().and_then(|t| t.clone()).filter(|t| t.generation == generation) {
-            return table;
-        }
-        let table = Arc::new(DocTable::build(searcher));
-        if let Ok(mut slot) = self.table.write() {
-            *slot = Some(Arc::clone(&table));
-        }
-        table
+        per_commit(&self.table, searcher, |t| t.generation, || DocTable::build(searcher))
     }
 
     /// Document counts by category, publisher, year and disclosure.

@@ -32,18 +32,17 @@ fn ranges_limited(text: &str, needles: &[String], limit: usize) -> Vec<Range<usi
         return literal;
     }
     let norm = normalize(text);
-    let needles: Vec<Vec<char>> = folded.iter().map(|n| n.chars().collect()).collect();
     let mut ranges = Vec::new();
-    for needle in &needles {
+    for folded_needle in &folded {
+        let needle: Vec<char> = folded_needle.chars().collect();
         let n = needle.len();
         if n > norm.chars.len() {
             continue;
         }
-        let bytes: Vec<u8> = needle.iter().map(|&c| if c.is_ascii_digit() { b'0' } else { b'x' }).collect();
         for start in 0..=norm.chars.len() - n {
             let digit_before = start > 0 && norm.chars[start - 1].is_ascii_digit();
-            let after = norm.chars.get(start + n).map(|&c| if c.is_ascii_digit() { b'0' } else { b'x' });
-            if norm.chars[start..start + n] == needle[..] && whole_number(digit_before, after, &bytes) {
+            let digit_after = norm.chars.get(start + n).is_some_and(char::is_ascii_digit);
+            if norm.chars[start..start + n] == needle[..] && whole_number(folded_needle, digit_before, digit_after) {
                 ranges.push(norm.origin[start].0..norm.origin[start + n - 1].1);
             }
         }
@@ -65,7 +64,9 @@ pub(crate) fn literal_ranges(text: &str, folded: &[String], limit: usize) -> Vec
     let found = folded.iter().flat_map(|n| {
         memmem::find_iter(bytes, n.as_bytes())
             .map(|at| at..at + n.len())
-            .filter(|r| whole_number(r.start > 0 && bytes[r.start - 1].is_ascii_digit(), bytes.get(r.end).copied(), n.as_bytes()))
+            .filter(|r| {
+                whole_number(n, r.start > 0 && bytes[r.start - 1].is_ascii_digit(), bytes.get(r.end).is_some_and(u8::is_ascii_digit))
+            })
             .take(limit)
     });
     merge(found.collect())
@@ -73,11 +74,11 @@ pub(crate) fn literal_ranges(text: &str, folded: &[String], limit: usize) -> Vec
 
 /// Whether a match of `needle` keeps its numbers whole: a needle starting
 /// with a digit must not follow a digit, one ending with a digit must not
-/// precede one (`digit_before`, `after`: what the text has around it).
-fn whole_number(digit_before: bool, after: Option<u8>, needle: &[u8]) -> bool {
-    let starts = needle.first().is_some_and(u8::is_ascii_digit);
-    let ends = needle.last().is_some_and(u8::is_ascii_digit);
-    !(starts && digit_before) && !(ends && after.is_some_and(|b| b.is_ascii_digit()))
+/// precede one (`digit_before`, `digit_after`: what the text has around it).
+fn whole_number(needle: &str, digit_before: bool, digit_after: bool) -> bool {
+    let starts = needle.starts_with(|c: char| c.is_ascii_digit());
+    let ends = needle.ends_with(|c: char| c.is_ascii_digit());
+    !(starts && digit_before) && !(ends && digit_after)
 }
 
 fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {

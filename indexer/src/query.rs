@@ -49,6 +49,23 @@ pub struct Group {
     pub parts: Vec<String>,
 }
 
+impl Group {
+    /// A group of one term taken as it stands: a phrase, a part of a 文号.
+    fn exact(term: Term) -> Group {
+        Group { alternatives: vec![term], optional: false, parts: Vec::new() }
+    }
+
+    /// The texts of its alternatives.
+    pub fn texts(&self) -> Vec<String> {
+        self.alternatives.iter().map(|t| t.text.clone()).collect()
+    }
+
+    /// Whether every alternative is a single Han character.
+    pub fn is_one_character(&self) -> bool {
+        self.alternatives.iter().all(|t| is_one_han(&t.text))
+    }
+}
+
 /// Everything a search needs to know about the typed text, computed once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueryPlan {
@@ -100,9 +117,15 @@ impl QueryPlan {
         plan
     }
 
-    /// Whether nothing searchable was typed.
+    /// Whether no word is asked for (there may still be exclusions or keys).
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
+    }
+
+    /// Whether the plan asks for nothing at all: no word, no exclusion, no
+    /// 文号 key (an empty query lists the archive).
+    pub fn asks_nothing(&self) -> bool {
+        self.groups.is_empty() && self.excluded.is_empty() && self.keys.is_empty()
     }
 
     /// Whether partial matches can be offered: more than one required group.
@@ -174,7 +197,7 @@ impl QueryPlan {
     /// another word: what a slip of the input method often leaves.
     pub fn has_stray_character(&self) -> bool {
         let words = self.near_words();
-        words.len() > 1 && words.iter().any(|w| w.chars().count() == 1 && w.chars().all(is_han))
+        words.len() > 1 && words.iter().any(|w| is_one_han(w))
     }
 
     /// Groups, exclusions and OR from words, phrases and the segmenter.
@@ -199,7 +222,7 @@ impl QueryPlan {
                 }
                 or_pending = false;
             } else if token.quoted {
-                self.groups.push(Group { alternatives: vec![term], optional: false, parts: Vec::new() });
+                self.groups.push(Group::exact(term));
             } else {
                 let words = segment(&token.text);
                 if spaced && words.len() > 1 && !words.iter().any(|w| thesaurus::is_entry(w)) {
@@ -218,7 +241,7 @@ impl QueryPlan {
         let number = format!("{}号", spoken.number);
         let parts = [Some(spoken.prefix.clone()), spoken.year.clone(), Some(number)];
         for part in parts.into_iter().flatten() {
-            self.groups.push(Group { alternatives: vec![Term { text: part, phrase: true }], optional: false, parts: Vec::new() });
+            self.groups.push(Group::exact(Term { text: part, phrase: true }));
         }
     }
 
@@ -257,7 +280,7 @@ fn word_group(word: &str) -> Group {
 fn segment(run: &str) -> Vec<String> {
     let pieces: Vec<Piece> = analyze(run).into_iter().filter(|p| p.kind == PieceKind::Word).collect();
     let adjacent = |a: &Piece, b: &Piece| a.position + a.chars == b.position;
-    let mut words: Vec<(String, bool)> = Vec::with_capacity(pieces.len());
+    let mut words: Vec<String> = Vec::with_capacity(pieces.len());
     let mut i = 0;
     while i < pieces.len() {
         let longest = (2..=MAX_MERGE.min(pieces.len() - i)).rev().find_map(|n| {
@@ -267,8 +290,7 @@ fn segment(run: &str) -> Vec<String> {
         });
         let number_unit = pieces.get(i + 1).filter(|next| {
             pieces[i].text.chars().all(|c| c.is_ascii_digit())
-                && next.chars == 1
-                && is_han_text(&next.text)
+                && is_one_han(&next.text)
                 && !thesaurus::is_optional(&next.text)
                 && adjacent(&pieces[i], next)
         });
@@ -278,22 +300,26 @@ fn segment(run: &str) -> Vec<String> {
             Some(unit) if longest.is_none() => (2, format!("{}{}", pieces[i].text, unit.text)),
             _ => longest.unwrap_or((1, pieces[i].text.clone())),
         };
-        let lone = n == 1 && pieces[i].chars == 1 && is_han_text(&text) && !thesaurus::is_optional(&text);
+        let lone = n == 1 && is_one_han(&text) && !thesaurus::is_optional(&text);
         match words.last_mut() {
-            Some((last, _))
-                if lone && i > 0 && adjacent(&pieces[i - 1], &pieces[i]) && is_han_text(last) && !thesaurus::is_optional(last) =>
-            {
+            Some(last) if lone && adjacent(&pieces[i - 1], &pieces[i]) && is_han_text(last) && !thesaurus::is_optional(last) => {
                 last.push_str(&text)
             }
-            _ => words.push((text, lone)),
+            _ => words.push(text),
         }
         i += n;
     }
-    words.into_iter().map(|(text, _)| text).collect()
+    words
 }
 
 fn is_han_text(text: &str) -> bool {
     text.chars().all(is_han)
+}
+
+/// Whether `text` is one Han character.
+fn is_one_han(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(is_han) && chars.next().is_none()
 }
 
 /// The words inside a long Han word: as the segmenter splits it where it

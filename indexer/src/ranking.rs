@@ -36,7 +36,7 @@ use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, EnableScoring, Occur, P
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, Term};
 
-use crate::analysis::{analyze, is_han, normalize, Piece, PieceKind, TokenSet};
+use crate::analysis::{analyze, normalize, Piece, PieceKind, TokenSet};
 use crate::any_of::AnyOf;
 use crate::highlight::{fold, literal_ranges};
 use crate::query::{Group, QueryPlan, Term as QueryTerm};
@@ -85,7 +85,7 @@ pub fn plan_query(fields: &Fields, plan: &QueryPlan, relaxed: bool) -> Box<dyn Q
     for group in &plan.groups {
         if !relaxed {
             clauses.push((if group.optional { Occur::Should } else { Occur::Must }, group_query(group)));
-        } else if group.optional || is_one_character(group) {
+        } else if group.optional || group.is_one_character() {
             clauses.push((Occur::Should, group_query(group)));
         } else {
             words.push(group_query(group));
@@ -113,11 +113,6 @@ pub fn plan_query(fields: &Fields, plan: &QueryPlan, relaxed: bool) -> Box<dyn Q
         .collect();
     let keys: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(BooleanQuery::new(exact)), KEY_WEIGHT));
     Box::new(BooleanQuery::new(vec![(Occur::Should, keys), (Occur::Should, words)]))
-}
-
-/// Whether every alternative of a group is a single Han character.
-fn is_one_character(group: &Group) -> bool {
-    group.alternatives.iter().all(|t| t.text.chars().count() == 1 && t.text.chars().all(is_han))
 }
 
 /// Every one of a long word's inner words in the title, each where its
@@ -391,7 +386,7 @@ pub struct DocTable {
     /// The commit (searcher generation) it was built from.
     pub generation: u64,
     pub segments: Vec<Vec<DocFacts>>,
-    /// (normalized title, title, id) of every document, for suggestions.
+    /// The title of every live document, for suggestions.
     pub titles: Vec<TitleEntry>,
 }
 
