@@ -413,8 +413,14 @@ impl Archive {
         match sort {
             Sort::Relevance => {
                 let page = TopDocs::with_limit(wanted.max(ranking::RERANK_DEPTH));
-                let (top, (total, facets)) = searcher.search(query, &(ranking::tweak(page), collectors)).map_err(internal)?;
+                let (mut top, (total, facets)) = searcher.search(query, &(ranking::tweak(page), collectors)).map_err(internal)?;
+                // Only the first RERANK_DEPTH are re-ordered, whatever the
+                // page: a window that grew with the page would move other
+                // versions of a regulation into it, and paging would show
+                // one version twice and another never.
+                let rest = top.split_off(top.len().min(ranking::RERANK_DEPTH));
                 let mut top = ranking::rerank(searcher, &self.table(searcher), top, rerank).map_err(internal)?;
+                top.extend(rest);
                 top.truncate(wanted);
                 Ok((top, total, facets))
             }

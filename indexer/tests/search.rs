@@ -272,3 +272,34 @@ fn a_partial_match_holds_a_word_not_only_a_character() {
     let found: Vec<&str> = response.hits.iter().map(|h| h.path.as_str()).collect();
     assert_eq!(found, ["versions/养犬管理规定(2023-06-01).txt", "versions/养犬管理规定(2019-03-01).txt"], "依法 alone is no match");
 }
+
+#[test]
+fn paging_shows_every_document_once_whatever_the_page_size() {
+    // More matches than re-ranking re-orders, each regulation in two
+    // versions, so versions fall on both sides of the re-ranked window.
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, data) = (tmp.path().join("src"), tmp.path().join("data"));
+    for n in 0..70 {
+        for (year, extra) in [(2019, ""), (2023, "并公布")] {
+            let filler = "登记".repeat(n % 7 + 1);
+            write(&src, &format!("rules/第{n}号管理规定({year}-01-01).txt"), format!("第{n}号管理规定\n{filler}应当办理{extra}。\n"));
+        }
+    }
+    ingest::run(&IngestOptions::new(vec![src], data.clone())).unwrap();
+    let archive = Archive::open(&data).unwrap();
+    let pages = |size: usize| -> Vec<String> {
+        (0..140)
+            .step_by(size)
+            .flat_map(|offset| {
+                let request = SearchRequest { q: "登记".into(), limit: size, offset, ..SearchRequest::default() };
+                archive.search(&request).unwrap().hits.into_iter().map(|h| h.path)
+            })
+            .collect()
+    };
+    let whole = pages(100);
+    assert_eq!(whole.len(), 140);
+    assert_eq!(whole.iter().collect::<std::collections::HashSet<_>>().len(), 140, "each document once");
+    for size in [7, 10, 30] {
+        assert_eq!(pages(size), whole, "page size {size}");
+    }
+}
