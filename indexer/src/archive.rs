@@ -16,17 +16,20 @@ use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, RangeQuer
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Index, IndexReader, Order, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
 
-use crate::analysis::{analyze, is_han, normalize, Piece, PieceKind};
+use crate::analysis::normalize;
 use crate::api::{Facets, Hit, SearchError, SearchRequest, SearchResponse, Sort, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
 use crate::catalog::Disclosure;
 use crate::error::{Error, Result};
 use crate::extract::{decode_with, encoding_named};
-use crate::highlight::{fold, literal_ranges, snippet};
+use crate::highlight::snippet;
 use crate::query::QueryPlan;
-use crate::ranking::{self, DocTable, Rerank, TitleEntry};
+use crate::ranking::{self, Rerank};
 use crate::schema::{build_schema, date_key, index_dir, register_analyzer, Fields};
 use crate::spelling::Spelling;
 use crate::store::BlobStore;
+
+mod suggest;
+pub use suggest::{Suggestions, TitleSuggestion};
 
 /// Fields counted as facets, by their API names.
 const FACETS: [&str; 4] = ["category", "publisher", "year", "disclosure"];
@@ -85,10 +88,6 @@ pub struct Archive {
     reader: IndexReader,
     fields: Fields,
     blobs: BlobStore,
-    /// Title and version family of every document, rebuilt when a new
-    /// commit is seen: for re-ranking and suggestions without touching the
-    /// compressed dictionaries on every query.
-    table: RwLock<Option<Arc<DocTable>>>,
     /// The archive's words by sound, for "did you mean", built on first need.
     spelling: RwLock<Option<Arc<Spelling>>>,
     /// Texts recently decoded from originals: snippets of popular
@@ -122,25 +121,6 @@ impl TextCache {
             }
         }
     }
-}
-
-/// What `GET /api/suggest` answers: phrases and titles to complete the
-/// typed text with.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Suggestions {
-    /// The typed text followed by a word the archive often has after it
-    /// (低保 → 低保 申请), most frequent first, then the titles below.
-    pub suggestions: Vec<String>,
-    /// Titles that hold every typed word (or its official term), each with
-    /// the document it opens.
-    pub documents: Vec<TitleSuggestion>,
-}
-
-/// A title offered as a suggestion, and the document it opens.
-#[derive(Debug, Clone, Serialize)]
-pub struct TitleSuggestion {
-    pub id: String,
-    pub title: String,
 }
 
 /// The result of running one plan: the ranked candidates and counts.
@@ -197,26 +177,10 @@ fn nothing_found(q: &str) -> SearchResponse {
     SearchResponse { query: q.to_string(), total: 0, took_ms: 0.0, relaxed: false, did_you_mean: None, hits: Vec::new(), facets }
 }
 
-/// Whether every word starts a word of the folded title as the analyzer
-/// reads it: 民法 starts 民法典 in 中华人民共和国民法典, not 人民法院.
-fn titles_word_starts(folded: &str, words: &[&str]) -> bool {
-    let pieces = analyze(folded);
-    words.iter().all(|w| pieces.iter().any(|p| p.kind != PieceKind::Char && p.text.starts_with(w)))
-}
-
 /// Partial matches are offered when fewer documents than this (a first
 /// page at the default size) match every word: a fixed number, so the
 /// total of a query is the same on every page and at every page size.
 const RELAX_BELOW: usize = DEFAULT_LIMIT;
-
-/// Most candidate titles ordered by whether the typed words start their words.
-const WORD_START_CANDIDATES: usize = 2_000;
-
-/// Documents whose text is searched for the words that follow the typed
-/// ones, for phrase suggestions.
-const PHRASE_SOURCES: usize = 20;
-/// Occurrences of the typed words looked at per document.
-const PHRASE_OCCURRENCES: usize = 64;
 
 impl Archive {
     /// Open `data_dir` for reading. Fails with [`Error::NoIndex`] when no
@@ -239,8 +203,7 @@ impl Archive {
             .map_err(|source| Error::Index { path: index_dir, source })?;
         let fields = Fields::of(&index.schema());
         let texts = Mutex::new(TextCache { entries: LruCache::unbounded(), bytes: 0 });
-        let (table, spelling) = (RwLock::new(None), RwLock::new(None));
-        Ok(Archive { reader, fields, blobs: BlobStore::new(data_dir), table, spelling, texts })
+        Ok(Archive { reader, fields, blobs: BlobStore::new(data_dir), spelling: RwLock::new(None), texts })
     }
 
     /// Pick up the newest commit now rather than within the reload delay.
@@ -419,7 +382,7 @@ impl Archive {
                 // versions of a regulation into it, and paging would show
                 // one version twice and another never.
                 let rest = top.split_off(top.len().min(ranking::RERANK_DEPTH));
-                let mut top = ranking::rerank(searcher, &self.table(searcher), top, rerank).map_err(internal)?;
+                let mut top = ranking::rerank(searcher, top, rerank).map_err(internal)?;
                 top.extend(rest);
                 top.truncate(wanted);
                 Ok((top, total, facets))
@@ -583,91 +546,9 @@ impl Archive {
         Ok(Original::Found { bytes, content_type, file_name })
     }
 
-    /// Completions of what was typed so far: the typed words followed by a
-    /// word the archive's public texts often have after them, and titles
-    /// that hold every typed word or its official term (those holding the
-    /// typed text as typed first, then those starting with it, then the
-    /// shortest).
-    pub fn suggest(&self, q: &str, limit: usize) -> Result<Suggestions> {
-        let typed: String = q.trim().chars().take(MAX_QUERY_CHARS).collect();
-        let plan = QueryPlan::new(&typed);
-        if plan.is_empty() {
-            return Ok(Suggestions::default());
-        }
-        let searcher = self.reader.searcher();
-        let table = self.table(&searcher);
-        let groups: Vec<Vec<String>> = plan.groups.iter().filter(|g| !g.optional).map(|g| fold(&g.texts())).collect();
-        let whole = normalize(&typed).text().split_whitespace().collect::<String>();
-        let mut titles: Vec<_> = table
-            .titles
-            .iter()
-            .filter(|t| groups.iter().all(|alternatives| alternatives.iter().any(|a| t.folded.contains(a.as_str()))))
-            .collect();
-        // Analyzing each candidate title is worth it for a few thousand.
-        let words = if titles.len() <= WORD_START_CANDIDATES { plan.near_words() } else { Vec::new() };
-        let word_start = |t: &TitleEntry| titles_word_starts(&t.folded, &words);
-        titles.sort_by_cached_key(|t| (!t.folded.contains(&whole), !word_start(t), !t.folded.starts_with(&whole), t.title.chars().count()));
-        let mut seen = HashSet::new();
-        let documents: Vec<TitleSuggestion> = titles
-            .into_iter()
-            .filter(|t| seen.insert(t.title.clone()))
-            .take(limit)
-            .map(|t| TitleSuggestion { id: t.id.clone(), title: t.title.clone() })
-            .collect();
-        let mut suggestions = self.phrases(&searcher, &plan, &typed, limit / 2)?;
-        suggestions.extend(documents.iter().map(|d| d.title.clone()));
-        suggestions.truncate(limit);
-        Ok(Suggestions { suggestions, documents })
-    }
-
-    /// Up to `limit` phrases: `typed` and a word that follows the last
-    /// typed word (or its official term) in at least two of the best public
-    /// documents for it, most documents first.
-    fn phrases(&self, searcher: &tantivy::Searcher, plan: &QueryPlan, typed: &str, limit: usize) -> Result<Vec<String>> {
-        // A question (怎么申请) is a whole query already, one character not
-        // yet a word: nothing to complete.
-        if plan.groups.iter().any(|g| g.optional) || typed.trim().chars().count() < 2 {
-            return Ok(Vec::new());
-        }
-        let Some(last) = plan.groups.last() else { return Ok(Vec::new()) };
-        let needles = fold(&last.texts());
-        let query = self.full_query(plan, false, &[]);
-        let top = searcher.search(&*query, &TopDocs::with_limit(PHRASE_SOURCES).order_by_score())?;
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for (_, address) in top {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            if first_str(&doc, self.fields.disclosure).as_deref() != Some(Disclosure::Public.as_str()) {
-                continue;
-            }
-            let Some(text) = self.text_of(&doc)? else { continue };
-            let mut here = HashSet::new();
-            for range in literal_ranges(&text, &needles, PHRASE_OCCURRENCES) {
-                let after: String = text[range.end..].chars().take(8).collect();
-                let next = analyze(&after).into_iter().find(|p| p.kind == PieceKind::Word && p.position == 0);
-                let useful = |w: &Piece| {
-                    w.chars >= 2 && w.text.chars().all(is_han) && !w.text.starts_with('第') && !crate::thesaurus::is_optional(&w.text)
-                };
-                if let Some(word) = next.filter(useful) {
-                    here.insert(word.text);
-                }
-            }
-            for word in here {
-                *counts.entry(word).or_default() += 1;
-            }
-        }
-        let mut ranked: Vec<(String, usize)> = counts.into_iter().filter(|(_, n)| *n >= 2).collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        Ok(ranked.into_iter().take(limit).map(|(word, _)| format!("{} {word}", typed.trim())).collect())
-    }
-
     /// The spelling table of the searcher's commit, built on first use.
     fn spelling(&self, searcher: &tantivy::Searcher) -> Arc<Spelling> {
         per_commit(&self.spelling, searcher, |s| s.generation, || Spelling::build(searcher, &self.fields))
-    }
-
-    /// The document table of the searcher's commit, built on first use.
-    fn table(&self, searcher: &tantivy::Searcher) -> Arc<DocTable> {
-        per_commit(&self.table, searcher, |t| t.generation, || DocTable::build(searcher))
     }
 
     /// Document counts by category, publisher, year and disclosure.

@@ -22,16 +22,12 @@
 //! * A document marked 失效 (no longer in force) ranks below one in force.
 //! * A 文号 or 索引号 typed as the query finds its document by the exact
 //!   key, far above documents that only mention it.
-//!
-//! This module also owns the per-commit document table ([`DocTable`]) that
-//! re-ranking and suggestions read instead of the stored documents.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use regex::Regex;
 use tantivy::collector::{Collector, TopDocs};
-use tantivy::columnar::StrColumn;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, Term};
@@ -40,7 +36,7 @@ use crate::analysis::{analyze, normalize, Piece, PieceKind, TokenSet};
 use crate::any_of::AnyOf;
 use crate::highlight::{fold, literal_ranges};
 use crate::query::{Group, QueryPlan, Term as QueryTerm};
-use crate::schema::{ords_where, Fields};
+use crate::schema::{first_value, ords_where, Fields};
 
 const TITLE_WEIGHT: f32 = 3.0;
 const META_WEIGHT: f32 = 2.0;
@@ -126,6 +122,21 @@ fn all_parts(fields: &Fields, parts: &[String]) -> Option<Box<dyn Query>> {
     let all: Option<Vec<Clause>> =
         parts.iter().map(|p| Some((Occur::Must, weighted_sequence(fields.title, &atoms(&analyze(p)), TITLE_WEIGHT)?))).collect();
     Some(Box::new(BoostQuery::new(Box::new(BooleanQuery::new(all?)), PARTS_WEIGHT)))
+}
+
+/// Titles holding, for each group, one of its texts with its characters
+/// together; `None` without a group. Scored by the title field alone, so
+/// that among titles matching alike the shorter (its length norm) comes
+/// first: what suggestions read.
+pub fn title_query(fields: &Fields, groups: &[Vec<String>]) -> Option<Box<dyn Query>> {
+    let all: Option<Vec<Clause>> = groups
+        .iter()
+        .map(|texts| {
+            let any: Vec<Box<dyn Query>> = texts.iter().filter_map(|t| sequence(fields.title, &atoms(&analyze(t)), 0)).collect();
+            (!any.is_empty()).then(|| (Occur::Must, AnyOf::new(any)))
+        })
+        .collect();
+    all.filter(|clauses| !clauses.is_empty()).map(|clauses| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
 }
 
 fn exact(field: Field, key: &str) -> Box<dyn Query> {
@@ -283,12 +294,7 @@ impl Rerank {
 /// in the main query: as a clause of it, the phrase-with-slop over every
 /// character of the query was checked in every document holding them all,
 /// which took a third of the time of a search.
-pub fn rerank(
-    searcher: &Searcher,
-    table: &DocTable,
-    top: Vec<(Score, DocAddress)>,
-    how: &Rerank,
-) -> tantivy::Result<Vec<(Score, DocAddress)>> {
+pub fn rerank(searcher: &Searcher, top: Vec<(Score, DocAddress)>, how: &Rerank) -> tantivy::Result<Vec<(Score, DocAddress)>> {
     // `top` comes best first: the proximity bonus is read for the best
     // candidates only, where it can change the first page.
     let candidates: Vec<DocAddress> = top.iter().take(NEAR_DEPTH).map(|(_, address)| *address).collect();
@@ -306,9 +312,8 @@ pub fn rerank(
         .map(|(score, address)| {
             let (segment, doc) = (address.segment_ord as usize, address.doc_id);
             let near = bonus.get(&address).map_or(0.0, |b| b * factors[segment](doc));
-            let facts = table.segments.get(segment).and_then(|s| s.get(doc as usize));
-            let (key, family) = facts.map(|f| (f.title_key.as_str(), f.family.clone())).unwrap_or_default();
-            let boosted = (score + near) * (1.0 + TITLE_COVERAGE_WEIGHT * coverage(key, &how.folded));
+            let (key, family) = candidate_facts(segments, address);
+            let boosted = (score + near) * (1.0 + TITLE_COVERAGE_WEIGHT * coverage(&key, &how.folded));
             let date = dates[segment].as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
             (boosted, address, family, date)
         })
@@ -367,7 +372,7 @@ fn coverage(key: &str, folded: &[String]) -> f32 {
 }
 
 /// A title as title coverage compares it: folded as the index folds text,
-/// without a version date. Computed once per document in the [`DocTable`].
+/// without a version date.
 pub fn title_key(title: &str) -> String {
     normalize(&version_family(title)).text()
 }
@@ -379,75 +384,15 @@ pub fn version_family(name: &str) -> String {
     re.replace_all(name, "").into_owned()
 }
 
-/// Per-commit facts about each document, indexed by segment, then doc id:
-/// built once per commit from the fast fields, so re-ranking and
-/// suggestions need not touch the compressed dictionaries per query.
-pub struct DocTable {
-    /// The commit (searcher generation) it was built from.
-    pub generation: u64,
-    pub segments: Vec<Vec<DocFacts>>,
-    /// The title of every live document, for suggestions.
-    pub titles: Vec<TitleEntry>,
-}
-
-/// One document's title as suggestions search it.
-#[derive(Debug, Clone)]
-pub struct TitleEntry {
-    /// The title folded as the index folds text.
-    pub folded: String,
-    pub title: String,
-    pub id: String,
-}
-
-/// What re-ranking needs of one document.
-#[derive(Debug, Clone, Default)]
-pub struct DocFacts {
-    /// The title folded and without a version date ([`title_key`]).
-    pub title_key: String,
-    /// Its path without a version date: the versions of one regulation share it.
-    pub family: String,
-}
-
-impl DocTable {
-    /// Read every live document's title, id and version family from the
-    /// fast fields of `searcher`'s commit, walking each dictionary once.
-    pub fn build(searcher: &Searcher) -> DocTable {
-        let mut segments = Vec::new();
-        let mut titles = Vec::new();
-        for segment in searcher.segment_readers() {
-            let fast = segment.fast_fields();
-            let columns = ["title_raw", "path", "id"].map(|name| fast.str(name).ok().flatten());
-            let terms = columns.each_ref().map(all_terms);
-            let value = |i: usize, doc: DocId| -> String {
-                let ord = columns[i].as_ref().and_then(|c| c.term_ords(doc).next());
-                ord.and_then(|o| terms[i].get(o as usize)).cloned().unwrap_or_default()
-            };
-            let mut facts = Vec::with_capacity(segment.max_doc() as usize);
-            for doc in 0..segment.max_doc() {
-                if segment.is_deleted(doc) {
-                    facts.push(DocFacts::default());
-                    continue;
-                }
-                let title = value(0, doc);
-                facts.push(DocFacts { title_key: title_key(&title), family: version_family(&value(1, doc)) });
-                titles.push(TitleEntry { folded: normalize(&title).text(), title, id: value(2, doc) });
-            }
-            segments.push(facts);
-        }
-        DocTable { generation: searcher.generation().generation_id(), segments, titles }
-    }
-}
-
-/// Every term of a string column's dictionary, by ordinal.
-fn all_terms(column: &Option<StrColumn>) -> Vec<String> {
-    let mut terms = Vec::new();
-    let Some(column) = column else { return terms };
-    if let Ok(mut stream) = column.dictionary().stream() {
-        while stream.advance() {
-            terms.push(String::from_utf8_lossy(stream.key()).into_owned());
-        }
-    }
-    terms
+/// What re-ranking needs of each candidate, read from the `title_raw`
+/// and `path` columns of its segment: its title folded and without a
+/// version date ([`title_key`]), and its path without a version date (the
+/// versions of one regulation share it). Only the candidates are read, so
+/// the cost does not grow with the archive.
+fn candidate_facts(segments: &[SegmentReader], address: DocAddress) -> (String, String) {
+    let fast = segments[address.segment_ord as usize].fast_fields();
+    let value = |name: &str| fast.str(name).ok().flatten().map(|column| first_value(&column, address.doc_id)).unwrap_or_default();
+    (title_key(&value("title_raw")), version_family(&value("path")))
 }
 
 /// Where several versions of one family are listed, put the newest in the
