@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::extract::{decode_with, encoding_named};
 use crate::highlight::snippet;
 use crate::query::QueryPlan;
-use crate::ranking::{self, Rerank};
+use crate::ranking::{self, FactsCache, Rerank};
 use crate::schema::{build_schema, date_key, index_dir, register_analyzer, Fields};
 use crate::spelling::Spelling;
 use crate::store::BlobStore;
@@ -88,6 +88,8 @@ pub struct Archive {
     reader: IndexReader,
     fields: Fields,
     blobs: BlobStore,
+    /// Titles and version families of recently re-ranked documents.
+    facts: FactsCache,
     /// The archive's words by sound, for "did you mean", built on first need.
     spelling: RwLock<Option<Arc<Spelling>>>,
     /// Texts recently decoded from originals: snippets of popular
@@ -203,7 +205,7 @@ impl Archive {
             .map_err(|source| Error::Index { path: index_dir, source })?;
         let fields = Fields::of(&index.schema());
         let texts = Mutex::new(TextCache { entries: LruCache::unbounded(), bytes: 0 });
-        Ok(Archive { reader, fields, blobs: BlobStore::new(data_dir), spelling: RwLock::new(None), texts })
+        Ok(Archive { reader, fields, blobs: BlobStore::new(data_dir), facts: FactsCache::default(), spelling: RwLock::new(None), texts })
     }
 
     /// Pick up the newest commit now rather than within the reload delay.
@@ -382,7 +384,7 @@ impl Archive {
                 // versions of a regulation into it, and paging would show
                 // one version twice and another never.
                 let rest = top.split_off(top.len().min(ranking::RERANK_DEPTH));
-                let mut top = ranking::rerank(searcher, top, rerank).map_err(internal)?;
+                let mut top = ranking::rerank(searcher, &self.facts, top, rerank).map_err(internal)?;
                 top.extend(rest);
                 top.truncate(wanted);
                 Ok((top, total, facets))

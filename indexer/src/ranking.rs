@@ -24,10 +24,14 @@
 //!   key, far above documents that only mention it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use lru::LruCache;
 
 use regex::Regex;
 use tantivy::collector::{Collector, TopDocs};
+use tantivy::index::SegmentId;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, Term};
@@ -137,6 +141,35 @@ pub fn title_query(fields: &Fields, groups: &[Vec<String>]) -> Option<Box<dyn Qu
         })
         .collect();
     all.filter(|clauses| !clauses.is_empty()).map(|clauses| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+}
+
+/// Bodies holding, for each group, one of its texts: a dictionary word
+/// by its posting in the body words, other text by its characters in
+/// sequence; `None` without a group. Cheaper than [`plan_query`] where
+/// only a few good documents are wanted: one group of words is a union of
+/// term queries, whose best documents tantivy finds without scoring every
+/// document that holds them (block-max WAND).
+pub fn body_query(fields: &Fields, groups: &[Vec<String>]) -> Option<Box<dyn Query>> {
+    let group_query = |texts: &Vec<String>| -> Box<dyn Query> {
+        let any: Vec<Clause> = texts.iter().filter_map(|t| Some((Occur::Should, body_text(fields, t)?))).collect();
+        Box::new(BooleanQuery::new(any))
+    };
+    match groups {
+        [] => None,
+        [one] => Some(group_query(one)),
+        _ => Some(Box::new(BooleanQuery::new(groups.iter().map(|g| (Occur::Must, group_query(g))).collect()))),
+    }
+}
+
+/// One text in the body: its word posting when it is one dictionary word,
+/// else its characters in sequence.
+fn body_text(fields: &Fields, text: &str) -> Option<Box<dyn Query>> {
+    let pieces = analyze(text);
+    let atoms = atoms(&pieces);
+    match pieces.iter().find(|p| p.kind == PieceKind::Word && p.chars > 1 && p.chars == atoms.len()) {
+        Some(word) => Some(Box::new(TermQuery::new(Term::from_field_text(fields.body_words, &word.text), IndexRecordOption::WithFreqs))),
+        None => sequence(fields.body, &atoms, 0),
+    }
 }
 
 fn exact(field: Field, key: &str) -> Box<dyn Query> {
@@ -294,7 +327,12 @@ impl Rerank {
 /// in the main query: as a clause of it, the phrase-with-slop over every
 /// character of the query was checked in every document holding them all,
 /// which took a third of the time of a search.
-pub fn rerank(searcher: &Searcher, top: Vec<(Score, DocAddress)>, how: &Rerank) -> tantivy::Result<Vec<(Score, DocAddress)>> {
+pub fn rerank(
+    searcher: &Searcher,
+    facts: &FactsCache,
+    top: Vec<(Score, DocAddress)>,
+    how: &Rerank,
+) -> tantivy::Result<Vec<(Score, DocAddress)>> {
     // `top` comes best first: the proximity bonus is read for the best
     // candidates only, where it can change the first page.
     let candidates: Vec<DocAddress> = top.iter().take(NEAR_DEPTH).map(|(_, address)| *address).collect();
@@ -312,10 +350,10 @@ pub fn rerank(searcher: &Searcher, top: Vec<(Score, DocAddress)>, how: &Rerank) 
         .map(|(score, address)| {
             let (segment, doc) = (address.segment_ord as usize, address.doc_id);
             let near = bonus.get(&address).map_or(0.0, |b| b * factors[segment](doc));
-            let (key, family) = candidate_facts(segments, address);
-            let boosted = (score + near) * (1.0 + TITLE_COVERAGE_WEIGHT * coverage(&key, &how.folded));
+            let facts = facts.get(searcher, address);
+            let boosted = (score + near) * (1.0 + TITLE_COVERAGE_WEIGHT * coverage(&facts.title_key, &how.folded));
             let date = dates[segment].as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
-            (boosted, address, family, date)
+            (boosted, address, facts.family.clone(), date)
         })
         .collect();
     keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -384,15 +422,60 @@ pub fn version_family(name: &str) -> String {
     re.replace_all(name, "").into_owned()
 }
 
-/// What re-ranking needs of each candidate, read from the `title_raw`
-/// and `path` columns of its segment: its title folded and without a
-/// version date ([`title_key`]), and its path without a version date (the
-/// versions of one regulation share it). Only the candidates are read, so
-/// the cost does not grow with the archive.
-fn candidate_facts(segments: &[SegmentReader], address: DocAddress) -> (String, String) {
-    let fast = segments[address.segment_ord as usize].fast_fields();
-    let value = |name: &str| fast.str(name).ok().flatten().map(|column| first_value(&column, address.doc_id)).unwrap_or_default();
-    (title_key(&value("title_raw")), version_family(&value("path")))
+/// Documents whose facts are kept between searches: about 300 bytes
+/// each, so at most some 10 MB, whatever the size of the archive.
+const FACTS_KEPT: usize = 32_768;
+
+/// What re-ranking and title suggestions need of one document, read from
+/// the `title_raw`, `id` and `path` columns.
+#[derive(Debug, Default)]
+pub struct Facts {
+    pub title: String,
+    pub id: String,
+    /// The title folded as the index folds text.
+    pub folded: String,
+    /// The title folded and without a version date ([`title_key`]).
+    title_key: String,
+    /// The path without a version date: the versions of one regulation share it.
+    family: String,
+}
+
+/// The facts of recently read documents, by segment and doc id (a segment
+/// never changes, so an entry never goes stale), the least recently used
+/// dropped past [`FACTS_KEPT`]. Reading a column value decompresses a
+/// dictionary block: popular queries re-rank the same candidates, and a
+/// reader typing 政, 政府, 政府信息 is offered the same titles, and need not.
+pub struct FactsCache(Mutex<LruCache<(SegmentId, DocId), Arc<Facts>>>);
+
+impl Default for FactsCache {
+    fn default() -> Self {
+        FactsCache(Mutex::new(LruCache::new(NonZeroUsize::new(FACTS_KEPT).expect("FACTS_KEPT > 0"))))
+    }
+}
+
+impl FactsCache {
+    /// The facts of the document at `address`, from the cache or its columns.
+    pub fn get(&self, searcher: &Searcher, address: DocAddress) -> Arc<Facts> {
+        let segment = searcher.segment_reader(address.segment_ord);
+        let key = (segment.segment_id(), address.doc_id);
+        if let Some(facts) = self.0.lock().ok().and_then(|mut cache| cache.get(&key).cloned()) {
+            return facts;
+        }
+        let fast = segment.fast_fields();
+        let value = |name: &str| fast.str(name).ok().flatten().map(|column| first_value(&column, address.doc_id)).unwrap_or_default();
+        let title = value("title_raw");
+        let facts = Arc::new(Facts {
+            folded: normalize(&title).text(),
+            title_key: title_key(&title),
+            family: version_family(&value("path")),
+            id: value("id"),
+            title,
+        });
+        if let Ok(mut cache) = self.0.lock() {
+            cache.put(key, Arc::clone(&facts));
+        }
+        facts
+    }
 }
 
 /// Where several versions of one family are listed, put the newest in the

@@ -8,6 +8,7 @@
 //! documents for the last typed word.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
@@ -21,8 +22,7 @@ use crate::catalog::Disclosure;
 use crate::error::Result;
 use crate::highlight::{fold, literal_ranges};
 use crate::query::QueryPlan;
-use crate::ranking;
-use crate::schema::first_value;
+use crate::ranking::{self, Facts};
 
 /// What `GET /api/suggest` answers: phrases and titles to complete the
 /// typed text with.
@@ -54,13 +54,6 @@ const CANDIDATES_PER_TITLE: usize = 4;
 const PHRASE_SOURCES: usize = 20;
 /// Occurrences of the typed words looked at per document.
 const PHRASE_OCCURRENCES: usize = 64;
-
-/// A candidate title and what orders it.
-struct Candidate {
-    folded: String,
-    title: String,
-    id: String,
-}
 
 impl Archive {
     /// Completions of what was typed so far: the typed words followed by a
@@ -94,7 +87,7 @@ impl Archive {
                 }
             }
         }
-        let mut candidates: Vec<Candidate> = addresses.into_iter().map(|address| candidate(searcher, address)).collect();
+        let mut candidates: Vec<Arc<Facts>> = addresses.into_iter().map(|address| self.facts.get(searcher, address)).collect();
         let words = plan.near_words();
         candidates.sort_by_cached_key(|t| {
             let word_start = titles_word_starts(&t.folded, &words);
@@ -105,7 +98,7 @@ impl Archive {
             .into_iter()
             .filter(|t| seen.insert(t.title.clone()))
             .take(limit)
-            .map(|t| TitleSuggestion { id: t.id, title: t.title })
+            .map(|t| TitleSuggestion { id: t.id.clone(), title: t.title.clone() })
             .collect())
     }
 
@@ -126,7 +119,8 @@ impl Archive {
         }
         let Some(last) = plan.groups.last() else { return Ok(Vec::new()) };
         let needles = fold(&last.texts());
-        let query = self.full_query(plan, false, &[]);
+        let groups: Vec<Vec<String>> = plan.groups.iter().map(|g| g.texts()).collect();
+        let Some(query) = ranking::body_query(&self.fields, &groups) else { return Ok(Vec::new()) };
         let top = searcher.search(&*query, &TopDocs::with_limit(PHRASE_SOURCES).order_by_score())?;
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for (_, address) in top {
@@ -143,15 +137,6 @@ impl Archive {
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Ok(ranked.into_iter().take(limit).map(|(word, _)| format!("{} {word}", typed.trim())).collect())
     }
-}
-
-/// The title and id of a document, from the fast fields (no stored
-/// document is decompressed).
-fn candidate(searcher: &Searcher, address: DocAddress) -> Candidate {
-    let fast = searcher.segment_reader(address.segment_ord).fast_fields();
-    let value = |name: &str| fast.str(name).ok().flatten().map(|column| first_value(&column, address.doc_id)).unwrap_or_default();
-    let title = value("title_raw");
-    Candidate { folded: normalize(&title).text(), id: value("id"), title }
 }
 
 /// The distinct words of two Han characters or more that follow one of the
