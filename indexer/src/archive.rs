@@ -90,6 +90,8 @@ pub struct Archive {
     blobs: BlobStore,
     /// Titles and version families of recently re-ranked documents.
     facts: FactsCache,
+    /// The counts of [`Archive::stats`] and the commit they were counted at.
+    stats: RwLock<Option<Arc<(u64, Stats)>>>,
     /// The archive's words by sound, for "did you mean", built on first need.
     spelling: RwLock<Option<Arc<Spelling>>>,
     /// Texts recently decoded from originals: snippets of popular
@@ -193,10 +195,14 @@ impl Archive {
             return Err(Error::NoIndex(data_dir.to_path_buf()));
         }
         crate::analysis::init().map_err(Error::Analysis)?;
-        let index = Index::open_in_dir(&index_dir).map_err(|source| Error::Index { path: index_dir.clone(), source })?;
+        let opening = |source| Error::Index { path: index_dir.clone(), source };
+        let mut index = Index::open_in_dir(&index_dir).map_err(opening)?;
         if index.schema() != build_schema() {
             return Err(Error::OldFormat(data_dir.to_path_buf()));
         }
+        // The segments of one search are collected on every core: a large
+        // archive has several, and one reader waits less.
+        index.set_default_multithread_executor().map_err(opening)?;
         register_analyzer(&index);
         let reader = index
             .reader_builder()
@@ -205,7 +211,15 @@ impl Archive {
             .map_err(|source| Error::Index { path: index_dir, source })?;
         let fields = Fields::of(&index.schema());
         let texts = Mutex::new(TextCache { entries: LruCache::unbounded(), bytes: 0 });
-        Ok(Archive { reader, fields, blobs: BlobStore::new(data_dir), facts: FactsCache::default(), spelling: RwLock::new(None), texts })
+        Ok(Archive {
+            reader,
+            fields,
+            blobs: BlobStore::new(data_dir),
+            facts: FactsCache::default(),
+            stats: RwLock::new(None),
+            spelling: RwLock::new(None),
+            texts,
+        })
     }
 
     /// Pick up the newest commit now rather than within the reload delay.
@@ -553,18 +567,27 @@ impl Archive {
         per_commit(&self.spelling, searcher, |s| s.generation, || Spelling::build(searcher, &self.fields))
     }
 
-    /// Document counts by category, publisher, year and disclosure.
+    /// Document counts by category, publisher, year and disclosure,
+    /// counted once per commit (every document's columns are read).
     pub fn stats(&self) -> Result<Stats> {
         let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        if let Some(counted) = self.stats.read().ok().and_then(|s| s.clone()).filter(|counted| counted.0 == generation) {
+            return Ok(counted.1.clone());
+        }
         let mut facets = searcher.search(&AllQuery, &FacetCollector)?;
         let mut take = |name: &str| facets.remove(name).unwrap_or_default();
-        Ok(Stats {
+        let stats = Stats {
             documents: searcher.num_docs(),
             category: take("category"),
             publisher: take("publisher"),
             year: take("year"),
             disclosure: take("disclosure"),
-        })
+        };
+        if let Ok(mut slot) = self.stats.write() {
+            *slot = Some(Arc::new((generation, stats.clone())));
+        }
+        Ok(stats)
     }
 }
 

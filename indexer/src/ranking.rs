@@ -28,7 +28,6 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use lru::LruCache;
-
 use regex::Regex;
 use tantivy::collector::{Collector, TopDocs};
 use tantivy::index::SegmentId;
