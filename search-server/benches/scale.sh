@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:?usage: scale.sh N [RUNS]}
 runs=${2:-1}
-port=18081
+port=18082
 work=target/scale-$n
 source=$work/source
 
