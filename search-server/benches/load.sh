@@ -2,10 +2,11 @@
 # HTTP load benchmark of search-server on the laws corpus.
 #
 #   bash search-server/benches/load.sh [RUNS] [SECONDS]
+#   SERVER=/path/to/older/search-server bash search-server/benches/load.sh
 #
 # Builds the release binaries, ingests ../shared/corpus/laws into
-# target/bench-laws (once), starts search-server on 127.0.0.1:18080 and
-# drives it with wrk (Debian package `wrk`; installed if missing) through
+# target/bench-laws (once), starts search-server (or $SERVER) on
+# 127.0.0.1:18080 (see server.sh) and drives it with wrk (Debian package `wrk`; installed if missing) through
 # the 120 queries of ../shared/eval/dev-queries.tsv in turn, at 1 and at 16
 # concurrent connections, RUNS times each (default 3, SECONDS each, default
 # 10). Prints each run and the medians: requests/s, p50 and p99 latency, and
@@ -15,11 +16,7 @@ cd "$(dirname "$0")/../.."
 runs=${1:-3}
 seconds=${2:-10}
 port=18080
-data=target/bench-laws
-
-command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
-cargo build --release -q -p indexer -p search-server
-[ -f "$data/index/meta.json" ] || target/release/indexer ingest ../shared/corpus/laws --data "$data" --json >/dev/null
+source search-server/benches/server.sh
 
 # A wrk script that cycles through the judged queries.
 script=target/bench-queries.lua
@@ -35,11 +32,7 @@ with open(sys.argv[1], "w") as f:
     f.write("local i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n")
 PY
 
-target/release/search-server --data "$data" --addr 127.0.0.1:$port --query-log /dev/null >/dev/null 2>target/bench-server.log &
-pid=$!
-trap 'kill $pid 2>/dev/null' EXIT
-for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
-echo "server: $(curl -s http://127.0.0.1:$port/healthz), $(nproc) CPUs"
+start_server $port
 
 results=target/bench-load.txt
 : > "$results"

@@ -50,8 +50,10 @@ const ORIGINAL_CSP: &str = "sandbox; default-src 'none'; img-src data:; style-sr
 
 /// How a server is run; [`Config::new`] gives the defaults.
 pub struct Config {
-    /// Searches and other index work running at once; further requests
-    /// are answered 503 with `Retry-After` instead of queueing.
+    /// Searches and other index work admitted at once: running on one of
+    /// the blocking pool's threads ([`crate::runtime::index_threads`] in
+    /// the binary) or waiting for one. Further requests are answered 503
+    /// with `Retry-After` instead of queueing.
     pub max_concurrent: usize,
     /// Longest a request may take before it is answered 503.
     pub timeout: Duration,
@@ -85,6 +87,7 @@ impl AppState {
     /// Run index work on the blocking pool, holding one of the
     /// `max_concurrent` permits until the work is done, even if the request
     /// timed out meanwhile: the cap bounds real work, not waiting clients.
+    /// The pool's own bound on threads decides how much of it runs at once.
     pub(crate) async fn run<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,

@@ -3,7 +3,8 @@
 //! written by `indexer ingest`.
 //!
 //! The binary (`main.rs`) only parses options, opens the archive and serves
-//! [`router`]; everything a test needs to run the server in-process is here.
+//! [`router`] on the bounded [`runtime`]; everything a test needs to run the
+//! server in-process is here.
 
 mod assets;
 pub mod error;
@@ -12,5 +13,6 @@ mod pages;
 mod params;
 mod qr;
 pub mod querylog;
+pub mod runtime;
 
 pub use http::{router, Config};

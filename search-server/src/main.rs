@@ -15,7 +15,7 @@ use clap::Parser;
 use indexer::ingest::{self, IngestOptions};
 use indexer::Archive;
 use search_server::querylog::QueryLog;
-use search_server::{router, Config};
+use search_server::{router, runtime, Config};
 use tracing_subscriber::EnvFilter;
 
 /// Serve a Yuelan data folder (written by `indexer ingest`) read-only over HTTP.
@@ -40,7 +40,9 @@ struct Args {
     /// [default: the server log, target `query_log`]
     #[arg(long, value_name = "FILE")]
     query_log: Option<PathBuf>,
-    /// Searches and other index work allowed at once; more get 503 [default: 16 per core]
+    /// Searches and other index work admitted at once (running on one of
+    /// the 2 index threads per core or waiting for one); more get 503
+    /// [default: 16 per core]
     #[arg(long, value_name = "N")]
     max_concurrent: Option<usize>,
     /// Seconds a request may take before it is answered 503
@@ -48,14 +50,19 @@ struct Args {
     timeout: u64,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    runtime::bound_malloc_arenas();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match serve(Args::parse()).await {
+    let args = Args::parse();
+    let served = match runtime::build() {
+        Ok(tokio) => tokio.block_on(serve(args)),
+        Err(error) => Err(format!("cannot start the async runtime: {error}")),
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("search-server: {message}");
