@@ -26,7 +26,7 @@ use crate::query::QueryPlan;
 use crate::ranking::{self, FactsCache, Rerank};
 use crate::schema::{build_schema, date_key, index_dir, register_analyzer, Fields};
 use crate::spelling::Spelling;
-use crate::store::BlobStore;
+use crate::store::{original_of, BlobStore};
 
 mod suggest;
 pub use suggest::{Suggestions, TitleSuggestion};
@@ -501,7 +501,7 @@ impl Archive {
         if let Some(text) = self.texts.lock().ok().and_then(|mut cache| cache.get(&sha)) {
             return Ok(Some(text));
         }
-        let Some(bytes) = self.blobs.get(&sha)? else { return Ok(None) };
+        let Some(bytes) = original_of(doc, &self.fields, &self.blobs)? else { return Ok(None) };
         let text: Arc<str> = decode_with(&bytes, encoding).text.into();
         if let Ok(mut cache) = self.texts.lock() {
             cache.put(sha, Arc::clone(&text));
@@ -554,8 +554,10 @@ impl Archive {
         if first_str(&doc, f.disclosure).as_deref() != Some(Disclosure::Public.as_str()) {
             return Ok(Original::OnRequest);
         }
-        let Some(sha) = first_str(&doc, f.sha256) else { return Ok(Original::NotSeparable) };
-        let Some(bytes) = self.blobs.get(&sha)? else { return Ok(Original::NotFound) };
+        if first_str(&doc, f.sha256).is_none() {
+            return Ok(Original::NotSeparable);
+        }
+        let Some(bytes) = original_of(&doc, f, &self.blobs)? else { return Ok(Original::NotFound) };
         let path = first_str(&doc, f.path).unwrap_or_default();
         let file_name = path.rsplit('/').next().unwrap_or("original").to_string();
         let content_type = content_type(&first_str(&doc, f.format).unwrap_or_default());

@@ -3,9 +3,11 @@
 //! folder; the search server opens it read-only through [`archive::Archive`].
 //!
 //! Data folder layout:
-//! * `index/`  tantivy index (catalog fields, analyzed text, stored text)
-//! * `blobs/`  originals, zstd-compressed, named by the sha256 of their bytes
+//! * `index/`  tantivy index (catalog fields, analyzed text, stored text,
+//!   originals up to [`store::KEPT_WITH_DOCUMENT`])
+//! * `blobs/`  longer originals, zstd-compressed, named by the sha256 of their bytes
 //! * `ingest.lock`  held by the one `indexer ingest` allowed at a time
+//! * `ingest.unfinished`  present while an ingest runs
 
 pub mod analysis;
 pub mod any_of;

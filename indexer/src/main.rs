@@ -18,7 +18,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Add new and changed files of SOURCE_DIRs to the archive in --data;
-    /// unchanged files (same content, same catalog data) are left alone.
+    /// unchanged files are left alone: those whose size, modification time
+    /// and inode (and their sidecar's, and their catalog.csv row) are as
+    /// when they were indexed are not even read.
     Ingest {
         /// Folders of documents; a document's path is relative to the folder it was found in.
         #[arg(required = true, value_name = "SOURCE_DIR")]
@@ -29,6 +31,11 @@ enum Command {
         /// Also remove documents whose files are gone from the SOURCE_DIRs.
         #[arg(long)]
         prune: bool,
+        /// Read and hash every file, even those whose size, modification
+        /// time and inode say they are unchanged; store again originals
+        /// missing from the data folder.
+        #[arg(long)]
+        verify: bool,
         /// Print the summary as one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -66,7 +73,7 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .init();
     let result = match Cli::parse().command {
-        Command::Ingest { sources, data, prune, json } => ingest_command(sources, data, prune, json),
+        Command::Ingest { sources, data, prune, verify, json } => ingest_command(sources, data, prune, verify, json),
         Command::Eval { corpus, queries, qrels, data, run, json, min_ndcg } => eval_command(corpus, queries, qrels, data, run, json)
             .and_then(|ndcg| match min_ndcg {
                 Some(min) if ndcg < min => Err(format!("nDCG@10 {ndcg:.3} is below the required {min:.3}")),
@@ -82,8 +89,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn ingest_command(sources: Vec<PathBuf>, data: PathBuf, prune: bool, json: bool) -> Result<(), String> {
-    let options = IngestOptions { prune, progress: !json, ..IngestOptions::new(sources, data) };
+fn ingest_command(sources: Vec<PathBuf>, data: PathBuf, prune: bool, verify: bool, json: bool) -> Result<(), String> {
+    let options = IngestOptions { prune, verify, progress: !json, ..IngestOptions::new(sources, data) };
     let started = std::time::Instant::now();
     let summary = ingest::run(&options).map_err(|e| e.to_string())?;
     if json {

@@ -12,7 +12,7 @@ use crate::analysis::{ChineseTokenizer, TokenSet};
 
 /// Bumped when analysis or the schema changes; documents indexed by an
 /// older version are re-indexed by the next ingest.
-pub const FORMAT_VERSION: &str = "yuelan-7";
+pub const FORMAT_VERSION: &str = "yuelan-8";
 
 /// Handles of every field, looked up once.
 #[derive(Debug, Clone)]
@@ -37,6 +37,12 @@ pub struct Fields {
     pub text: Field,
     /// Encoding that turns the original into the body text, when it does.
     pub text_encoding: Field,
+    /// The original's bytes, when it is short enough to be kept with its
+    /// document ([`crate::store::KEPT_WITH_DOCUMENT`]); else it is a blob.
+    pub original: Field,
+    /// The sha256 of the original when it is kept in the blob store (a
+    /// public document's long original): what keeps the blob alive.
+    pub blob: Field,
     /// Exact keys: normalized 文号 and 索引号.
     pub doc_number_key: Field,
     pub index_no_key: Field,
@@ -55,9 +61,14 @@ pub struct Fields {
     pub date: Field,
     pub format: Field,
     pub bytes: Field,
+    /// sha256 of the original ("" when none is served), shown to readers.
     pub sha256: Field,
-    /// Hash of everything the document was built from (file, sidecar,
-    /// catalog row, FORMAT_VERSION): unchanged fingerprint, nothing to do.
+    /// What the file system said of the file and its catalog inputs when
+    /// it was indexed ([`crate::ingest`]): an equal stamp, nothing to do.
+    pub stamp: Field,
+    /// Hash of everything the document was built from (file bytes,
+    /// sidecar, catalog row, FORMAT_VERSION): a file whose stamp changed
+    /// but whose fingerprint did not is unchanged.
     pub fingerprint: Field,
     /// Names (`path#n`) of the withheld records of the same file, so that
     /// a run that finds the file unchanged still reports them. Nothing
@@ -79,6 +90,8 @@ impl Fields {
             body_words: f("body_words"),
             text: f("text"),
             text_encoding: f("text_encoding"),
+            original: f("original"),
+            blob: f("blob"),
             doc_number_key: f("doc_number_key"),
             index_no_key: f("index_no_key"),
             title_raw: f("title_raw"),
@@ -95,12 +108,18 @@ impl Fields {
             format: f("format"),
             bytes: f("bytes"),
             sha256: f("sha256"),
+            stamp: f("stamp"),
             fingerprint: f("fingerprint"),
             withheld: f("withheld"),
         }
     }
 }
 
+/// The schema. Each field stores and indexes only what a reader of it
+/// needs: keys that are only looked up or filtered on have no fieldnorms
+/// (1 byte per document each), the ingest keys are fast columns only, and
+/// the sha256 of originals is stored for display but indexed only where
+/// it names a blob.
 pub fn build_schema() -> Schema {
     let mut b = Schema::builder();
     let analyzed = |set: TokenSet| {
@@ -111,10 +130,15 @@ pub fn build_schema() -> Schema {
         let indexing = TextFieldIndexing::default().set_tokenizer(set.tokenizer_name()).set_index_option(option);
         TextOptions::default().set_indexing_options(indexing)
     };
+    // Looked up or filtered on, never scored.
+    let key = || {
+        let indexing = TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::Basic).set_fieldnorms(false);
+        TextOptions::default().set_indexing_options(indexing)
+    };
     let keyword = STRING | STORED | FAST;
-    b.add_text_field("id", STRING | STORED | FAST);
-    b.add_text_field("path", keyword.clone());
-    b.add_text_field("source", keyword.clone());
+    b.add_text_field("id", key() | STORED | FAST);
+    b.add_text_field("path", key() | STORED | FAST);
+    b.add_text_field("source", key() | FAST);
     b.add_text_field("title", analyzed(TokenSet::Atoms));
     b.add_text_field("title_words", analyzed(TokenSet::Words));
     b.add_text_field("meta", analyzed(TokenSet::Atoms));
@@ -122,6 +146,8 @@ pub fn build_schema() -> Schema {
     b.add_text_field("body_words", analyzed(TokenSet::Words));
     b.add_text_field("text", STORED);
     b.add_text_field("text_encoding", STORED);
+    b.add_bytes_field("original", STORED);
+    b.add_text_field("blob", key() | FAST);
     b.add_text_field("doc_number_key", STRING);
     b.add_text_field("index_no_key", STRING);
     b.add_text_field("title_raw", STORED | FAST);
@@ -131,14 +157,15 @@ pub fn build_schema() -> Schema {
     b.add_text_field("category", keyword.clone());
     b.add_text_field("disclosure", keyword.clone());
     b.add_text_field("validity", keyword.clone());
-    b.add_text_field("year", keyword.clone());
+    b.add_text_field("year", keyword);
     b.add_text_field("written_date", STORED);
     b.add_text_field("published_date", STORED);
     b.add_u64_field("date", INDEXED | FAST | STORED);
     b.add_text_field("format", STORED);
     b.add_u64_field("bytes", STORED);
-    b.add_text_field("sha256", keyword.clone());
-    b.add_text_field("fingerprint", keyword);
+    b.add_text_field("sha256", STORED);
+    b.add_u64_field("stamp", FAST);
+    b.add_u64_field("fingerprint", FAST);
     b.add_text_field("withheld", FAST);
     b.build()
 }

@@ -1,15 +1,44 @@
-//! Content-addressed store of originals: each distinct file is kept once,
-//! zstd-compressed, under the sha256 of its bytes, and verified on read.
+//! Where originals are kept. A short one (most of an archive: a notice is
+//! a few KB) is kept with its document in the index's document store,
+//! where zstd compresses it with its neighbours; a long one is a blob: a
+//! file of its own, kept once however many documents share it,
+//! zstd-compressed under the sha256 of its bytes. Either is verified
+//! against its sha256 when read.
 
 use std::collections::HashSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
+use tantivy::schema::Value;
+use tantivy::TantivyDocument;
 
 use crate::error::{Error, Result};
+use crate::schema::Fields;
+
+/// Originals up to this many bytes are kept with their document. A blob
+/// file takes a whole file-system block (4 KiB) however small it is, and
+/// a file of its own per notice made an archive of 10⁶ notices spend
+/// most of its ingest creating files; past this size a blob costs little
+/// more than its bytes and keeps the document store's blocks small.
+pub const KEPT_WITH_DOCUMENT: usize = 64 << 10;
+
+/// The original of a stored document, verified against its `sha256`:
+/// kept with the document, or read from the blob store. `None` when the
+/// document serves none or its blob is missing.
+pub fn original_of(doc: &TantivyDocument, fields: &Fields, blobs: &BlobStore) -> Result<Option<Vec<u8>>> {
+    let sha = doc.get_first(fields.sha256).and_then(|v| v.as_str()).unwrap_or_default();
+    let Some(kept) = doc.get_first(fields.original).and_then(|v| v.as_bytes()) else {
+        return blobs.get(sha);
+    };
+    if sha256_hex(kept) != sha {
+        return Err(Error::CorruptBlob(sha.to_string()));
+    }
+    Ok(Some(kept.to_vec()))
+}
 
 /// zstd level for originals. Measured on the laws corpus, level 9 saves
 /// 6% over level 3 at about three times the compression time.
@@ -21,14 +50,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// The `blobs/` folder of a data folder.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct BlobStore {
     root: PathBuf,
+    /// Folders that gained a blob since the last [`BlobStore::sync`].
+    touched: Mutex<HashSet<PathBuf>>,
 }
 
 impl BlobStore {
     pub fn new(data_dir: &Path) -> Self {
-        BlobStore { root: data_dir.join("blobs") }
+        BlobStore { root: data_dir.join("blobs"), touched: Mutex::new(HashSet::new()) }
     }
 
     fn path_of(&self, sha: &str) -> Option<PathBuf> {
@@ -46,10 +77,10 @@ impl BlobStore {
     }
 
     /// Store `bytes` (whose sha256 is `sha`) unless already present. The
-    /// file appears atomically (written aside, renamed), so a killed ingest
-    /// never leaves a half blob under a real name. It is not fsynced one by
-    /// one (that doubled ingest time): after a power loss, the next ingest
-    /// finds a missing original of an unchanged file and stores it again.
+    /// file appears atomically (written aside, synced, renamed), so a
+    /// killed ingest never leaves a half blob under a real name; its
+    /// folder is synced by [`BlobStore::sync`] before the commit that
+    /// references it.
     pub fn put(&self, sha: &str, bytes: &[u8]) -> Result<()> {
         let path = self.path_of(sha).ok_or_else(|| Error::CorruptBlob(sha.to_string()))?;
         if path.exists() {
@@ -65,9 +96,29 @@ impl BlobStore {
         let write = || -> std::io::Result<()> {
             let mut f = fs::File::create(&tmp)?;
             f.write_all(&compressed)?;
+            f.sync_data()?;
             fs::rename(&tmp, &path)
         };
-        write().map_err(Error::io(format!("writing {}", path.display())))
+        write().map_err(Error::io(format!("writing {}", path.display())))?;
+        if let Ok(mut touched) = self.touched.lock() {
+            touched.insert(dir.to_path_buf());
+        }
+        Ok(())
+    }
+
+    /// Make the blobs stored since the last call survive a power loss:
+    /// sync the folders their names were written to.
+    pub fn sync(&self) -> Result<()> {
+        let folders: Vec<PathBuf> = self.touched.lock().map(|mut t| t.drain().collect()).unwrap_or_default();
+        if folders.is_empty() {
+            return Ok(());
+        }
+        // The root too: a blob's folder may be new.
+        for folder in folders.iter().chain(std::iter::once(&self.root)) {
+            let synced = fs::File::open(folder).and_then(|f| f.sync_all());
+            synced.map_err(Error::io(format!("syncing {}", folder.display())))?;
+        }
+        Ok(())
     }
 
     /// Read an original back, checking it against its address.
@@ -85,9 +136,18 @@ impl BlobStore {
         Ok(Some(bytes))
     }
 
-    /// Delete every blob not in `keep`, and any temporary file a killed run
-    /// left behind. Returns how many files were removed.
-    pub fn retain(&self, keep: &HashSet<String>) -> Result<usize> {
+    /// Delete `sha`'s blob (none stored is no error).
+    pub fn remove(&self, sha: &str) -> Result<()> {
+        let Some(path) = self.path_of(sha) else { return Ok(()) };
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(format!("removing {}", path.display()))(e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Delete every blob whose sha256 `keep` refuses, and any temporary
+    /// file a killed run left behind. Returns how many files were removed.
+    pub fn retain(&self, keep: impl Fn(&str) -> bool) -> Result<usize> {
         let mut removed = 0;
         let Ok(dirs) = fs::read_dir(&self.root) else { return Ok(0) };
         for dir in dirs.flatten() {
@@ -96,7 +156,7 @@ impl BlobStore {
             for file in files.flatten() {
                 let name = file.file_name().to_string_lossy().to_string();
                 let sha = name.strip_suffix(".zst").map(|rest| format!("{prefix}{rest}"));
-                if sha.is_some_and(|s| keep.contains(&s)) {
+                if sha.is_some_and(|s| keep(&s)) {
                     continue;
                 }
                 fs::remove_file(file.path()).map_err(Error::io(format!("removing {}", file.path().display())))?;
@@ -165,7 +225,7 @@ mod tests {
         let (a, b) = (sha256_hex(b"a"), sha256_hex(b"b"));
         store.put(&a, b"a").unwrap();
         store.put(&b, b"b").unwrap();
-        assert_eq!(store.retain(&HashSet::from([a.clone()])).unwrap(), 1);
+        assert_eq!(store.retain(|sha| sha == a).unwrap(), 1);
         assert!(store.get(&a).unwrap().is_some());
         assert!(store.get(&b).unwrap().is_none());
     }

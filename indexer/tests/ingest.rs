@@ -2,6 +2,8 @@
 //! what is found, what is never found, what comes back byte-identical, and
 //! what a second run does.
 
+mod stored;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +27,22 @@ fn paths(archive: &Archive, q: &str) -> Vec<String> {
     archive.reload().unwrap();
     let request = SearchRequest { q: q.into(), limit: 100, ..SearchRequest::default() };
     archive.search(&request).unwrap().hits.into_iter().filter(|h| !h.partial).map(|h| h.path).collect()
+}
+
+fn verify(src: &Path, data: &Path) -> Summary {
+    ingest::run(&IngestOptions { verify: true, ..IngestOptions::new(vec![src.to_path_buf()], data.to_path_buf()) }).unwrap()
+}
+
+/// How many blob files the data folder holds.
+fn blob_files(data: &Path) -> usize {
+    walkdir::WalkDir::new(data.join("blobs")).into_iter().flatten().filter(|e| e.file_type().is_file()).count()
+}
+
+/// A notice longer than what is kept with its document: its original is a blob.
+fn long_notice() -> String {
+    let long = NOTICE.repeat(indexer::store::KEPT_WITH_DOCUMENT / NOTICE.len() + 1);
+    assert!(long.len() > indexer::store::KEPT_WITH_DOCUMENT);
+    long
 }
 
 fn dirs() -> (tempfile::TempDir, PathBuf, PathBuf) {
@@ -120,9 +138,8 @@ fn disclosure_rules_hold_withheld_out_and_on_request_to_its_catalog() {
     let stats = archive.stats().unwrap();
     assert_eq!(stats.documents, 2);
     assert!(!stats.disclosure.contains_key("withheld"));
-    // Nothing of the withheld or on_request files reaches the blob store.
-    let blobs = walkdir::WalkDir::new(data.join("blobs")).into_iter().flatten().filter(|e| e.file_type().is_file()).count();
-    assert_eq!(blobs, 1);
+    // Nothing of the withheld or on_request files is stored.
+    assert_eq!(stored::originals(&data), vec![NOTICE.as_bytes().to_vec()]);
 }
 
 #[test]
@@ -186,19 +203,157 @@ fn second_run_processes_only_changes_and_prune_removes_vanished_files() {
     assert_eq!((sidecar.updated, sidecar.unchanged), (1, 2));
 }
 
+/// Write `text` over the file at `path` in place (same inode), with the
+/// same size and modification time as before: what a file system with
+/// coarse timestamps shows of a file changed within the same second.
+fn rewrite_keeping_size_and_time(path: &Path, text: &str) {
+    use std::os::unix::fs::MetadataExt;
+    let before = fs::metadata(path).unwrap();
+    assert_eq!(before.len(), text.len() as u64);
+    fs::write(path, text).unwrap();
+    fs::File::options().write(true).open(path).unwrap().set_modified(before.modified().unwrap()).unwrap();
+    let after = fs::metadata(path).unwrap();
+    assert_eq!((after.ino(), after.len(), after.modified().unwrap()), (before.ino(), before.len(), before.modified().unwrap()));
+}
+
 #[test]
-fn identical_files_under_two_names_are_two_documents_but_one_original() {
+fn a_file_changed_keeping_its_size_time_and_inode_is_not_read_until_verify() {
     let (_tmp, src, data) = dirs();
-    write(&src, "一.txt", NOTICE);
-    write(&src, "副本/二.txt", NOTICE);
+    write(&src, "a.txt", "甲文件讲述城市供水价格调整。");
+    write(&src, "b.txt", "乙文件讲述农村道路建设。");
+    ingest(&src, &data, false);
+    rewrite_keeping_size_and_time(&src.join("a.txt"), "甲文件讲述城市燃气价格调整。");
+    let again = ingest(&src, &data, false);
+    assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 2));
+    let archive = Archive::open(&data).unwrap();
+    assert_eq!(paths(&archive, "供水价格"), vec!["a.txt"], "the file was not read");
+    let verified = verify(&src, &data);
+    assert_eq!((verified.added, verified.updated, verified.unchanged), (0, 1, 1));
+    assert_eq!(paths(&archive, "燃气价格"), vec!["a.txt"]);
+    assert!(paths(&archive, "供水价格").is_empty());
+}
+
+#[test]
+fn a_touched_but_identical_file_is_unchanged_and_its_new_time_is_kept() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "a.txt", "甲文件讲述城市供水价格调整。");
+    write(&src, "b.txt", "乙文件讲述农村道路建设。");
+    ingest(&src, &data, false);
+    let a = src.join("a.txt");
+    let later = fs::metadata(&a).unwrap().modified().unwrap() + std::time::Duration::from_secs(60);
+    fs::File::options().write(true).open(&a).unwrap().set_modified(later).unwrap();
+    let touched = ingest(&src, &data, false);
+    assert_eq!((touched.added, touched.updated, touched.unchanged, touched.removed), (0, 0, 2, 0));
+    let archive = Archive::open(&data).unwrap();
+    assert_eq!(paths(&archive, "供水价格"), vec!["a.txt"]);
+    assert_eq!(archive.num_docs(), 2);
+    // The new time is what the index now holds: a rewrite that keeps it
+    // goes unnoticed by a plain run, as for any unchanged file.
+    rewrite_keeping_size_and_time(&a, "甲文件讲述城市燃气价格调整。");
+    assert_eq!(ingest(&src, &data, false).unchanged, 2);
+    assert_eq!(verify(&src, &data).updated, 1);
+}
+
+#[test]
+fn a_moved_file_is_added_at_its_new_path_and_pruned_at_its_old_one() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "旧/a.txt", NOTICE);
+    write(&src, "b.txt", "乙文件讲述农村道路建设。");
+    ingest(&src, &data, false);
+    fs::create_dir_all(src.join("新")).unwrap();
+    fs::rename(src.join("旧/a.txt"), src.join("新/a.txt")).unwrap();
+    let moved = ingest(&src, &data, false);
+    assert_eq!((moved.added, moved.updated, moved.unchanged, moved.removed), (1, 0, 1, 0));
+    let archive = Archive::open(&data).unwrap();
+    let mut found = paths(&archive, "最低生活保障");
+    found.sort();
+    assert_eq!(found, vec!["新/a.txt", "旧/a.txt"], "without --prune the old path stays");
+    let pruned = ingest(&src, &data, true);
+    assert_eq!((pruned.added, pruned.updated, pruned.unchanged, pruned.removed), (0, 0, 2, 1));
+    assert_eq!(paths(&archive, "最低生活保障"), vec!["新/a.txt"]);
+    let id = document_at(&archive, "新/a.txt").id;
+    match archive.original(&id).unwrap() {
+        Original::Found { bytes, .. } => assert_eq!(bytes, NOTICE.as_bytes()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_catalog_csv_row_change_updates_only_the_file_it_describes() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "目录/catalog.csv", "path,publisher\na.txt,临河区水务局\nb.txt,临河区交通局\n");
+    write(&src, "目录/a.txt", "甲文件讲述城市供水价格调整。");
+    write(&src, "目录/b.txt", "乙文件讲述农村道路建设。");
     assert_eq!(ingest(&src, &data, false).added, 2);
-    let blobs = walkdir::WalkDir::new(data.join("blobs")).into_iter().flatten().filter(|e| e.file_type().is_file()).count();
-    assert_eq!(blobs, 1);
+    write(&src, "目录/catalog.csv", "path,publisher\na.txt,临河区发展和改革局\nb.txt,临河区交通局\n");
+    let again = ingest(&src, &data, false);
+    assert_eq!((again.updated, again.unchanged), (1, 1));
+    let archive = Archive::open(&data).unwrap();
+    assert_eq!(document_at(&archive, "目录/a.txt").publisher.as_deref(), Some("临河区发展和改革局"));
+}
+
+#[test]
+fn blobs_no_document_holds_are_removed_after_a_change_a_killed_run_or_verify() {
+    let (_tmp, src, data) = dirs();
+    let long = long_notice();
+    write(&src, "a.txt", &long);
+    ingest(&src, &data, false);
+    let changed = long.replace("2019年3月15日", "2019年3月16日");
+    write(&src, "a.txt", &changed);
+    assert_eq!(ingest(&src, &data, false).updated, 1);
+    assert_eq!(stored::originals(&data), vec![changed.as_bytes().to_vec()], "the old original is gone");
+    // What a run killed between storing a blob and committing leaves.
+    let stray = data.join("blobs/00").join(format!("{}.zst", "0".repeat(62)));
+    for finish in ["killed", "verify"] {
+        fs::create_dir_all(stray.parent().unwrap()).unwrap();
+        fs::write(&stray, zstd::encode_all(&b"stray"[..], 3).unwrap()).unwrap();
+        if finish == "killed" {
+            fs::write(data.join("ingest.unfinished"), "").unwrap();
+            assert_eq!(ingest(&src, &data, false).unchanged, 1);
+        } else {
+            assert_eq!(verify(&src, &data).unchanged, 1);
+        }
+        assert!(!stray.exists(), "{finish}");
+        assert_eq!(stored::originals(&data), vec![changed.as_bytes().to_vec()], "{finish}");
+    }
+}
+
+#[test]
+fn identical_long_files_under_two_names_are_two_documents_but_one_original() {
+    let (_tmp, src, data) = dirs();
+    let long = long_notice();
+    write(&src, "一.txt", &long);
+    write(&src, "副本/二.txt", &long);
+    assert_eq!(ingest(&src, &data, false).added, 2);
+    assert_eq!(stored::originals(&data), vec![long.as_bytes().to_vec()]);
+    assert_eq!(blob_files(&data), 1);
     fs::remove_file(src.join("一.txt")).unwrap();
     ingest(&src, &data, true);
     let archive = Archive::open(&data).unwrap();
     let id = archive.search(&SearchRequest::default()).unwrap().hits[0].id.clone();
-    assert!(matches!(archive.original(&id).unwrap(), Original::Found { .. }), "the shared original survives pruning one name");
+    match archive.original(&id).unwrap() {
+        Original::Found { bytes, .. } => assert_eq!(bytes, long.as_bytes(), "the shared original survives pruning one name"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_short_original_is_kept_with_its_document_and_goes_with_it() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "一.txt", NOTICE);
+    write(&src, "副本/二.txt", NOTICE);
+    assert_eq!(ingest(&src, &data, false).added, 2);
+    assert_eq!(blob_files(&data), 0);
+    assert_eq!(stored::originals(&data), vec![NOTICE.as_bytes().to_vec(); 2], "one copy with each document");
+    fs::remove_file(src.join("一.txt")).unwrap();
+    assert_eq!(ingest(&src, &data, true).removed, 1);
+    assert_eq!(stored::originals(&data), vec![NOTICE.as_bytes().to_vec()]);
+    let archive = Archive::open(&data).unwrap();
+    let id = archive.search(&SearchRequest::default()).unwrap().hits[0].id.clone();
+    match archive.original(&id).unwrap() {
+        Original::Found { bytes, .. } => assert_eq!(bytes, NOTICE.as_bytes()),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -238,17 +393,21 @@ fn every_document_keeps_an_id_of_its_own_when_paths_or_declared_ids_collide() {
 }
 
 #[test]
-fn a_lost_original_of_an_unchanged_file_is_stored_again() {
+fn a_lost_original_of_an_unchanged_file_is_stored_again_by_verify() {
     let (_tmp, src, data) = dirs();
-    write(&src, "a.txt", NOTICE);
+    let long = long_notice();
+    write(&src, "a.txt", &long);
     ingest(&src, &data, false);
     fs::remove_dir_all(data.join("blobs")).unwrap();
-    let again = ingest(&src, &data, false);
-    assert_eq!(again.unchanged, 1);
     let archive = Archive::open(&data).unwrap();
     let id = archive.search(&SearchRequest::default()).unwrap().hits[0].id.clone();
+    let again = ingest(&src, &data, false);
+    assert_eq!(again.unchanged, 1);
+    assert!(matches!(archive.original(&id).unwrap(), Original::NotFound), "a plain run does not read unchanged files");
+    let verified = verify(&src, &data);
+    assert_eq!((verified.unchanged, verified.updated), (1, 0));
     match archive.original(&id).unwrap() {
-        Original::Found { bytes, .. } => assert_eq!(bytes, NOTICE.as_bytes()),
+        Original::Found { bytes, .. } => assert_eq!(bytes, long.as_bytes()),
         other => panic!("{other:?}"),
     }
 }
@@ -408,27 +567,29 @@ fn every_withheld_document_is_listed_whatever_withheld_it() {
 #[test]
 fn an_export_record_is_stored_as_itself_and_restored_as_itself() {
     let (_tmp, src, data) = dirs();
-    let public = "{\"id\":\"rec-1\",\"title\":\"关于公布供水价格的通知\",\"text\":\"居民生活用水每立方米三元。\"}";
+    // Long enough to be a blob of its own, which --verify can restore.
+    let public =
+        format!("{{\"id\":\"rec-1\",\"title\":\"关于公布供水价格的通知\",\"text\":\"{}\"}}", "居民生活用水每立方米三元。".repeat(2000));
     let withheld = "{\"id\":\"rec-2\",\"title\":\"拆迁户花名册\",\"disclosure\":\"withheld\",\"text\":\"赵六 鹭鸶湾七号\"}";
     let on_request = "{\"id\":\"rec-3\",\"title\":\"信访答复意见\",\"disclosure\":\"on_request\",\"text\":\"答复正文红砖楼\"}";
-    write(&src, "export.json", format!("[\n  {public},\n  {withheld},\n  {on_request}\n]\n"));
+    let short = "{\"id\":\"rec-4\",\"title\":\"关于公布燃气价格的通知\",\"text\":\"居民用气每立方米二元。\"}";
+    write(&src, "export.json", format!("[\n  {public},\n  {withheld},\n  {on_request},\n  {short}\n]\n"));
     assert_eq!(ingest(&src, &data, false).withheld, vec!["export.json#2"]);
-    let stored = || -> Vec<Vec<u8>> {
-        let files = walkdir::WalkDir::new(data.join("blobs")).into_iter().flatten().filter(|e| e.file_type().is_file());
-        files.map(|e| zstd::decode_all(fs::read(e.path()).unwrap().as_slice()).unwrap()).collect()
-    };
-    assert_eq!(stored(), vec![public.as_bytes().to_vec()], "only the public record, never the export");
+    let expected = vec![public.as_bytes().to_vec(), short.as_bytes().to_vec()];
+    assert_eq!(stored::originals(&data), expected, "only the public records, never the export");
     let archive = Archive::open(&data).unwrap();
     let doc = archive.document("rec-1").unwrap().unwrap();
     assert_eq!((doc.bytes, doc.sha256.as_str()), (public.len() as u64, indexer::store::sha256_hex(public.as_bytes()).as_str()));
     fs::remove_dir_all(data.join("blobs")).unwrap();
-    assert_eq!(ingest(&src, &data, false).unchanged, 1);
-    assert_eq!(stored(), vec![public.as_bytes().to_vec()], "a lost record original is stored again as the record");
-    match archive.original("rec-1").unwrap() {
-        Original::Found { bytes, content_type, .. } => {
-            assert_eq!((bytes.as_slice(), content_type), (public.as_bytes(), "application/json"))
+    assert_eq!(verify(&src, &data).unchanged, 1);
+    assert_eq!(stored::originals(&data), expected, "a lost record original is stored again as the record");
+    for (id, record) in [("rec-1", &public), ("rec-4", &short.to_string())] {
+        match archive.original(id).unwrap() {
+            Original::Found { bytes, content_type, .. } => {
+                assert_eq!((bytes.as_slice(), content_type), (record.as_bytes(), "application/json"))
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
     }
     assert!(matches!(archive.original("rec-3").unwrap(), Original::OnRequest));
     assert!(matches!(archive.original("rec-2").unwrap(), Original::NotFound));
