@@ -6,9 +6,12 @@
 #   start_server PORT                        # sets $pid, stops it on exit
 #
 # $SERVER names another search-server binary to measure (an older build,
-# for before/after figures); the default is the one just built.
+# for before/after figures); the default is the one just built. $DATA
+# names the data folder it serves (one the older build's indexer wrote,
+# when the index format changed between the two); the default is
+# target/bench-laws, written by the indexer just built.
 
-data=target/bench-laws
+data=${DATA:-target/bench-laws}
 
 command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p indexer -p search-server
