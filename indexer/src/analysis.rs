@@ -22,6 +22,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use lindera::dictionary::load_dictionary;
@@ -219,41 +220,67 @@ pub fn init() -> Result<(), String> {
 
 /// Analyze `text` into pieces ordered by position.
 pub fn analyze(text: &str) -> Vec<Piece> {
-    analyze_counting(text).0
+    let analyzed = Analyzed::of(text);
+    analyzed.spans.iter().map(|span| analyzed.piece(span)).collect()
 }
 
-/// [`analyze`], and the number of characters of the normalized text (the
-/// position the text after this one starts at).
-fn analyze_counting(text: &str) -> (Vec<Piece>, usize) {
-    let norm = normalize(text);
-    let Ok(segmenter) = segmenter() else {
-        return (Vec::new(), norm.chars.len());
-    };
-    let joined = norm.text();
-    let Ok(tokens) = segmenter.segment(Cow::Borrowed(joined.as_str())) else {
-        return (Vec::new(), norm.chars.len());
-    };
-    // Tokens come in text order: walk byte offsets to character indexes
-    // alongside them.
-    let (mut byte, mut char_index) = (0usize, 0usize);
-    let mut char_of = |target: usize| {
-        while byte < target && char_index < norm.chars.len() {
-            byte += norm.chars[char_index].len_utf8();
-            char_index += 1;
+/// A text analyzed: its normalized characters and its pieces, each as a
+/// range of them. Tokens are made from it one at a time into one buffer,
+/// without a string per piece.
+struct Analyzed {
+    norm: Normalized,
+    spans: Vec<Span>,
+}
+
+/// A [`Piece`] as the characters `start..end` of the normalized text.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    kind: PieceKind,
+}
+
+impl Analyzed {
+    fn of(text: &str) -> Analyzed {
+        let norm = normalize(text);
+        let mut spans = Vec::new();
+        let joined = norm.text();
+        if let Some(tokens) = segmenter().ok().and_then(|segmenter| segmenter.segment(Cow::Borrowed(joined.as_str())).ok()) {
+            spans.reserve(tokens.len() * 2);
+            // Tokens come in text order: walk byte offsets to character
+            // indexes alongside them.
+            let (mut byte, mut char_index) = (0usize, 0usize);
+            let mut char_of = |target: usize| {
+                while byte < target && char_index < norm.chars.len() {
+                    byte += norm.chars[char_index].len_utf8();
+                    char_index += 1;
+                }
+                char_index
+            };
+            for token in &tokens {
+                let start = char_of(token.byte_start);
+                let end = char_of(token.byte_end);
+                emit_word(&norm, start, end, &mut spans);
+            }
         }
-        char_index
-    };
-    let mut pieces = Vec::with_capacity(tokens.len() * 2);
-    for token in &tokens {
-        let start = char_of(token.byte_start);
-        let end = char_of(token.byte_end);
-        emit_word(&norm, start, end, &mut pieces);
+        Analyzed { norm, spans }
     }
-    (pieces, norm.chars.len())
+
+    fn piece(&self, span: &Span) -> Piece {
+        let (start, end) = (span.start, span.end);
+        Piece {
+            text: self.norm.chars[start..end].iter().collect(),
+            position: start,
+            chars: end - start,
+            from: self.norm.origin[start].0,
+            to: self.norm.origin[end - 1].1,
+            kind: span.kind,
+        }
+    }
 }
 
 /// Emit the pieces of one segmenter token spanning characters `start..end`.
-fn emit_word(norm: &Normalized, start: usize, end: usize, out: &mut Vec<Piece>) {
+fn emit_word(norm: &Normalized, start: usize, end: usize, out: &mut Vec<Span>) {
     let chars = &norm.chars[start..end];
     if !chars.iter().any(|c| c.is_alphanumeric()) {
         return;
@@ -305,12 +332,11 @@ fn sub_words(chars: &[char]) -> Vec<usize> {
     segmenter.dictionary.prefix_dictionary.common_prefix_search(chars).map(|(_, len)| len).collect()
 }
 
-fn push(norm: &Normalized, start: usize, end: usize, kind: PieceKind, out: &mut Vec<Piece>) {
-    let text: String = norm.chars[start..end].iter().collect();
-    if text.len() > MAX_TOKEN_BYTES {
-        return;
+fn push(norm: &Normalized, start: usize, end: usize, kind: PieceKind, out: &mut Vec<Span>) {
+    let bytes: usize = norm.chars[start..end].iter().map(|c| c.len_utf8()).sum();
+    if bytes <= MAX_TOKEN_BYTES {
+        out.push(Span { start, end, kind });
     }
-    out.push(Piece { text, position: start, chars: end - start, from: norm.origin[start].0, to: norm.origin[end - 1].1, kind });
 }
 
 /// Which pieces a token stream carries. Atoms (single Han characters and
@@ -326,9 +352,13 @@ pub enum TokenSet {
 impl TokenSet {
     /// Whether a piece belongs to this set.
     pub fn holds(self, piece: &Piece) -> bool {
-        let atom = match piece.kind {
+        self.holds_kind(piece.kind, &piece.text.chars().collect::<Vec<char>>())
+    }
+
+    fn holds_kind(self, kind: PieceKind, chars: &[char]) -> bool {
+        let atom = match kind {
             PieceKind::Char => true,
-            PieceKind::Word => piece.chars == 1 || !piece.text.chars().all(is_han),
+            PieceKind::Word => chars.len() == 1 || !chars.iter().all(|&c| is_han(c)),
             PieceKind::SubWord => false,
         };
         atom == (self == TokenSet::Atoms)
@@ -343,40 +373,31 @@ impl TokenSet {
     }
 }
 
-/// Turn pieces into tantivy tokens.
-fn tokens(pieces: impl IntoIterator<Item = Piece>) -> Vec<Token> {
-    pieces
-        .into_iter()
-        .map(|p| Token { offset_from: p.from, offset_to: p.to, position: p.position, text: p.text, position_length: p.chars })
-        .collect()
-}
-
-/// Tokens of `text` for one set. Tantivy tokenizes a document's atoms
-/// field and words field one after the other from the same text, and
-/// segmentation is the costly part: the tokens of the other set are kept
-/// on this thread for that second call.
-fn tokens_of(text: &str, set: TokenSet) -> Vec<Token> {
+/// The analysis of `text`. Tantivy tokenizes a document's atoms field and
+/// words field one after the other from the same text, and segmentation
+/// is the costly part: the last text analyzed on this thread is kept for
+/// that second call.
+fn analyzed(text: &str) -> Rc<Analyzed> {
     thread_local! {
-        static OTHER: RefCell<Option<(String, TokenSet, Vec<Token>)>> = const { RefCell::new(None) };
+        static LAST: RefCell<Option<(String, Rc<Analyzed>)>> = const { RefCell::new(None) };
     }
-    OTHER.with(|other| {
-        let mut other = other.borrow_mut();
-        if let Some((cached, cached_set, tokens)) = other.take() {
-            if cached_set == set && cached == text {
-                return tokens;
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((cached, analyzed)) = last.as_ref() {
+            if cached == text {
+                return Rc::clone(analyzed);
             }
         }
-        let (mine, theirs): (Vec<Piece>, Vec<Piece>) = analyze(text).into_iter().partition(|p| set.holds(p));
-        let other_set = if set == TokenSet::Atoms { TokenSet::Words } else { TokenSet::Atoms };
-        *other = Some((text.to_string(), other_set, tokens(theirs)));
-        tokens(mine)
+        let analyzed = Rc::new(Analyzed::of(text));
+        *last = Some((text.to_string(), Rc::clone(&analyzed)));
+        analyzed
     })
 }
 
 /// Texts longer than this are analyzed a chunk at a time while tantivy
 /// reads their tokens, instead of all at once. All at once, a 16 MiB text
 /// took over 1 GiB (a piece per character and per word); a chunk at a
-/// time holds one chunk's tokens. Such a text is segmented once per token
+/// time holds one chunk's pieces. Such a text is segmented once per token
 /// set, as nothing is kept for the second call.
 const STREAMED_ABOVE: usize = 1 << 20;
 /// Bytes of text analyzed at a time, before the cut looks for a line end.
@@ -410,87 +431,92 @@ fn chunk_end(text: &str) -> usize {
     at
 }
 
-/// The rest of a long text, analyzed a chunk at a time.
-struct Chunks<'a> {
-    rest: &'a str,
-    /// Byte offset of `rest` in the whole text.
-    byte: usize,
-    /// Position (normalized character index) `rest` starts at.
-    position: usize,
-}
-
-impl Chunks<'_> {
-    /// Tokens of the set in the next chunk that has any; `None` at the end.
-    fn next_tokens(&mut self, set: TokenSet) -> Option<Vec<Token>> {
-        while !self.rest.is_empty() {
-            let (chunk, rest) = self.rest.split_at(chunk_end(self.rest));
-            let (pieces, chars) = analyze_counting(chunk);
-            let (byte, position) = (self.byte, self.position);
-            let shifted = pieces.into_iter().filter(|p| set.holds(p)).map(|p| Piece {
-                position: p.position + position,
-                from: p.from + byte,
-                to: p.to + byte,
-                ..p
-            });
-            let tokens = tokens(shifted);
-            self.rest = rest;
-            self.byte += chunk.len();
-            self.position += chars;
-            if !tokens.is_empty() {
-                return Some(tokens);
-            }
-        }
-        None
-    }
-}
-
 /// The tantivy side of [`analyze`], for one [`TokenSet`]: registered under
 /// [`TokenSet::tokenizer_name`], used when tantivy indexes a field.
 #[derive(Clone)]
 pub struct ChineseTokenizer(pub TokenSet);
 
-/// Token stream over the tokens of a text: all of them computed up front,
-/// or for a text longer than [`STREAMED_ABOVE`], one chunk's at a time.
+/// Token stream over the pieces of one set of a text, made one at a time
+/// into one token; a text longer than [`STREAMED_ABOVE`] is analyzed a
+/// chunk at a time.
 pub struct PieceStream<'a> {
-    tokens: Vec<Token>,
-    next: usize,
     set: TokenSet,
-    chunks: Option<Chunks<'a>>,
+    /// The text, or the chunk of it, being read.
+    analyzed: Rc<Analyzed>,
+    /// Index of the next span to look at.
+    next: usize,
+    /// Byte offset and position (normalized character index) the chunk
+    /// being read starts at.
+    byte: usize,
+    position: usize,
+    /// Length of the chunk being read.
+    chunk_bytes: usize,
+    /// The rest of a long text.
+    rest: &'a str,
+    token: Token,
 }
 
 impl Tokenizer for ChineseTokenizer {
     type TokenStream<'a> = PieceStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> PieceStream<'a> {
-        let set = self.0;
-        if text.len() > STREAMED_ABOVE {
-            return PieceStream { tokens: Vec::new(), next: 0, set, chunks: Some(Chunks { rest: text, byte: 0, position: 0 }) };
+        let (analyzed, rest) = if text.len() > STREAMED_ABOVE {
+            let nothing = Normalized { chars: Vec::new(), origin: Vec::new() };
+            (Rc::new(Analyzed { norm: nothing, spans: Vec::new() }), text)
+        } else {
+            (analyzed(text), "")
+        };
+        PieceStream { set: self.0, analyzed, next: 0, byte: 0, position: 0, chunk_bytes: 0, rest, token: Token::default() }
+    }
+}
+
+impl PieceStream<'_> {
+    /// Analyze the next chunk of a long text; false at its end.
+    fn next_chunk(&mut self) -> bool {
+        if self.rest.is_empty() {
+            return false;
         }
-        PieceStream { tokens: tokens_of(text, set), next: 0, set, chunks: None }
+        let (chunk, rest) = self.rest.split_at(chunk_end(self.rest));
+        self.byte += self.chunk_bytes;
+        self.position += self.analyzed.norm.chars.len();
+        self.chunk_bytes = chunk.len();
+        self.analyzed = Rc::new(Analyzed::of(chunk));
+        self.next = 0;
+        self.rest = rest;
+        true
     }
 }
 
 impl TokenStream for PieceStream<'_> {
     fn advance(&mut self) -> bool {
-        if self.next >= self.tokens.len() {
-            match self.chunks.as_mut().and_then(|chunks| chunks.next_tokens(self.set)) {
-                Some(tokens) => (self.tokens, self.next) = (tokens, 0),
-                None => {
-                    self.next = self.tokens.len() + 1;
-                    return false;
+        loop {
+            while let Some(span) = self.analyzed.spans.get(self.next).copied() {
+                self.next += 1;
+                let norm = &self.analyzed.norm;
+                let chars = &norm.chars[span.start..span.end];
+                if !self.set.holds_kind(span.kind, chars) {
+                    continue;
                 }
+                self.token.text.clear();
+                self.token.text.extend(chars);
+                self.token.offset_from = self.byte + norm.origin[span.start].0;
+                self.token.offset_to = self.byte + norm.origin[span.end - 1].1;
+                self.token.position = self.position + span.start;
+                self.token.position_length = span.end - span.start;
+                return true;
+            }
+            if !self.next_chunk() {
+                return false;
             }
         }
-        self.next += 1;
-        true
     }
 
     fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
+        &self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
+        &mut self.token
     }
 }
 
