@@ -10,6 +10,8 @@ mod fixtures;
 use std::fs;
 use std::path::Path;
 
+use pdf_writer::{Content, Name, Str};
+
 fn write(path: &Path, bytes: &[u8]) {
     fs::create_dir_all(path.parent().expect("seed paths have a folder")).expect("create the seed folder");
     fs::write(path, bytes).expect("write a seed");
@@ -29,6 +31,39 @@ fn stored(package: &[u8]) -> Vec<u8> {
         out.write_all(&content).unwrap();
     }
     out.finish().unwrap().into_inner()
+}
+
+fn gbk(text: &str) -> Vec<u8> {
+    encoding_rs::GBK.encode(text).0.into_owned()
+}
+
+/// Text in GBK-EUC-H (two-byte GBK among one-byte ASCII), on the page and
+/// in a letterhead form.
+fn gbk_euc_pdf() -> Vec<u8> {
+    let mut letterhead = Content::new();
+    letterhead.begin_text().set_font(Name(b"F1"), 22.0).next_line(120.0, 780.0).show(Str(&gbk("临河区人民政府文件"))).end_text();
+    let mut page = Content::new();
+    page.x_object(Name(b"Fm0"));
+    page.begin_text().set_font(Name(b"F1"), 12.0).set_leading(20.0).next_line(72.0, 700.0);
+    page.show(Str(&gbk("第1条 依据《防汛条例》"))).next_line_using_leading().show(Str(b"No. 12"));
+    page.end_text();
+    fixtures::pdf_in_cmap("GBK-EUC-H", &[], &letterhead.finish(), &[&page.finish()])
+}
+
+/// A vertical page (UniGB-UCS2-V): a column shown character by
+/// character, one as a single string, one as a kerned `TJ`.
+fn vertical_pdf() -> Vec<u8> {
+    let ucs2 = |text: &str| -> Vec<u8> { text.encode_utf16().flat_map(u16::to_be_bytes).collect() };
+    let mut page = Content::new();
+    page.begin_text().set_font(Name(b"F1"), 12.0);
+    for (i, c) in "各乡镇".chars().enumerate() {
+        page.set_text_matrix([1.0, 0.0, 0.0, 1.0, 370.0, 760.0 - 12.0 * i as f32]).show(Str(&ucs2(&c.to_string())));
+    }
+    page.set_text_matrix([1.0, 0.0, 0.0, 1.0, 400.0, 760.0]).show(Str(&ucs2("关于印发的通知")));
+    page.set_text_matrix([1.0, 0.0, 0.0, 1.0, 340.0, 760.0]);
+    page.show_positioned().items().show(Str(&ucs2("现将"))).adjust(-120.0).show(Str(&ucs2("印发")));
+    page.end_text();
+    fixtures::pdf_in_cmap("UniGB-UCS2-V", &[], &[], &[&page.finish()])
 }
 
 fn main() {
@@ -53,6 +88,8 @@ fn main() {
     seed("extract_pdf", "notice.pdf", &fixtures::pdf("临河区防汛抗旱应急预案", &[&notice[..2], &notice[2..]]));
     seed("extract_pdf", "notice-uncompressed.pdf", &fixtures::pdf_with("临河区防汛抗旱应急预案", &[&notice], false));
     seed("extract_pdf", "scan.pdf", &fixtures::pdf("扫描件", &[&[]]));
+    seed("extract_pdf", "gbk-euc.pdf", &gbk_euc_pdf());
+    seed("extract_pdf", "vertical.pdf", &vertical_pdf());
     seed("extract_html", "notice.html", "<!doctype html><html><head><meta charset=\"utf-8\"><title>临河区政府网</title></head><body><nav>首页</nav><div class=\"article\"><h1>关于开展控烟宣传月活动的通知</h1><p>各单位：决定开展宣传月活动。</p><table><tr><td>时间</td><td>五月</td></tr></table></div><footer>版权所有</footer></body></html>".as_bytes());
     seed("extract_records", "notice.txt", &[b"\x00".as_slice(), notice.join("\n").as_bytes()].concat());
     seed("extract_records", "export.json", &[b"\x01".as_slice(), r#"[{"title":"甲","doc_number":"临政发〔2019〕1号","written_date":"2019年3月1日","text":"正文甲"},{"title":"乙","disclosure":"依申请公开"}]"#.as_bytes()].concat());

@@ -116,6 +116,25 @@ fn a_scanned_pdf_is_indexed_by_its_catalog_data_and_flagged_for_ocr() {
 }
 
 #[test]
+fn a_big5_pdf_from_a_typesetting_system_is_found_by_a_simplified_query_and_shown_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, data) = (dir.path().join("src"), dir.path().join("data"));
+    let big5 = |text: &str| encoding_rs::BIG5.encode(text).0.into_owned();
+    let mut page = pdf_writer::Content::new();
+    page.begin_text().set_font(pdf_writer::Name(b"F1"), 12.0).next_line(72.0, 760.0);
+    page.show(pdf_writer::Str(&big5("臺灣省政府公報：颱風災害救助辦法")));
+    page.end_text();
+    write(&src.join("公报/颱風救助.pdf"), &fixtures::pdf_in_cmap("ETen-B5-H", &[], &[], &[&page.finish()]));
+    let summary = ingest(&src, &data);
+    assert_eq!((summary.added, summary.rejected.len()), (1, 0), "{summary:?}");
+    let archive = Archive::open(&data).unwrap();
+    let hits = search(&archive, "台风灾害");
+    assert_eq!(hits.iter().map(|h| h.path.as_str()).collect::<Vec<_>>(), vec!["公报/颱風救助.pdf"]);
+    // The page says it in traditional characters, and so does the snippet.
+    assert_eq!(hits[0].snippet, "臺灣省政府公報：<mark>颱風災害</mark>救助辦法");
+}
+
+#[test]
 fn unsupported_formats_are_rejected_by_name_never_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let (src, data) = (dir.path().join("src"), dir.path().join("data"));

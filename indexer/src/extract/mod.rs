@@ -84,7 +84,8 @@ pub enum ExtractError {
     #[error("damaged file: {0}")]
     Corrupt(String),
     /// A part of a zip package (DOCX, OFD) decompressed past
-    /// [`Limits::max_unpacked_bytes`], counted over all parts read so far.
+    /// [`Limits::max_unpacked_bytes`], counted over all parts read so far;
+    /// or the streams of a PDF, counted together (`PDF stream data`).
     #[error("zip bomb: {part} inflates past {}", size_text(*limit))]
     ZipBomb { part: String, limit: u64 },
     #[error("binary data, not text (is the extension right?)")]
