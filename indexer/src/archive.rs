@@ -158,21 +158,21 @@ impl Found {
 /// What `slot` holds for the searcher's commit (`generation_of` tells
 /// which commit a value was built from), built by `build` and kept when
 /// the slot holds another commit's or nothing.
-fn per_commit<T>(
+fn per_commit<T, E>(
     slot: &RwLock<Option<Arc<T>>>,
     searcher: &tantivy::Searcher,
     generation_of: impl Fn(&T) -> u64,
-    build: impl FnOnce() -> T,
-) -> Arc<T> {
+    build: impl FnOnce() -> std::result::Result<T, E>,
+) -> std::result::Result<Arc<T>, E> {
     let generation = searcher.generation().generation_id();
     if let Some(value) = slot.read().ok().and_then(|v| v.clone()).filter(|v| generation_of(v) == generation) {
-        return value;
+        return Ok(value);
     }
-    let value = Arc::new(build());
+    let value = Arc::new(build()?);
     if let Ok(mut slot) = slot.write() {
         *slot = Some(Arc::clone(&value));
     }
-    value
+    Ok(value)
 }
 
 /// The answer to a query with nothing searchable in it.
@@ -566,30 +566,37 @@ impl Archive {
 
     /// The spelling table of the searcher's commit, built on first use.
     fn spelling(&self, searcher: &tantivy::Searcher) -> Arc<Spelling> {
-        per_commit(&self.spelling, searcher, |s| s.generation, || Spelling::build(searcher, &self.fields))
+        let built = per_commit(
+            &self.spelling,
+            searcher,
+            |s| s.generation,
+            || Ok::<_, std::convert::Infallible>(Spelling::build(searcher, &self.fields)),
+        );
+        built.unwrap_or_else(|never| match never {})
     }
 
     /// Document counts by category, publisher, year and disclosure,
     /// counted once per commit (every document's columns are read).
     pub fn stats(&self) -> Result<Stats> {
         let searcher = self.reader.searcher();
-        let generation = searcher.generation().generation_id();
-        if let Some(counted) = self.stats.read().ok().and_then(|s| s.clone()).filter(|counted| counted.0 == generation) {
-            return Ok(counted.1.clone());
-        }
-        let mut facets = searcher.search(&AllQuery, &FacetCollector)?;
-        let mut take = |name: &str| facets.remove(name).unwrap_or_default();
-        let stats = Stats {
-            documents: searcher.num_docs(),
-            category: take("category"),
-            publisher: take("publisher"),
-            year: take("year"),
-            disclosure: take("disclosure"),
-        };
-        if let Ok(mut slot) = self.stats.write() {
-            *slot = Some(Arc::new((generation, stats.clone())));
-        }
-        Ok(stats)
+        let counted = per_commit(
+            &self.stats,
+            &searcher,
+            |(at, _)| *at,
+            || {
+                let mut facets = searcher.search(&AllQuery, &FacetCollector)?;
+                let mut take = |name: &str| facets.remove(name).unwrap_or_default();
+                let stats = Stats {
+                    documents: searcher.num_docs(),
+                    category: take("category"),
+                    publisher: take("publisher"),
+                    year: take("year"),
+                    disclosure: take("disclosure"),
+                };
+                Ok::<_, Error>((searcher.generation().generation_id(), stats))
+            },
+        )?;
+        Ok(counted.1.clone())
     }
 }
 

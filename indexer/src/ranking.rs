@@ -165,7 +165,7 @@ pub fn body_query(fields: &Fields, groups: &[Vec<String>]) -> Option<Box<dyn Que
 fn body_text(fields: &Fields, text: &str) -> Option<Box<dyn Query>> {
     let pieces = analyze(text);
     let atoms = atoms(&pieces);
-    match pieces.iter().find(|p| p.kind == PieceKind::Word && p.chars > 1 && p.chars == atoms.len()) {
+    match whole_word(&pieces, &atoms) {
         Some(word) => Some(Box::new(TermQuery::new(Term::from_field_text(fields.body_words, &word.text), IndexRecordOption::WithFreqs))),
         None => sequence(fields.body, &atoms, 0),
     }
@@ -189,10 +189,9 @@ fn exact(field: Field, key: &str) -> Box<dyn Query> {
 fn term_query(fields: &Fields, term: &QueryTerm, relaxed: bool) -> Box<dyn Query> {
     let pieces = analyze(&term.text);
     let atoms = atoms(&pieces);
-    let words: Vec<&Piece> =
-        if term.phrase { Vec::new() } else { pieces.iter().filter(|p| p.kind == PieceKind::Word && p.chars > 1).collect() };
+    let words: Vec<&Piece> = if term.phrase { Vec::new() } else { pieces.iter().filter(|p| is_word(p)).collect() };
     let in_sequence = weighted_sequence(fields.body, &atoms, BODY_WEIGHT);
-    let body = match words.iter().find(|w| w.chars == atoms.len()) {
+    let body = match if term.phrase { None } else { whole_word(&pieces, &atoms) } {
         Some(word) if relaxed => Some(word_query(fields.body_words, &word.text, BODY_WEIGHT)),
         Some(word) => {
             Some(AnyOf::first(std::iter::once(word_query(fields.body_words, &word.text, BODY_WEIGHT)).chain(in_sequence).collect()))
@@ -206,6 +205,16 @@ fn term_query(fields: &Fields, term: &QueryTerm, relaxed: bool) -> Box<dyn Query
         }
     }
     Box::new(BooleanQuery::new(clauses))
+}
+
+/// A dictionary word of two characters or more: what the words fields index.
+fn is_word(piece: &Piece) -> bool {
+    piece.kind == PieceKind::Word && piece.chars > 1
+}
+
+/// The dictionary word that spans all of `atoms`, when the text is one.
+fn whole_word<'p>(pieces: &'p [Piece], atoms: &[(usize, String)]) -> Option<&'p Piece> {
+    pieces.iter().find(|p| is_word(p) && p.chars == atoms.len())
 }
 
 /// A word of a words field, weighted.
