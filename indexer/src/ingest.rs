@@ -19,7 +19,7 @@
 mod indexed;
 mod walk;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -28,10 +28,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 use tantivy::collector::{Count, DocSetCollector};
+use tantivy::index::{SegmentId, SegmentMeta};
+use tantivy::indexer::{IndexWriterOptions, LogMergePolicy, MergeCandidate, MergePolicy};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::store::{Compressor, ZstdCompressor};
-use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::catalog::{self, Catalog, CatalogCsv, Disclosure};
 use crate::error::{Error, Result};
@@ -43,6 +45,12 @@ use walk::{Folder, Found, FoundFile};
 
 /// Memory tantivy may use for its in-progress segments, all threads together.
 const WRITER_HEAP_BYTES: usize = 256 << 20;
+/// The most documents one merge reads. A merge maps every page of the
+/// segments it reads: merging an archive of 10⁶ notices into segments of
+/// 3–5·10⁵ mapped up to 1 GB of index beside the writer's heap. Segments
+/// of half this many documents or more are not merged again, which leaves
+/// about a dozen segments per 10⁶ notices.
+const MERGE_MAX_DOCS: u32 = 150_000;
 /// Time between intermediate commits, so an interrupted run keeps its
 /// progress. Each commit ends the segments being written: committing every
 /// 2,000 files made an archive of 10⁶ a thousand small segments that
@@ -125,10 +133,10 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     let unfinished = options.data_dir.join(UNFINISHED);
     let sweep = options.verify || unfinished.exists();
     fs::write(&unfinished, b"").map_err(Error::io(format!("writing {}", unfinished.display())))?;
-    let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-    let start = reader.searcher();
+    let start = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map(|r: IndexReader| r.searcher())?;
     let paths = PathIndex::open(&start, &Fields::of(&index.schema()))?;
-    let mut writer: IndexWriter = index.writer(WRITER_HEAP_BYTES)?;
+    let mut writer: IndexWriter = index.writer_with_options(writer_options()?)?;
+    writer.set_merge_policy(Box::new(BoundedMerges::default()));
     let mut run = Run {
         fields: Fields::of(&index.schema()),
         blobs: BlobStore::new(&options.data_dir),
@@ -136,9 +144,10 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
         verify: options.verify,
         summary: Summary::default(),
         catalogs: HashMap::new(),
-        reader,
+        index: index.clone(),
+        before: start.clone(),
         committed: Instant::now(),
-        claimed: HashMap::new(),
+        claims: Claims::default(),
         released: Vec::new(),
     };
     for source in &sources {
@@ -183,6 +192,50 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
         record.unwrap_or_else(|| (name.clone(), 0))
     });
     Ok(run.summary)
+}
+
+/// One indexing thread per core sharing [`WRITER_HEAP_BYTES`], and one
+/// merge at a time: each merge maps the pages it reads.
+fn writer_options() -> Result<IndexWriterOptions> {
+    let cores = std::thread::available_parallelism().map_err(Error::io("counting cores"))?.get().min(8);
+    Ok(IndexWriterOptions::builder()
+        .num_worker_threads(cores)
+        .memory_budget_per_thread(WRITER_HEAP_BYTES / cores)
+        .num_merge_threads(1)
+        .build())
+}
+
+/// Tantivy's log merge policy, with no merge reading more than
+/// [`MERGE_MAX_DOCS`] documents.
+#[derive(Debug)]
+struct BoundedMerges(LogMergePolicy);
+
+impl Default for BoundedMerges {
+    fn default() -> Self {
+        let mut policy = LogMergePolicy::default();
+        policy.set_max_docs_before_merge(MERGE_MAX_DOCS as usize / 2);
+        BoundedMerges(policy)
+    }
+}
+
+impl MergePolicy for BoundedMerges {
+    fn compute_merge_candidates(&self, segments: &[SegmentMeta]) -> Vec<MergeCandidate> {
+        let docs: HashMap<SegmentId, u32> = segments.iter().map(|s| (s.id(), s.num_docs())).collect();
+        let mut bounded = Vec::new();
+        for candidate in self.0.compute_merge_candidates(segments) {
+            let mut group: (Vec<SegmentId>, u32) = (Vec::new(), 0);
+            for id in candidate.0 {
+                let n = docs.get(&id).copied().unwrap_or(0);
+                if group.1 + n > MERGE_MAX_DOCS {
+                    bounded.push(std::mem::take(&mut group));
+                }
+                group.0.push(id);
+                group.1 += n;
+            }
+            bounded.push(group);
+        }
+        bounded.into_iter().filter(|(ids, _)| ids.len() > 1).map(|(ids, _)| MergeCandidate(ids)).collect()
+    }
 }
 
 /// Hold the data folder's ingest lock, or fail at once with a clear message.
@@ -254,15 +307,27 @@ struct Run {
     /// Parsed `catalog.csv` of the folders being walked; a folder's is
     /// dropped once the walk has left it.
     catalogs: HashMap<PathBuf, CatalogCsv>,
-    /// The index as of the last commit: who holds an id.
-    reader: IndexReader,
+    index: Index,
+    /// The index as it was when the run began: who held an id.
+    before: Searcher,
     /// When the last commit was made.
     committed: Instant,
-    /// Ids given since the last commit, and the path of the document given each.
-    claimed: HashMap<String, String>,
+    claims: Claims,
     /// sha256 of blobs whose documents were deleted in this run: garbage
     /// unless another document holds them.
     released: Vec<String>,
+}
+
+/// The ids given in a run. No reader of the index is kept open to look
+/// them up: one kept from commit to commit held on to every page that
+/// merging read from its segments (1 GB for 10⁶ notices).
+#[derive(Default)]
+struct Claims {
+    /// Every id given in this run, as a hash: the one thing a run keeps of
+    /// all its documents, 8 bytes each in a hash set (~20 MB for 10⁶).
+    given: HashSet<u64>,
+    /// Ids given since the last commit, and the path of the document given each.
+    recent: HashMap<String, String>,
 }
 
 /// A file's `<file>.meta.json`, as the file system lists it.
@@ -535,53 +600,56 @@ impl Run {
     }
 
     /// The id a document of `key` gets: the one it asks for, unless a
-    /// document of another file holds it in the last commit, or took it
-    /// since (the same path in two source folders, two sidecars declaring
-    /// one id). It then gets an id derived from its
+    /// document of another file held it when the run began, or any
+    /// document took it in this run (the same path in two source folders,
+    /// two sidecars declaring one id). It then gets an id derived from its
     /// source folder, path and the id it asked for, stable from run to
     /// run, and the archivist is told.
     fn claim(&mut self, key: &FileKey, wanted: String) -> String {
-        let holder = |run: &Run, id: &str| run.claimed.get(id).cloned().or_else(|| run.other_holder(id, key));
-        let Some(first_holder) = holder(self, &wanted) else {
-            self.claimed.insert(wanted.clone(), key.1.clone());
-            return wanted;
+        let Some(first_holder) = self.holder(&wanted, key) else {
+            return self.give(wanted, key);
         };
         let seed = format!("{}\u{0}{}\u{0}{wanted}", key.0, key.1);
         let mut id = derived_id(&seed);
         for attempt in 1.. {
-            if holder(self, &id).is_none() {
+            if self.holder(&id, key).is_none() {
                 break;
             }
             id = derived_id(&record_name(&seed, Some(attempt)));
         }
         self.warn(&key.1, format!("id {wanted} is already used by {first_holder}; this document was given id {id}"));
-        self.claimed.insert(id.clone(), key.1.clone());
+        self.give(id, key)
+    }
+
+    fn give(&mut self, id: String, key: &FileKey) -> String {
+        self.claims.given.insert(hash64(&[id.as_bytes()]));
+        self.claims.recent.insert(id.clone(), key.1.clone());
         id
     }
 
-    /// The path of a file other than `key` that holds `id` in the last
-    /// commit. Every holder is looked at: an index written before ids
-    /// were checked may hold one id twice, once for `key` itself.
-    fn other_holder(&self, id: &str, key: &FileKey) -> Option<String> {
-        let searcher = self.reader.searcher();
-        let query = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
-        let holders = searcher.search(&query, &DocSetCollector).ok()?;
-        holders.into_iter().find_map(|address| {
-            let fast = searcher.segment_reader(address.segment_ord).fast_fields();
-            let (source, path) = (fast.str("source").ok()??, fast.str("path").ok()??);
-            let holder = (first_value(&source, address.doc_id), first_value(&path, address.doc_id));
-            (holder != *key).then_some(holder.1)
-        })
+    /// The path of the document that took `id` in this run, or of a file
+    /// other than `key` that held it when the run began.
+    fn holder(&self, id: &str, key: &FileKey) -> Option<String> {
+        if let Some(path) = self.claims.recent.get(id) {
+            return Some(path.clone());
+        }
+        if self.claims.given.contains(&hash64(&[id.as_bytes()])) {
+            // Given before the last commit: rare enough to open the index for.
+            let committed = self.index.reader().ok()?.searcher();
+            if let Some(path) = other_holder(&committed, &self.fields, id, key) {
+                return Some(path);
+            }
+        }
+        other_holder(&self.before, &self.fields, id, key)
     }
 
     /// Commit what was handed to the writer, once the blobs it references
-    /// are safe on disk; ids are then looked up in the new commit.
+    /// are safe on disk.
     fn commit(&mut self, writer: &mut IndexWriter) -> Result<()> {
         self.blobs.sync()?;
         writer.commit()?;
         self.committed = Instant::now();
-        self.reader.reload()?;
-        self.claimed.clear();
+        self.claims.recent.clear();
         Ok(())
     }
 
@@ -705,8 +773,7 @@ impl Run {
     /// never missing; an original that became 依申请公开 leaves the folder
     /// the server reads.
     fn collect_garbage(&mut self, sweep: bool) -> Result<()> {
-        self.reader.reload()?;
-        let searcher = self.reader.searcher();
+        let searcher = self.index.reader()?.searcher();
         let referenced = |sha: &str| {
             let query = TermQuery::new(Term::from_field_text(self.fields.blob, sha), IndexRecordOption::Basic);
             searcher.search(&query, &Count).map(|n| n > 0)
@@ -723,6 +790,20 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// The path of a file other than `key` holding `id` in `searcher`. Every
+/// holder is looked at: an index written before ids were checked may
+/// hold one id twice, once for `key` itself.
+fn other_holder(searcher: &Searcher, fields: &Fields, id: &str, key: &FileKey) -> Option<String> {
+    let query = TermQuery::new(Term::from_field_text(fields.id, id), IndexRecordOption::Basic);
+    let holders = searcher.search(&query, &DocSetCollector).ok()?;
+    holders.into_iter().find_map(|address| {
+        let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+        let (source, path) = (fast.str("source").ok()??, fast.str("path").ok()??);
+        let holder = (first_value(&source, address.doc_id), first_value(&path, address.doc_id));
+        (holder != *key).then_some(holder.1)
+    })
 }
 
 /// What a document records about the file it came from.
@@ -837,4 +918,20 @@ fn record_name(rel: &str, record: Option<usize>) -> String {
 /// A stable id from a document's [`record_name`].
 fn derived_id(name: &str) -> String {
     sha256_hex(name.as_bytes())[..16].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_merge_reads_more_than_its_bound_and_large_segments_are_left_alone() {
+        let index = Index::create_in_ram(build_schema());
+        let sizes = std::iter::repeat_n(17_000, 20).chain([120_000, 140_000]);
+        let segments: Vec<SegmentMeta> = sizes.map(|docs| index.new_segment_meta(SegmentId::generate_random(), docs)).collect();
+        let docs: HashMap<SegmentId, u32> = segments.iter().map(|s| (s.id(), s.num_docs())).collect();
+        let merges = BoundedMerges::default().compute_merge_candidates(&segments);
+        let read: Vec<u32> = merges.iter().map(|m| m.0.iter().map(|id| docs[id]).sum()).collect();
+        assert_eq!(read, [136_000, 136_000, 68_000]);
+    }
 }
