@@ -347,6 +347,11 @@ fn push(norm: &Normalized, start: usize, end: usize, kind: PieceKind, out: &mut 
 pub enum TokenSet {
     Atoms,
     Words,
+    /// Each two atoms that stand next to each other (the second starts
+    /// where the first ends), as one token of their two texts: 开支 for the
+    /// atoms 开, 支. Indexed without frequencies or positions, as a filter:
+    /// a phrase can only match in a document holding each of its pairs.
+    Pairs,
 }
 
 impl TokenSet {
@@ -361,7 +366,7 @@ impl TokenSet {
             PieceKind::Word => chars.len() == 1 || !chars.iter().all(|&c| is_han(c)),
             PieceKind::SubWord => false,
         };
-        atom == (self == TokenSet::Atoms)
+        atom == (self != TokenSet::Words)
     }
 
     /// Name under which this set's tokenizer is registered with tantivy.
@@ -369,6 +374,7 @@ impl TokenSet {
         match self {
             TokenSet::Atoms => "zh_atoms",
             TokenSet::Words => "zh_words",
+            TokenSet::Pairs => "zh_pairs",
         }
     }
 }
@@ -451,6 +457,10 @@ pub struct PieceStream<'a> {
     position: usize,
     /// Length of the chunk being read.
     chunk_bytes: usize,
+    /// For [`TokenSet::Pairs`]: the last atom read, with its positions
+    /// (start, end) and byte offsets (from, to) in the whole text.
+    last_atom: String,
+    last_at: Option<((usize, usize), (usize, usize))>,
     /// The rest of a long text.
     rest: &'a str,
     token: Token,
@@ -466,7 +476,18 @@ impl Tokenizer for ChineseTokenizer {
         } else {
             (analyzed(text), "")
         };
-        PieceStream { set: self.0, analyzed, next: 0, byte: 0, position: 0, chunk_bytes: 0, rest, token: Token::default() }
+        PieceStream {
+            set: self.0,
+            analyzed,
+            next: 0,
+            byte: 0,
+            position: 0,
+            chunk_bytes: 0,
+            last_atom: String::new(),
+            last_at: None,
+            rest,
+            token: Token::default(),
+        }
     }
 }
 
@@ -485,6 +506,39 @@ impl PieceStream<'_> {
         self.rest = rest;
         true
     }
+
+    /// A span's positions (start, end) and byte offsets (from, to) in the
+    /// whole text.
+    fn place(&self, span: Span) -> ((usize, usize), (usize, usize)) {
+        let origin = &self.analyzed.norm.origin;
+        let positions = (self.position + span.start, self.position + span.end);
+        (positions, (self.byte + origin[span.start].0, self.byte + origin[span.end - 1].1))
+    }
+
+    /// Make the token of one span.
+    fn token_of(&mut self, span: Span) {
+        let ((start, end), (from, to)) = self.place(span);
+        self.token.text.clear();
+        self.token.text.extend(&self.analyzed.norm.chars[span.start..span.end]);
+        (self.token.offset_from, self.token.offset_to) = (from, to);
+        (self.token.position, self.token.position_length) = (start, end - start);
+    }
+
+    /// Read one atom into the pairs stream: the token becomes the last atom
+    /// and this one when they stand next to each other (true).
+    fn pair_with(&mut self, span: Span) -> bool {
+        let (positions, offsets) = self.place(span);
+        let last = self.last_at.replace((positions, offsets)).filter(|((_, end), _)| *end == positions.0);
+        self.token.text.clear();
+        self.token.text.push_str(&self.last_atom);
+        self.last_atom.clear();
+        self.last_atom.extend(&self.analyzed.norm.chars[span.start..span.end]);
+        let Some(((start, _), (from, _))) = last else { return false };
+        self.token.text.push_str(&self.last_atom);
+        (self.token.offset_from, self.token.offset_to) = (from, offsets.1);
+        (self.token.position, self.token.position_length) = (start, positions.1 - start);
+        true
+    }
 }
 
 impl TokenStream for PieceStream<'_> {
@@ -492,18 +546,16 @@ impl TokenStream for PieceStream<'_> {
         loop {
             while let Some(span) = self.analyzed.spans.get(self.next).copied() {
                 self.next += 1;
-                let norm = &self.analyzed.norm;
-                let chars = &norm.chars[span.start..span.end];
-                if !self.set.holds_kind(span.kind, chars) {
+                if !self.set.holds_kind(span.kind, &self.analyzed.norm.chars[span.start..span.end]) {
                     continue;
                 }
-                self.token.text.clear();
-                self.token.text.extend(chars);
-                self.token.offset_from = self.byte + norm.origin[span.start].0;
-                self.token.offset_to = self.byte + norm.origin[span.end - 1].1;
-                self.token.position = self.position + span.start;
-                self.token.position_length = span.end - span.start;
-                return true;
+                if self.set != TokenSet::Pairs {
+                    self.token_of(span);
+                    return true;
+                }
+                if self.pair_with(span) {
+                    return true;
+                }
             }
             if !self.next_chunk() {
                 return false;
@@ -687,6 +739,20 @@ mod tests {
         assert_eq!(atom_text, ["县", "人", "民", "政", "府", "2016", "年"]);
         let positions: Vec<usize> = atoms.iter().map(|t| t.position).collect();
         assert_eq!(positions, [0, 1, 2, 3, 4, 5, 9]);
+        let pairs: Vec<(String, usize, usize, usize)> =
+            stream(TokenSet::Pairs).into_iter().map(|t| (t.text, t.position, t.offset_from, t.offset_to)).collect();
+        let pair = |text: &str, position, from, to| (text.to_string(), position, from, to);
+        assert_eq!(
+            pairs,
+            [
+                pair("县人", 0, 0, 6),
+                pair("人民", 1, 3, 9),
+                pair("民政", 2, 6, 12),
+                pair("政府", 3, 9, 15),
+                pair("府2016", 4, 12, 19),
+                pair("2016年", 5, 15, 22)
+            ]
+        );
         assert!(words.iter().any(|t| t.text == "政府" && t.position == 3), "{words:?}");
         assert!(words.iter().all(|t| t.text.chars().count() > 1));
     }
@@ -703,9 +769,34 @@ mod tests {
         }
     }
 
+    #[test]
+    fn atoms_apart_make_no_pair() {
+        let mut tokenizer = ChineseTokenizer(TokenSet::Pairs);
+        let mut stream = tokenizer.token_stream("公开，支出 经费");
+        let mut pairs = Vec::new();
+        while stream.advance() {
+            pairs.push(stream.token().text.clone());
+        }
+        assert_eq!(pairs, ["公开", "支出", "经费"]);
+    }
+
+    /// The pieces of a whole text that a token set streams: (text, position,
+    /// from, to, position length).
+    fn expected_tokens(whole: &[Piece], set: TokenSet) -> Vec<(String, usize, usize, usize, usize)> {
+        if set != TokenSet::Pairs {
+            return whole.iter().filter(|p| set.holds(p)).map(|p| (p.text.clone(), p.position, p.from, p.to, p.chars)).collect();
+        }
+        let atoms: Vec<&Piece> = whole.iter().filter(|p| set.holds(p)).collect();
+        atoms
+            .windows(2)
+            .filter(|w| w[0].position + w[0].chars == w[1].position)
+            .map(|w| (format!("{}{}", w[0].text, w[1].text), w[0].position, w[0].from, w[1].to, w[0].chars + w[1].chars))
+            .collect()
+    }
+
     fn assert_streams_as_whole(text: &str) {
         let whole = analyze(text);
-        for set in [TokenSet::Atoms, TokenSet::Words] {
+        for set in [TokenSet::Atoms, TokenSet::Words, TokenSet::Pairs] {
             let mut tokenizer = ChineseTokenizer(set);
             let mut stream = tokenizer.token_stream(text);
             let mut streamed = Vec::new();
@@ -714,8 +805,7 @@ mod tests {
                 streamed.push((t.text.clone(), t.position, t.offset_from, t.offset_to, t.position_length));
             }
             assert!(!stream.advance());
-            let expected: Vec<_> =
-                whole.iter().filter(|p| set.holds(p)).map(|p| (p.text.clone(), p.position, p.from, p.to, p.chars)).collect();
+            let expected = expected_tokens(&whole, set);
             assert_eq!(streamed.len(), expected.len(), "{set:?}");
             assert!(streamed == expected, "{set:?}: the streamed tokens differ from the whole text's");
         }

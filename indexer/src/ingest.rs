@@ -702,16 +702,16 @@ impl Run {
         let date = catalog.published_date.as_ref().or(catalog.written_date.as_ref());
         doc.add_text(f.source, &key.0);
         doc.add_text(f.path, &key.1);
-        add_analyzed(&mut doc, f.title, Some(f.title_words), &title);
+        add_analyzed(&mut doc, &[f.title, f.title_words, f.title_pairs], &title);
         doc.add_text(f.title_raw, &title);
         let meta: Vec<&str> = [&catalog.doc_number, &catalog.index_no, &catalog.publisher, &catalog.category]
             .into_iter()
             .flatten()
             .map(String::as_str)
             .collect();
-        add_analyzed(&mut doc, f.meta, None, &meta.join("\n"));
+        add_analyzed(&mut doc, &[f.meta, f.meta_pairs], &meta.join("\n"));
         if public {
-            add_analyzed(&mut doc, f.body, Some(f.body_words), &record.text);
+            add_analyzed(&mut doc, &[f.body, f.body_words, f.body_pairs], &record.text);
             match stored.encoding {
                 Some(encoding) => doc.add_text(f.text_encoding, encoding),
                 None => doc.add_text(f.text, &record.text),
@@ -819,12 +819,12 @@ struct Stored<'a> {
     encoding: Option<&'static str>,
 }
 
-/// Add text to a document's atoms field and, when given, its words field
-/// (tantivy analyzes both; the analyzer segments the text once for the two).
-fn add_analyzed(doc: &mut TantivyDocument, atoms: Field, words: Option<Field>, text: &str) {
-    doc.add_text(atoms, text);
-    if let Some(words) = words {
-        doc.add_text(words, text);
+/// Add one text to each of its analyzed fields: atoms, and words and pairs
+/// where it has them (the analyzer segments the text once for all, as
+/// tantivy tokenizes them one after the other).
+fn add_analyzed(doc: &mut TantivyDocument, fields: &[Field], text: &str) {
+    for &field in fields {
+        doc.add_text(field, text);
     }
 }
 

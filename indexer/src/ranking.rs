@@ -31,7 +31,7 @@ use lru::LruCache;
 use regex::Regex;
 use tantivy::collector::{Collector, TopDocs};
 use tantivy::index::SegmentId;
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, Term};
 
@@ -123,7 +123,7 @@ fn all_parts(fields: &Fields, parts: &[String]) -> Option<Box<dyn Query>> {
         return None;
     }
     let all: Option<Vec<Clause>> =
-        parts.iter().map(|p| Some((Occur::Must, weighted_sequence(fields.title, &atoms(&analyze(p)), TITLE_WEIGHT)?))).collect();
+        parts.iter().map(|p| Some((Occur::Must, weighted_sequence(fields, fields.title, &atoms(&analyze(p)), TITLE_WEIGHT)?))).collect();
     Some(Box::new(BoostQuery::new(Box::new(BooleanQuery::new(all?)), PARTS_WEIGHT)))
 }
 
@@ -135,7 +135,7 @@ pub fn title_query(fields: &Fields, groups: &[Vec<String>]) -> Option<Box<dyn Qu
     let all: Option<Vec<Clause>> = groups
         .iter()
         .map(|texts| {
-            let any: Vec<Box<dyn Query>> = texts.iter().filter_map(|t| sequence(fields.title, &atoms(&analyze(t)), 0)).collect();
+            let any: Vec<Box<dyn Query>> = texts.iter().filter_map(|t| sequence(fields, fields.title, &atoms(&analyze(t)), 0)).collect();
             (!any.is_empty()).then(|| (Occur::Must, AnyOf::new(any)))
         })
         .collect();
@@ -167,7 +167,7 @@ fn body_text(fields: &Fields, text: &str) -> Option<Box<dyn Query>> {
     let atoms = atoms(&pieces);
     match whole_word(&pieces, &atoms) {
         Some(word) => Some(Box::new(TermQuery::new(Term::from_field_text(fields.body_words, &word.text), IndexRecordOption::WithFreqs))),
-        None => sequence(fields.body, &atoms, 0),
+        None => sequence(fields, fields.body, &atoms, 0),
     }
 }
 
@@ -190,7 +190,7 @@ fn term_query(fields: &Fields, term: &QueryTerm, relaxed: bool) -> Box<dyn Query
     let pieces = analyze(&term.text);
     let atoms = atoms(&pieces);
     let words: Vec<&Piece> = if term.phrase { Vec::new() } else { pieces.iter().filter(|p| is_word(p)).collect() };
-    let in_sequence = weighted_sequence(fields.body, &atoms, BODY_WEIGHT);
+    let in_sequence = weighted_sequence(fields, fields.body, &atoms, BODY_WEIGHT);
     let body = match if term.phrase { None } else { whole_word(&pieces, &atoms) } {
         Some(word) if relaxed => Some(word_query(fields.body_words, &word.text, BODY_WEIGHT)),
         Some(word) => {
@@ -232,34 +232,57 @@ fn atoms(pieces: &[Piece]) -> Vec<(usize, String)> {
 
 /// The atoms in sequence in the title, the catalog line or the body.
 fn anywhere(fields: &Fields, atoms: &[(usize, String)]) -> Box<dyn Query> {
-    in_fields(fields, atoms, weighted_sequence(fields.body, atoms, BODY_WEIGHT))
+    in_fields(fields, atoms, weighted_sequence(fields, fields.body, atoms, BODY_WEIGHT))
 }
 
 /// The atoms in sequence in the title or the catalog line, or `body`.
 fn in_fields(fields: &Fields, atoms: &[(usize, String)], body: Option<Box<dyn Query>>) -> Box<dyn Query> {
     let mut any: Vec<Box<dyn Query>> = [(fields.title, TITLE_WEIGHT), (fields.meta, META_WEIGHT)]
         .into_iter()
-        .filter_map(|(field, weight)| weighted_sequence(field, atoms, weight))
+        .filter_map(|(field, weight)| weighted_sequence(fields, field, atoms, weight))
         .collect();
     any.extend(body);
     AnyOf::new(any)
 }
 
 /// [`sequence`] without slop, its score times `weight`.
-fn weighted_sequence(field: Field, atoms: &[(usize, String)], weight: Score) -> Option<Box<dyn Query>> {
-    Some(Box::new(BoostQuery::new(sequence(field, atoms, 0)?, weight)))
+fn weighted_sequence(fields: &Fields, field: Field, atoms: &[(usize, String)], weight: Score) -> Option<Box<dyn Query>> {
+    Some(Box::new(BoostQuery::new(sequence(fields, field, atoms, 0)?, weight)))
 }
 
 /// Atoms at their relative positions in one field (a term query for one).
-fn sequence(field: Field, atoms: &[(usize, String)], slop: u32) -> Option<Box<dyn Query>> {
+///
+/// Without slop, positions are read only in documents whose pairs field
+/// holds each two neighbouring atoms as a pair ([`with_pairs`]): the
+/// characters of 开支 are both in most documents, the pair 开支 in few.
+fn sequence(fields: &Fields, field: Field, atoms: &[(usize, String)], slop: u32) -> Option<Box<dyn Query>> {
     match atoms {
         [] => None,
         [(_, text)] => Some(Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))),
         _ => {
             let terms = atoms.iter().map(|(at, text)| (*at, Term::from_field_text(field, text))).collect();
-            Some(Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop)))
+            let phrase = Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop));
+            match fields.pairs_of(field).filter(|_| slop == 0) {
+                Some(pairs) => Some(with_pairs(phrase, pairs, atoms)),
+                None => Some(phrase),
+            }
         }
     }
+}
+
+/// `phrase` where the pairs field holds every pair of neighbouring atoms:
+/// the same documents and scores (a pair adds nothing to the score), with
+/// the rarest pair leading the intersection.
+fn with_pairs(phrase: Box<dyn Query>, pairs: Field, atoms: &[(usize, String)]) -> Box<dyn Query> {
+    let mut clauses: Vec<Clause> = vec![(Occur::Must, phrase)];
+    for pair in atoms.windows(2) {
+        let [(at, first), (next, second)] = pair else { continue };
+        if at + first.chars().count() == *next {
+            let term = TermQuery::new(Term::from_field_text(pairs, &format!("{first}{second}")), IndexRecordOption::Basic);
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(term), 0.0))));
+        }
+    }
+    Box::new(BooleanQuery::new(clauses))
 }
 
 /// All plain words of a query near each other, in order, in the title or
@@ -275,10 +298,10 @@ fn proximity(fields: &Fields, words: &[&str]) -> Vec<(Box<dyn Query>, Score)> {
     let all = atoms(&analyze(&words.concat()));
     let mut near: Vec<(Box<dyn Query>, Score)> = [(fields.title, TITLE_WEIGHT), (fields.body, BODY_WEIGHT)]
         .into_iter()
-        .filter_map(|(field, weight)| Some((sequence(field, &all, PROXIMITY_SLOP)?, weight * PROXIMITY_WEIGHT)))
+        .filter_map(|(field, weight)| Some((sequence(fields, field, &all, PROXIMITY_SLOP)?, weight * PROXIMITY_WEIGHT)))
         .collect();
     for pair in words.windows(2).filter(|_| words.len() > 2) {
-        near.extend(sequence(fields.title, &atoms(&analyze(&pair.concat())), 0).map(|query| (query, TITLE_WEIGHT * PAIR_WEIGHT)));
+        near.extend(sequence(fields, fields.title, &atoms(&analyze(&pair.concat())), 0).map(|query| (query, TITLE_WEIGHT * PAIR_WEIGHT)));
     }
     near
 }

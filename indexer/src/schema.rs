@@ -12,7 +12,7 @@ use crate::analysis::{ChineseTokenizer, TokenSet};
 
 /// Bumped when analysis or the schema changes; documents indexed by an
 /// older version are re-indexed by the next ingest.
-pub const FORMAT_VERSION: &str = "yuelan-8";
+pub const FORMAT_VERSION: &str = "yuelan-9";
 
 /// Handles of every field, looked up once.
 #[derive(Debug, Clone)]
@@ -27,12 +27,18 @@ pub struct Fields {
     pub title: Field,
     /// Title words and sub-words (frequencies only).
     pub title_words: Field,
+    /// Title atom pairs ([`TokenSet::Pairs`]: documents only).
+    pub title_pairs: Field,
     /// Atoms of the catalog line: 文号, 索引号, publisher and category.
     pub meta: Field,
+    /// Catalog line atom pairs.
+    pub meta_pairs: Field,
     /// Body atoms (with positions; the text is not stored here).
     pub body: Field,
     /// Body words and sub-words (frequencies only).
     pub body_words: Field,
+    /// Body atom pairs.
+    pub body_pairs: Field,
     /// Body text as stored, when it cannot be re-read from the original.
     pub text: Field,
     /// Encoding that turns the original into the body text, when it does.
@@ -85,9 +91,12 @@ impl Fields {
             source: f("source"),
             title: f("title"),
             title_words: f("title_words"),
+            title_pairs: f("title_pairs"),
             meta: f("meta"),
+            meta_pairs: f("meta_pairs"),
             body: f("body"),
             body_words: f("body_words"),
+            body_pairs: f("body_pairs"),
             text: f("text"),
             text_encoding: f("text_encoding"),
             original: f("original"),
@@ -113,6 +122,14 @@ impl Fields {
             withheld: f("withheld"),
         }
     }
+
+    /// The pairs field of an atoms field (title, meta, body): what a phrase
+    /// in it is filtered by; `None` for other fields.
+    pub fn pairs_of(&self, atoms: Field) -> Option<Field> {
+        [(self.title, self.title_pairs), (self.meta, self.meta_pairs), (self.body, self.body_pairs)]
+            .into_iter()
+            .find_map(|(field, pairs)| (field == atoms).then_some(pairs))
+    }
 }
 
 /// The schema. Each field stores and indexes only what a reader of it
@@ -126,8 +143,12 @@ pub fn build_schema() -> Schema {
         let option = match set {
             TokenSet::Atoms => IndexRecordOption::WithFreqsAndPositions,
             TokenSet::Words => IndexRecordOption::WithFreqs,
+            TokenSet::Pairs => IndexRecordOption::Basic,
         };
-        let indexing = TextFieldIndexing::default().set_tokenizer(set.tokenizer_name()).set_index_option(option);
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(set.tokenizer_name())
+            .set_index_option(option)
+            .set_fieldnorms(set != TokenSet::Pairs);
         TextOptions::default().set_indexing_options(indexing)
     };
     // Looked up or filtered on, never scored.
@@ -139,11 +160,16 @@ pub fn build_schema() -> Schema {
     b.add_text_field("id", key() | STORED | FAST);
     b.add_text_field("path", key() | STORED | FAST);
     b.add_text_field("source", key() | FAST);
+    // Each text's fields in a row: tantivy tokenizes a document field by
+    // field, and the analysis of a text is kept for its next field.
     b.add_text_field("title", analyzed(TokenSet::Atoms));
     b.add_text_field("title_words", analyzed(TokenSet::Words));
+    b.add_text_field("title_pairs", analyzed(TokenSet::Pairs));
     b.add_text_field("meta", analyzed(TokenSet::Atoms));
+    b.add_text_field("meta_pairs", analyzed(TokenSet::Pairs));
     b.add_text_field("body", analyzed(TokenSet::Atoms));
     b.add_text_field("body_words", analyzed(TokenSet::Words));
+    b.add_text_field("body_pairs", analyzed(TokenSet::Pairs));
     b.add_text_field("text", STORED);
     b.add_text_field("text_encoding", STORED);
     b.add_bytes_field("original", STORED);
@@ -172,7 +198,7 @@ pub fn build_schema() -> Schema {
 
 /// Make the Chinese analyzers known to an opened index.
 pub fn register_analyzer(index: &Index) {
-    for set in [TokenSet::Atoms, TokenSet::Words] {
+    for set in [TokenSet::Atoms, TokenSet::Words, TokenSet::Pairs] {
         index.tokenizers().register(set.tokenizer_name(), TextAnalyzer::from(ChineseTokenizer(set)));
     }
 }
