@@ -25,7 +25,7 @@ use crate::highlight::snippet;
 use crate::query::QueryPlan;
 use crate::ranking::{self, FactsCache, Rerank};
 use crate::schema::{build_schema, date_key, index_dir, register_analyzer, Fields};
-use crate::spelling::Spelling;
+use crate::spelling::SpellingTable;
 use crate::store::{original_of, BlobStore};
 
 mod suggest;
@@ -92,8 +92,8 @@ pub struct Archive {
     facts: FactsCache,
     /// The counts of [`Archive::stats`] and the commit they were counted at.
     stats: RwLock<Option<Arc<(u64, Stats)>>>,
-    /// The archive's words by sound, for "did you mean", built on first need.
-    spelling: RwLock<Option<Arc<Spelling>>>,
+    /// The archive's words by sound, for "did you mean".
+    spelling: Arc<SpellingTable>,
     /// Texts recently decoded from originals: snippets of popular
     /// documents need not decompress them again.
     texts: Mutex<TextCache>,
@@ -217,7 +217,7 @@ impl Archive {
             blobs: BlobStore::new(data_dir),
             facts: FactsCache::default(),
             stats: RwLock::new(None),
-            spelling: RwLock::new(None),
+            spelling: Arc::default(),
             texts,
         })
     }
@@ -356,7 +356,7 @@ impl Archive {
         found_nothing: bool,
     ) -> Result<Option<String>, SearchError> {
         let internal = |e: tantivy::TantivyError| SearchError::Internal(e.to_string());
-        let spelling = self.spelling(searcher);
+        let spelling = self.spelling.for_searcher(searcher, &self.fields);
         let typed = normalize(text).text();
         let mut shown = typed.clone();
         for candidate in plan.slip_candidates(found_nothing) {
@@ -562,17 +562,6 @@ impl Archive {
         let file_name = path.rsplit('/').next().unwrap_or("original").to_string();
         let content_type = content_type(&first_str(&doc, f.format).unwrap_or_default());
         Ok(Original::Found { bytes, content_type, file_name })
-    }
-
-    /// The spelling table of the searcher's commit, built on first use.
-    fn spelling(&self, searcher: &tantivy::Searcher) -> Arc<Spelling> {
-        let built = per_commit(
-            &self.spelling,
-            searcher,
-            |s| s.generation,
-            || Ok::<_, std::convert::Infallible>(Spelling::build(searcher, &self.fields)),
-        );
-        built.unwrap_or_else(|never| match never {})
     }
 
     /// Document counts by category, publisher, year and disclosure,

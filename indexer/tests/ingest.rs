@@ -672,3 +672,25 @@ fn a_doc_number_cited_in_the_body_is_not_the_documents_own() {
     assert_eq!(document_at(&archive, "办法.txt").doc_number.as_deref(), Some("临政发〔2019〕12号"));
     assert_eq!(document_at(&archive, "名单.txt").doc_number, None);
 }
+
+#[test]
+fn a_word_a_later_commit_brings_is_offered_as_a_correction_without_reopening() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "aid/notice.txt", NOTICE);
+    ingest(&src, &data, false);
+    let archive = Archive::open(&data).unwrap();
+    let did_you_mean = |q: &str| {
+        archive.reload().unwrap();
+        archive.search(&SearchRequest { q: q.into(), ..SearchRequest::default() }).unwrap().did_you_mean
+    };
+    assert_eq!(did_you_mean("拆迁补尝"), None, "no word of the archive sounds like 补尝 yet");
+    write(&src, "land/compensation.txt", "房屋拆迁补偿标准\n拆迁补偿按评估价格发放。");
+    ingest(&src, &data, false);
+    // The table of the new commit is built off the request path: the
+    // searches meanwhile use the previous commit's.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while did_you_mean("拆迁补尝").is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(did_you_mean("拆迁补尝").as_deref(), Some("拆迁补偿"));
+}
