@@ -14,7 +14,7 @@ use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::StrColumn;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, DocId, Index, IndexReader, Order, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, Index, IndexReader, Order, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term, Warmer};
 
 use crate::analysis::normalize;
 use crate::api::{Facets, Hit, SearchError, SearchRequest, SearchResponse, Sort, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
@@ -25,7 +25,7 @@ use crate::highlight::snippet;
 use crate::query::QueryPlan;
 use crate::ranking::{self, FactsCache, Rerank};
 use crate::schema::{build_schema, date_key, index_dir, register_analyzer, Fields};
-use crate::spelling::SpellingTable;
+use crate::spelling::Spelling;
 use crate::store::{original_of, BlobStore};
 
 mod suggest;
@@ -90,10 +90,9 @@ pub struct Archive {
     blobs: BlobStore,
     /// Titles and version families of recently re-ranked documents.
     facts: FactsCache,
-    /// The counts of [`Archive::stats`] and the commit they were counted at.
-    stats: RwLock<Option<Arc<(u64, Stats)>>>,
-    /// The archive's words by sound, for "did you mean".
-    spelling: Arc<SpellingTable>,
+    /// What is built once per commit, before it serves (the reader holds
+    /// it weakly, as its warmer).
+    tables: Arc<CommitTables>,
     /// Texts recently decoded from originals: snippets of popular
     /// documents need not decompress them again.
     texts: Mutex<TextCache>,
@@ -155,26 +154,6 @@ impl Found {
     }
 }
 
-/// What `slot` holds for the searcher's commit (`generation_of` tells
-/// which commit a value was built from), built by `build` and kept when
-/// the slot holds another commit's or nothing.
-fn per_commit<T, E>(
-    slot: &RwLock<Option<Arc<T>>>,
-    searcher: &tantivy::Searcher,
-    generation_of: impl Fn(&T) -> u64,
-    build: impl FnOnce() -> std::result::Result<T, E>,
-) -> std::result::Result<Arc<T>, E> {
-    let generation = searcher.generation().generation_id();
-    if let Some(value) = slot.read().ok().and_then(|v| v.clone()).filter(|v| generation_of(v) == generation) {
-        return Ok(value);
-    }
-    let value = Arc::new(build()?);
-    if let Ok(mut slot) = slot.write() {
-        *slot = Some(Arc::clone(&value));
-    }
-    Ok(value)
-}
-
 /// The answer to a query with nothing searchable in it.
 fn nothing_found(q: &str) -> SearchResponse {
     let facets = FACETS.iter().map(|name| (name.to_string(), BTreeMap::new())).collect();
@@ -204,22 +183,17 @@ impl Archive {
         // archive has several, and one reader waits less.
         index.set_default_multithread_executor().map_err(opening)?;
         register_analyzer(&index);
+        let fields = Fields::of(&index.schema());
+        let tables = Arc::new(CommitTables { fields: fields.clone(), stats: RwLock::new(None), spelling: RwLock::new(None) });
+        let warmer: Arc<dyn Warmer> = tables.clone();
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .warmers(vec![Arc::downgrade(&warmer)])
             .try_into()
             .map_err(|source| Error::Index { path: index_dir, source })?;
-        let fields = Fields::of(&index.schema());
         let texts = Mutex::new(TextCache { entries: LruCache::unbounded(), bytes: 0 });
-        Ok(Archive {
-            reader,
-            fields,
-            blobs: BlobStore::new(data_dir),
-            facts: FactsCache::default(),
-            stats: RwLock::new(None),
-            spelling: Arc::default(),
-            texts,
-        })
+        Ok(Archive { reader, fields, blobs: BlobStore::new(data_dir), facts: FactsCache::default(), tables, texts })
     }
 
     /// Pick up the newest commit now rather than within the reload delay.
@@ -356,7 +330,7 @@ impl Archive {
         found_nothing: bool,
     ) -> Result<Option<String>, SearchError> {
         let internal = |e: tantivy::TantivyError| SearchError::Internal(e.to_string());
-        let spelling = self.spelling.for_searcher(searcher, &self.fields);
+        let spelling = self.tables.spelling(searcher);
         let typed = normalize(text).text();
         let mut shown = typed.clone();
         for candidate in plan.slip_candidates(found_nothing) {
@@ -564,29 +538,81 @@ impl Archive {
         Ok(Original::Found { bytes, content_type, file_name })
     }
 
-    /// Document counts by category, publisher, year and disclosure,
-    /// counted once per commit (every document's columns are read).
+    /// Document counts by category, publisher, year and disclosure, as
+    /// counted for the newest commit before it served.
     pub fn stats(&self) -> Result<Stats> {
-        let searcher = self.reader.searcher();
-        let counted = per_commit(
-            &self.stats,
-            &searcher,
-            |(at, _)| *at,
-            || {
-                let mut facets = searcher.search(&AllQuery, &FacetCollector)?;
-                let mut take = |name: &str| facets.remove(name).unwrap_or_default();
-                let stats = Stats {
-                    documents: searcher.num_docs(),
-                    category: take("category"),
-                    publisher: take("publisher"),
-                    year: take("year"),
-                    disclosure: take("disclosure"),
-                };
-                Ok::<_, Error>((searcher.generation().generation_id(), stats))
-            },
-        )?;
-        Ok(counted.1.clone())
+        Ok(self.tables.stats(&self.reader.searcher())?.as_ref().clone())
     }
+}
+
+/// What is built from a whole commit (every document's columns, every
+/// word), once, by tantivy's reader before the commit's searcher serves
+/// (a [`Warmer`]): a request never waits for it, and a new commit is
+/// searchable once it is built. Warming also opens the term dictionaries
+/// and columns a search reads, so that the first search after a start or
+/// a commit costs what any other does.
+struct CommitTables {
+    fields: Fields,
+    /// The counts of [`Archive::stats`].
+    stats: RwLock<Option<Arc<Stats>>>,
+    /// The archive's words by sound, for "did you mean".
+    spelling: RwLock<Option<Arc<Spelling>>>,
+}
+
+impl CommitTables {
+    /// The counts of the newest warmed commit (counted from `searcher` if
+    /// none was).
+    fn stats(&self, searcher: &tantivy::Searcher) -> tantivy::Result<Arc<Stats>> {
+        match self.stats.read().ok().and_then(|kept| kept.clone()) {
+            Some(stats) => Ok(stats),
+            None => Ok(Arc::new(count_stats(searcher)?)),
+        }
+    }
+
+    /// The spelling table of the newest warmed commit (built from
+    /// `searcher` if none was).
+    fn spelling(&self, searcher: &tantivy::Searcher) -> Arc<Spelling> {
+        match self.spelling.read().ok().and_then(|kept| kept.clone()) {
+            Some(spelling) => spelling,
+            None => Arc::new(Spelling::build(searcher, &self.fields)),
+        }
+    }
+}
+
+impl Warmer for CommitTables {
+    fn warm(&self, searcher: &tantivy::Searcher) -> tantivy::Result<()> {
+        let f = &self.fields;
+        for segment in searcher.segment_readers() {
+            for field in [f.title, f.title_words, f.title_pairs, f.meta, f.meta_pairs, f.body, f.body_words, f.body_pairs] {
+                segment.inverted_index(field)?;
+            }
+            for column in ["title_raw", "id", "path", "validity"] {
+                segment.fast_fields().str(column)?;
+            }
+        }
+        let stats = Arc::new(count_stats(searcher)?);
+        let spelling = Arc::new(Spelling::build(searcher, f));
+        if let (Ok(mut kept_stats), Ok(mut kept_spelling)) = (self.stats.write(), self.spelling.write()) {
+            (*kept_stats, *kept_spelling) = (Some(stats), Some(spelling));
+        }
+        Ok(())
+    }
+
+    fn garbage_collect(&self, _live: &[&tantivy::SearcherGeneration]) {}
+}
+
+/// Document counts by category, publisher, year and disclosure: every
+/// document's columns are read.
+fn count_stats(searcher: &tantivy::Searcher) -> tantivy::Result<Stats> {
+    let mut facets = searcher.search(&AllQuery, &FacetCollector)?;
+    let mut take = |name: &str| facets.remove(name).unwrap_or_default();
+    Ok(Stats {
+        documents: searcher.num_docs(),
+        category: take("category"),
+        publisher: take("publisher"),
+        year: take("year"),
+        disclosure: take("disclosure"),
+    })
 }
 
 fn first_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<String> {

@@ -4,8 +4,6 @@
 //! vocabulary; it never makes a document match.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
 
 use pinyin::ToPinyin;
 use tantivy::Searcher;
@@ -17,57 +15,10 @@ use crate::thesaurus;
 /// Shortest and longest word (in characters) that is corrected.
 const WORD_CHARS: std::ops::RangeInclusive<usize> = 2..=4;
 
-/// The spelling table of an archive's newest commit, kept off the request
-/// path: the first query that needs it builds it (~140 ms at 10⁵ notices,
-/// ~300 ms at 10⁶), and after a commit queries go on with the previous
-/// commit's table while a background thread builds the new one. A word is
-/// offered a commit late at worst: it corrects, it never makes a match.
-#[derive(Default)]
-pub struct SpellingTable {
-    current: RwLock<Option<Arc<Spelling>>>,
-    rebuilding: AtomicBool,
-}
-
-impl SpellingTable {
-    /// The table to use with `searcher`: its commit's, else the last one
-    /// built (a rebuild for `searcher`'s commit is started), else built now.
-    pub fn for_searcher(self: &Arc<Self>, searcher: &Searcher, fields: &Fields) -> Arc<Spelling> {
-        let generation = searcher.generation().generation_id();
-        let current = self.current.read().ok().and_then(|table| table.clone());
-        match current {
-            Some(table) if table.generation == generation => table,
-            Some(stale) => {
-                if !self.rebuilding.swap(true, Ordering::AcqRel) {
-                    let (this, searcher, fields) = (Arc::clone(self), searcher.clone(), fields.clone());
-                    std::thread::spawn(move || {
-                        this.replace(Spelling::build(&searcher, &fields));
-                        this.rebuilding.store(false, Ordering::Release);
-                    });
-                }
-                stale
-            }
-            None => self.replace(Spelling::build(searcher, fields)),
-        }
-    }
-
-    /// Keep `table` unless a newer commit's is kept already.
-    fn replace(&self, table: Spelling) -> Arc<Spelling> {
-        let table = Arc::new(table);
-        if let Ok(mut current) = self.current.write() {
-            match current.as_ref() {
-                Some(kept) if kept.generation > table.generation => return Arc::clone(kept),
-                _ => *current = Some(Arc::clone(&table)),
-            }
-        }
-        table
-    }
-}
-
 /// The archive's words by their sound: for each toneless pinyin spelling,
-/// the word with that sound found in the most documents, as of one commit.
+/// the word with that sound found in the most documents. Built once per
+/// commit, before the commit serves ([`crate::archive`]'s commit tables).
 pub struct Spelling {
-    /// The commit (searcher generation) it was built from.
-    pub generation: u64,
     by_sound: HashMap<String, (String, u64)>,
 }
 
@@ -100,7 +51,7 @@ impl Spelling {
         for word in thesaurus::everyday_words() {
             add(word, 1);
         }
-        Spelling { generation: searcher.generation().generation_id(), by_sound }
+        Spelling { by_sound }
     }
 
     /// The archive's word that sounds like `word` (a different word), if any.
