@@ -20,52 +20,31 @@ use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TantivyErro
 #[derive(Debug)]
 pub struct AnyOf {
     queries: Vec<Box<dyn Query>>,
-    combine: Combine,
-}
-
-/// How the scores of the matching clauses make the document's score.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Combine {
-    /// The sum of all, as in a boolean query.
-    Sum,
-    /// The score of the first clause that matches; later clauses are not asked
-    /// about a document an earlier one matched.
-    First,
 }
 
 impl Clone for AnyOf {
     fn clone(&self) -> AnyOf {
-        AnyOf { queries: self.queries.iter().map(|query| query.box_clone()).collect(), combine: self.combine }
+        AnyOf { queries: self.queries.iter().map(|query| query.box_clone()).collect() }
     }
 }
 
 impl AnyOf {
     /// The union of `queries`, scored by the sum of those that match: the
     /// query itself when there is one.
-    pub fn new(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
-        AnyOf::combined(queries, Combine::Sum)
-    }
-
-    /// The union of `queries`, scored by the first that matches: for a
-    /// cheap test that settles most documents before a costly one.
-    pub fn first(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
-        AnyOf::combined(queries, Combine::First)
-    }
-
-    fn combined(mut queries: Vec<Box<dyn Query>>, combine: Combine) -> Box<dyn Query> {
+    pub fn new(mut queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
         if queries.len() == 1 {
             if let Some(query) = queries.pop() {
                 return query;
             }
         }
-        Box::new(AnyOf { queries, combine })
+        Box::new(AnyOf { queries })
     }
 }
 
 impl Query for AnyOf {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         let weights = self.queries.iter().map(|query| query.weight(scoring)).collect::<tantivy::Result<Vec<_>>>()?;
-        Ok(Box::new(AnyOfWeight { weights, combine: self.combine }))
+        Ok(Box::new(AnyOfWeight { weights }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -77,7 +56,6 @@ impl Query for AnyOf {
 
 struct AnyOfWeight {
     weights: Vec<Box<dyn Weight>>,
-    combine: Combine,
 }
 
 impl Weight for AnyOfWeight {
@@ -85,7 +63,7 @@ impl Weight for AnyOfWeight {
         let clauses =
             self.weights.iter().map(|weight| Ok(Clause::valid(weight.scorer(reader, boost)?))).collect::<tantivy::Result<Vec<_>>>()?;
         let doc = clauses.iter().map(|c| c.lower).min().unwrap_or(TERMINATED);
-        Ok(Box::new(AnyOfScorer { clauses, doc, combine: self.combine }))
+        Ok(Box::new(AnyOfScorer { clauses, doc }))
     }
 
     /// Each clause starts at `target` without looking for its first match.
@@ -95,7 +73,7 @@ impl Weight for AnyOfWeight {
             let (result, scorer) = weight.scorer_danger(reader, target, boost)?;
             clauses.push(Clause::after(scorer, target, result));
         }
-        let mut scorer = AnyOfScorer { clauses, doc: target, combine: self.combine };
+        let mut scorer = AnyOfScorer { clauses, doc: target };
         let result = scorer.result_at(target);
         Ok((result, Box::new(scorer)))
     }
@@ -108,9 +86,6 @@ impl Weight for AnyOfWeight {
         for weight in &self.weights {
             if weight.scorer_danger(reader, doc, 1.0)?.0 == SeekDangerResult::Found {
                 parts.push(weight.explain(reader, doc)?);
-                if self.combine == Combine::First {
-                    break;
-                }
             }
         }
         if parts.is_empty() {
@@ -189,7 +164,6 @@ impl Clause {
 struct AnyOfScorer {
     clauses: Vec<Clause>,
     doc: DocId,
-    combine: Combine,
 }
 
 impl AnyOfScorer {
@@ -199,9 +173,6 @@ impl AnyOfScorer {
         let mut found = false;
         for clause in &mut self.clauses {
             found |= clause.matches(target);
-            if found && self.combine == Combine::First {
-                break;
-            }
         }
         if found {
             self.doc = target;
@@ -255,11 +226,7 @@ impl DocSet for AnyOfScorer {
 impl Scorer for AnyOfScorer {
     fn score(&mut self) -> Score {
         let doc = self.doc;
-        let mut on = self.clauses.iter_mut().filter(|c| c.is_on(doc));
-        match self.combine {
-            Combine::Sum => on.map(|c| c.scorer.score()).sum(),
-            Combine::First => on.next().map_or(0.0, |c| c.scorer.score()),
-        }
+        self.clauses.iter_mut().filter(|c| c.is_on(doc)).map(|c| c.scorer.score()).sum()
     }
 }
 
@@ -331,35 +298,6 @@ mod tests {
             let expected = results(&searcher, &*buffered);
             assert!(expected.0 > 0, "the test query matches nothing");
             assert_eq!(results(&searcher, &*lazy), expected, "{lazy:?}");
-        }
-    }
-
-    #[test]
-    fn first_scores_each_document_by_its_first_matching_clause() {
-        let (searcher, body) = index();
-        let (ab, e) = (|| phrase(body, &["a", "b"]), || term(body, "e"));
-        let (count, first) = results(&searcher, &*AnyOf::first(vec![ab(), e()]));
-        assert_eq!(count, results(&searcher, &*AnyOf::new(vec![ab(), e()])).0);
-        let (_, ab_alone) = results(&searcher, &*ab());
-        let (_, e_alone) = results(&searcher, &*e());
-        let expected: Vec<(DocAddress, i64)> = e_alone
-            .iter()
-            .map(|&(address, score)| ab_alone.iter().find(|(a, _)| *a == address).copied().unwrap_or((address, score)))
-            .chain(ab_alone.iter().filter(|(a, _)| !e_alone.iter().any(|(b, _)| b == a)).copied())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        assert_eq!(first, expected);
-        // Inside an intersection, where clauses are asked with seek_danger.
-        let within = |union: Box<dyn Query>| -> Box<dyn Query> {
-            Box::new(BooleanQuery::new(vec![(Occur::Must, term(body, "c")), (Occur::Must, union)]))
-        };
-        let (_, c_alone) = results(&searcher, &*term(body, "c"));
-        let (_, inside) = results(&searcher, &*within(AnyOf::first(vec![ab(), e()])));
-        for (address, score) in inside {
-            let c = c_alone.iter().find(|(a, _)| *a == address).map(|(_, s)| *s).expect("matches c");
-            let clause = expected.iter().find(|(a, _)| *a == address).map(|(_, s)| *s).expect("matches the union");
-            assert!((score - c - clause).abs() <= 1, "{address:?}: {score} != {c} + {clause}");
         }
     }
 

@@ -190,13 +190,15 @@ fn term_query(fields: &Fields, term: &QueryTerm, relaxed: bool) -> Box<dyn Query
     let pieces = analyze(&term.text);
     let atoms = atoms(&pieces);
     let words: Vec<&Piece> = if term.phrase { Vec::new() } else { pieces.iter().filter(|p| is_word(p)).collect() };
-    let in_sequence = weighted_sequence(fields, fields.body, &atoms, BODY_WEIGHT);
     let body = match if term.phrase { None } else { whole_word(&pieces, &atoms) } {
         Some(word) if relaxed => Some(word_query(fields.body_words, &word.text, BODY_WEIGHT)),
         Some(word) => {
-            Some(AnyOf::first(std::iter::once(word_query(fields.body_words, &word.text, BODY_WEIGHT)).chain(in_sequence).collect()))
+            let indexed = Term::from_field_text(fields.body_words, &word.text);
+            let split = sequence_unless(fields, fields.body, &atoms, 0, Some(indexed));
+            let split = split.map(|query| Box::new(BoostQuery::new(query, BODY_WEIGHT)) as Box<dyn Query>);
+            Some(AnyOf::new(std::iter::once(word_query(fields.body_words, &word.text, BODY_WEIGHT)).chain(split).collect()))
         }
-        None => in_sequence,
+        None => weighted_sequence(fields, fields.body, &atoms, BODY_WEIGHT),
     };
     let mut clauses: Vec<Clause> = vec![(Occur::Must, in_fields(fields, &atoms, body))];
     for word in words {
@@ -251,38 +253,60 @@ fn weighted_sequence(fields: &Fields, field: Field, atoms: &[(usize, String)], w
 }
 
 /// Atoms at their relative positions in one field (a term query for one).
-///
-/// Without slop, positions are read only in documents whose pairs field
-/// holds each two neighbouring atoms as a pair ([`with_pairs`]): the
-/// characters of 开支 are both in most documents, the pair 开支 in few.
 fn sequence(fields: &Fields, field: Field, atoms: &[(usize, String)], slop: u32) -> Option<Box<dyn Query>> {
-    match atoms {
-        [] => None,
-        [(_, text)] => Some(Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))),
-        _ => {
-            let terms = atoms.iter().map(|(at, text)| (*at, Term::from_field_text(field, text))).collect();
-            let phrase = Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop));
-            match fields.pairs_of(field).filter(|_| slop == 0) {
-                Some(pairs) => Some(with_pairs(phrase, pairs, atoms)),
-                None => Some(phrase),
-            }
-        }
-    }
+    sequence_unless(fields, field, atoms, slop, None)
 }
 
-/// `phrase` where the pairs field holds every pair of neighbouring atoms:
-/// the same documents and scores (a pair adds nothing to the score), with
-/// the rarest pair leading the intersection.
-fn with_pairs(phrase: Box<dyn Query>, pairs: Field, atoms: &[(usize, String)]) -> Box<dyn Query> {
-    let mut clauses: Vec<Clause> = vec![(Occur::Must, phrase)];
-    for pair in atoms.windows(2) {
-        let [(at, first), (next, second)] = pair else { continue };
-        if at + first.chars().count() == *next {
-            let term = TermQuery::new(Term::from_field_text(pairs, &format!("{first}{second}")), IndexRecordOption::Basic);
-            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(term), 0.0))));
+/// [`sequence`] in the documents that do not hold `unless`.
+///
+/// Without slop, positions are read only in documents whose pairs field
+/// holds each two neighbouring atoms as a pair, and that do not hold
+/// `unless`: the characters of 开支 are both in most documents, the pair
+/// 开支 in few, and where the segmenter indexed the word 开支 its
+/// characters need no checking. A pair or the word adds nothing to the
+/// score.
+fn sequence_unless(fields: &Fields, field: Field, atoms: &[(usize, String)], slop: u32, unless: Option<Term>) -> Option<Box<dyn Query>> {
+    let phrase: Box<dyn Query> = match atoms {
+        [] => return None,
+        [(_, text)] => Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs)),
+        _ => {
+            let terms = atoms.iter().map(|(at, text)| (*at, Term::from_field_text(field, text))).collect();
+            Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop))
         }
+    };
+    let pairs = fields.pairs_of(field).filter(|_| slop == 0).map(|pairs| pair_terms(pairs, atoms)).unwrap_or_default();
+    let mut filter: Vec<Clause> = pairs.into_iter().map(|term| (Occur::Must, basic(term))).collect();
+    filter.extend(unless.map(|term| (Occur::MustNot, basic(term))));
+    if filter.is_empty() {
+        return Some(phrase);
     }
-    Box::new(BooleanQuery::new(clauses))
+    if filter.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+        filter.push((Occur::Must, phrase));
+        return Some(Box::new(BooleanQuery::new(filter)));
+    }
+    // The filter leads the intersection (a phrase's cost counts its
+    // positions), and the phrase is asked only where the filter matched.
+    let filter: Box<dyn Query> = Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(filter)), 0.0));
+    Some(Box::new(BooleanQuery::new(vec![(Occur::Must, phrase), (Occur::Must, filter)])))
+}
+
+/// The pair terms ([`crate::analysis::TokenSet::Pairs`]) of each two
+/// neighbouring atoms: the second starting where the first ends.
+fn pair_terms(pairs: Field, atoms: &[(usize, String)]) -> Vec<Term> {
+    atoms
+        .windows(2)
+        .filter_map(|pair| match pair {
+            [(at, first), (next, second)] if at + first.chars().count() == *next => {
+                Some(Term::from_field_text(pairs, &format!("{first}{second}")))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A term looked up for its documents only.
+fn basic(term: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
 }
 
 /// All plain words of a query near each other, in order, in the title or
@@ -405,9 +429,16 @@ fn scores_at(searcher: &Searcher, query: &dyn Query, weight: Score, docs: &[DocA
     for (segment_ord, mut ids) in by_segment {
         ids.sort_unstable();
         ids.dedup();
-        let mut scorer = query_weight.scorer(searcher.segment_reader(segment_ord), weight)?;
+        let Some(&first) = ids.first() else { continue };
+        // Made standing at the first candidate: a phrase scorer made
+        // otherwise first scans for its first match, over every document
+        // holding its characters.
+        let (at_first, mut scorer) = query_weight.scorer_danger(searcher.segment_reader(segment_ord), first, weight)?;
         // No match below `next`; the scorer stands on `next` when `on_next`.
-        let (mut next, mut on_next) = (scorer.doc(), true);
+        let (mut next, mut on_next) = match at_first {
+            SeekDangerResult::Found => (first, true),
+            SeekDangerResult::SeekLowerBound(bound) => (bound, false),
+        };
         for id in ids {
             if id < next {
                 continue;
