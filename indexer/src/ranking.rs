@@ -190,20 +190,25 @@ fn term_query(fields: &Fields, term: &QueryTerm, relaxed: bool) -> Box<dyn Query
     let pieces = analyze(&term.text);
     let atoms = atoms(&pieces);
     let words: Vec<&Piece> = if term.phrase { Vec::new() } else { pieces.iter().filter(|p| is_word(p)).collect() };
-    let body = match if term.phrase { None } else { whole_word(&pieces, &atoms) } {
-        Some(word) if relaxed => Some(word_query(fields.body_words, &word.text, BODY_WEIGHT)),
+    let whole = if term.phrase { None } else { whole_word(&pieces, &atoms) };
+    // The whole word's posting in the body carries its whole-word bonus:
+    // one posting list read once.
+    let in_body = |word: &Piece| word_query(fields.body_words, &word.text, BODY_WEIGHT * (1.0 + WORD_WEIGHT));
+    let body = match whole {
+        Some(word) if relaxed => Some(in_body(word)),
         Some(word) => {
             let indexed = Term::from_field_text(fields.body_words, &word.text);
             let split = sequence_unless(fields, fields.body, &atoms, 0, Some(indexed));
             let split = split.map(|query| Box::new(BoostQuery::new(query, BODY_WEIGHT)) as Box<dyn Query>);
-            Some(AnyOf::new(std::iter::once(word_query(fields.body_words, &word.text, BODY_WEIGHT)).chain(split).collect()))
+            Some(AnyOf::new(std::iter::once(in_body(word)).chain(split).collect()))
         }
         None => weighted_sequence(fields, fields.body, &atoms, BODY_WEIGHT),
     };
     let mut clauses: Vec<Clause> = vec![(Occur::Must, in_fields(fields, &atoms, body))];
     for word in words {
-        for (field, weight) in [(fields.title_words, TITLE_WEIGHT), (fields.body_words, BODY_WEIGHT)] {
-            clauses.push((Occur::Should, word_query(field, &word.text, weight * WORD_WEIGHT)));
+        clauses.push((Occur::Should, word_query(fields.title_words, &word.text, TITLE_WEIGHT * WORD_WEIGHT)));
+        if whole.is_none_or(|whole| whole.text != word.text) {
+            clauses.push((Occur::Should, word_query(fields.body_words, &word.text, BODY_WEIGHT * WORD_WEIGHT)));
         }
     }
     Box::new(BooleanQuery::new(clauses))
