@@ -127,19 +127,46 @@ fn all_parts(fields: &Fields, parts: &[String]) -> Option<Box<dyn Query>> {
     Some(Box::new(BoostQuery::new(Box::new(BooleanQuery::new(all?)), PARTS_WEIGHT)))
 }
 
-/// Titles holding, for each group, one of its texts with its characters
-/// together; `None` without a group. Scored by the title field alone, so
-/// that among titles matching alike the shorter (its length norm) comes
-/// first: what suggestions read.
+/// Titles holding, for each group, one of its texts; `None` without a
+/// group. Scored so that among titles matching alike the shorter (its
+/// length norm) comes first: what suggestions read. A text of one atom is
+/// looked up as that atom; a longer one by its pairs in the title
+/// ([`pair_terms`]), without positions: an intersection of terms, whose
+/// best documents tantivy finds without scoring every title that holds
+/// them (block-max WAND). Its characters are then together, or (rarely,
+/// for three or more) its pairs are apart: suggestions put the titles
+/// that hold the text as typed first.
 pub fn title_query(fields: &Fields, groups: &[Vec<String>]) -> Option<Box<dyn Query>> {
-    let all: Option<Vec<Clause>> = groups
-        .iter()
-        .map(|texts| {
-            let any: Vec<Box<dyn Query>> = texts.iter().filter_map(|t| sequence(fields, fields.title, &atoms(&analyze(t)), 0)).collect();
-            (!any.is_empty()).then(|| (Occur::Must, AnyOf::new(any)))
-        })
-        .collect();
-    all.filter(|clauses| !clauses.is_empty()).map(|clauses| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+    let mut clauses: Vec<Clause> = Vec::new();
+    for texts in groups {
+        let mut any: Vec<Result<Vec<Term>, Box<dyn Query>>> = texts.iter().filter_map(|text| in_title(fields, text)).collect();
+        match (any.pop(), any.is_empty()) {
+            (None, _) => return None,
+            // One text of pairs: its terms join the others', one intersection.
+            (Some(Ok(pairs)), true) => clauses.extend(pairs.into_iter().map(|term| (Occur::Must, basic(term)))),
+            (Some(last), _) => {
+                let any = any.into_iter().chain([last]).map(|text| text.map_or_else(|query| query, all_terms));
+                clauses.push((Occur::Must, AnyOf::new(any.collect())));
+            }
+        }
+    }
+    (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+}
+
+/// One text in the title: its pair terms when it has a pair between each
+/// two atoms, else its atoms in sequence (`Err`).
+fn in_title(fields: &Fields, text: &str) -> Option<Result<Vec<Term>, Box<dyn Query>>> {
+    let atoms = atoms(&analyze(text));
+    let pairs = pair_terms(fields.title_pairs, &atoms);
+    if atoms.len() < 2 || pairs.len() + 1 < atoms.len() {
+        return sequence(fields, fields.title, &atoms, 0).map(Err);
+    }
+    Some(Ok(pairs))
+}
+
+/// Documents holding every term.
+fn all_terms(terms: Vec<Term>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(terms.into_iter().map(|term| (Occur::Must, basic(term))).collect()))
 }
 
 /// Bodies holding, for each group, one of its texts: a dictionary word

@@ -139,16 +139,15 @@ impl Fields {
 /// it names a blob.
 pub fn build_schema() -> Schema {
     let mut b = Schema::builder();
-    let analyzed = |set: TokenSet| {
+    // Pairs are a filter, scored only in the title, where their length
+    // norm ranks the shortest titles first for suggestions.
+    let analyzed = |set: TokenSet, scored: bool| {
         let option = match set {
             TokenSet::Atoms => IndexRecordOption::WithFreqsAndPositions,
             TokenSet::Words => IndexRecordOption::WithFreqs,
             TokenSet::Pairs => IndexRecordOption::Basic,
         };
-        let indexing = TextFieldIndexing::default()
-            .set_tokenizer(set.tokenizer_name())
-            .set_index_option(option)
-            .set_fieldnorms(set != TokenSet::Pairs);
+        let indexing = TextFieldIndexing::default().set_tokenizer(set.tokenizer_name()).set_index_option(option).set_fieldnorms(scored);
         TextOptions::default().set_indexing_options(indexing)
     };
     // Looked up or filtered on, never scored.
@@ -162,14 +161,14 @@ pub fn build_schema() -> Schema {
     b.add_text_field("source", key() | FAST);
     // Each text's fields in a row: tantivy tokenizes a document field by
     // field, and the analysis of a text is kept for its next field.
-    b.add_text_field("title", analyzed(TokenSet::Atoms));
-    b.add_text_field("title_words", analyzed(TokenSet::Words));
-    b.add_text_field("title_pairs", analyzed(TokenSet::Pairs));
-    b.add_text_field("meta", analyzed(TokenSet::Atoms));
-    b.add_text_field("meta_pairs", analyzed(TokenSet::Pairs));
-    b.add_text_field("body", analyzed(TokenSet::Atoms));
-    b.add_text_field("body_words", analyzed(TokenSet::Words));
-    b.add_text_field("body_pairs", analyzed(TokenSet::Pairs));
+    b.add_text_field("title", analyzed(TokenSet::Atoms, true));
+    b.add_text_field("title_words", analyzed(TokenSet::Words, true));
+    b.add_text_field("title_pairs", analyzed(TokenSet::Pairs, true));
+    b.add_text_field("meta", analyzed(TokenSet::Atoms, true));
+    b.add_text_field("meta_pairs", analyzed(TokenSet::Pairs, false));
+    b.add_text_field("body", analyzed(TokenSet::Atoms, true));
+    b.add_text_field("body_words", analyzed(TokenSet::Words, true));
+    b.add_text_field("body_pairs", analyzed(TokenSet::Pairs, false));
     b.add_text_field("text", STORED);
     b.add_text_field("text_encoding", STORED);
     b.add_bytes_field("original", STORED);
