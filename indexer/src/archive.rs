@@ -24,7 +24,7 @@ use crate::extract::{decode_with, encoding_named};
 use crate::highlight::snippet;
 use crate::query::QueryPlan;
 use crate::ranking::{self, FactsCache, Rerank};
-use crate::schema::{build_schema, date_key, index_dir, register_analyzer, Fields};
+use crate::schema::{build_schema, date_key, index_dir, register_analyzer, stored_catalog, Fields};
 use crate::spelling::Spelling;
 use crate::store::{original_of, BlobStore};
 
@@ -526,20 +526,21 @@ impl Archive {
     pub fn document(&self, id: &str) -> Result<Option<DocumentView>> {
         let Some(doc) = self.find(id)? else { return Ok(None) };
         let f = &self.fields;
-        let disclosure = first_str(&doc, f.disclosure).unwrap_or_default();
+        let catalog = stored_catalog(&doc, f);
+        let disclosure = catalog.disclosure.map(|d| d.as_str().to_string()).unwrap_or_default();
         let text = if disclosure == Disclosure::Public.as_str() { self.text_of(&doc)?.map(|t| t.to_string()) } else { None };
         Ok(Some(DocumentView {
-            id: first_str(&doc, f.id).unwrap_or_default(),
+            id: catalog.id.unwrap_or_default(),
             path: first_str(&doc, f.path).unwrap_or_default(),
-            title: first_str(&doc, f.title_raw).unwrap_or_default(),
-            index_no: first_str(&doc, f.index_no),
-            publisher: Some(all_str(&doc, f.publisher).join("、")).filter(|p| !p.is_empty()),
-            doc_number: first_str(&doc, f.doc_number),
-            written_date: first_str(&doc, f.written_date),
-            published_date: first_str(&doc, f.published_date),
-            category: first_str(&doc, f.category),
+            title: catalog.title.unwrap_or_default(),
+            index_no: catalog.index_no,
+            publisher: catalog.publisher,
+            doc_number: catalog.doc_number,
+            written_date: catalog.written_date,
+            published_date: catalog.published_date,
+            category: catalog.category,
             disclosure,
-            validity: first_str(&doc, f.validity),
+            validity: catalog.validity,
             format: first_str(&doc, f.format).unwrap_or_default(),
             bytes: doc.get_first(f.bytes).and_then(|v| v.as_u64()).unwrap_or(0),
             sha256: first_str(&doc, f.sha256).unwrap_or_default(),

@@ -8,6 +8,7 @@
 //! * `blobs/`  longer originals, zstd-compressed, named by the sha256 of their bytes
 //! * `ingest.lock`  held by the one `indexer ingest` allowed at a time
 //! * `ingest.unfinished`  present while an ingest runs
+//! * `withdrawals.json`  documents withdrawn by `indexer withdraw` ([`withdrawal`])
 
 pub mod analysis;
 pub mod any_of;
@@ -25,6 +26,7 @@ pub mod schema;
 pub mod spelling;
 pub mod store;
 pub mod thesaurus;
+pub mod withdrawal;
 
 pub use archive::Archive;
 pub use error::{Error, Result};

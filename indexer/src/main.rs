@@ -1,11 +1,12 @@
 //! `indexer`: ingest folders of public records into a data folder, and
 //! measure search quality on judged queries.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use indexer::ingest::{self, IngestOptions, Summary};
+use indexer::withdrawal::{self, Withdrawal, Withdrawals};
 use indexer::{eval, Archive};
 
 #[derive(Parser)]
@@ -37,6 +38,38 @@ enum Command {
         #[arg(long)]
         verify: bool,
         /// Print the summary as one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take documents published by mistake down at once, list the
+    /// withdrawn ones, or undo a withdrawal.
+    ///
+    /// A withdrawn document is deleted in a commit of its own (a running
+    /// search server stops serving it, its original, suggestions and
+    /// counts within its reload delay) and purged from the index files.
+    /// It stays down across later ingests of its source, which list it
+    /// under `withheld`, until the withdrawal is undone or its catalog
+    /// data changes (the withdrawal then lapses, with a note). The
+    /// withdrawals (id, path, title, time, reason) are kept in
+    /// DATA_DIR/withdrawals.json.
+    #[command(group = clap::ArgGroup::new("what").required(true).args(["ids", "undo", "list"]))]
+    Withdraw {
+        /// Data folder the documents are in.
+        #[arg(long, value_name = "DATA_DIR")]
+        data: PathBuf,
+        /// Ids of the documents to withdraw (the last part of /documents/{id}).
+        #[arg(value_name = "ID", requires = "reason")]
+        ids: Vec<String>,
+        /// Why they are withdrawn; kept with the withdrawal.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        /// Undo the withdrawal of ID: the next ingest of its source brings it back.
+        #[arg(long, value_name = "ID")]
+        undo: Option<String>,
+        /// List the withdrawals in force.
+        #[arg(long)]
+        list: bool,
+        /// Print the withdrawals as JSON (one array) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -74,6 +107,7 @@ fn main() -> ExitCode {
         .init();
     let result = match Cli::parse().command {
         Command::Ingest { sources, data, prune, verify, json } => ingest_command(sources, data, prune, verify, json),
+        Command::Withdraw { data, ids, reason, undo, list, json } => withdraw_command(&data, &ids, reason, undo, list, json),
         Command::Eval { corpus, queries, qrels, data, run, json, min_ndcg } => eval_command(corpus, queries, qrels, data, run, json)
             .and_then(|ndcg| match min_ndcg {
                 Some(min) if ndcg < min => Err(format!("nDCG@10 {ndcg:.3} is below the required {min:.3}")),
@@ -123,6 +157,36 @@ fn report(s: &Summary, took: std::time::Duration) -> String {
         out.push_str(&format!("  note: {}: {}\n", w.path, w.reason));
     }
     out
+}
+
+fn withdraw_command(
+    data: &Path,
+    ids: &[String],
+    reason: Option<String>,
+    undo: Option<String>,
+    list: bool,
+    json: bool,
+) -> Result<(), String> {
+    let shown: Vec<Withdrawal> = if list {
+        Withdrawals::load(data).map_err(|e| e.to_string())?.active().cloned().collect()
+    } else if let Some(id) = undo {
+        vec![withdrawal::undo(data, &id).map_err(|e| e.to_string())?]
+    } else {
+        let reason = reason.filter(|r| !r.trim().is_empty()).ok_or("--reason must say why the documents are withdrawn")?;
+        withdrawal::withdraw(data, ids, reason.trim()).map_err(|e| e.to_string())?
+    };
+    if json {
+        println!("{}", serde_json::to_string(&shown).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
+    for w in &shown {
+        let state = match &w.undone {
+            Some(at) => format!("undone {at}; back at the next ingest of {}", w.source),
+            None => format!("withdrawn {}", w.time),
+        };
+        println!("{}\t{}\t{}\t{state}\t{}", w.id, w.path, w.title, w.reason);
+    }
+    Ok(())
 }
 
 fn eval_command(corpus: PathBuf, queries: PathBuf, qrels: PathBuf, data: PathBuf, run: Option<PathBuf>, json: bool) -> Result<f64, String> {

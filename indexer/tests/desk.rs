@@ -1,0 +1,158 @@
+//! The archivist's desk, end to end on folders built in each test:
+//! withdrawal, fixity check and catalog export.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use indexer::api::SearchRequest;
+use indexer::archive::Original;
+use indexer::ingest::{self, IngestOptions, Summary};
+use indexer::withdrawal::{self, Withdrawals};
+use indexer::{Archive, Error};
+
+fn write(root: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+fn ingest(src: &Path, data: &Path) -> Summary {
+    ingest::run(&IngestOptions::new(vec![src.to_path_buf()], data.to_path_buf())).unwrap()
+}
+
+fn dirs() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, data) = (tmp.path().join("src"), tmp.path().join("data"));
+    fs::create_dir_all(&src).unwrap();
+    (tmp, src, data)
+}
+
+/// Ids of the documents holding every word of `q`, after picking up the newest commit.
+fn found(archive: &Archive, q: &str) -> Vec<String> {
+    archive.reload().unwrap();
+    let request = SearchRequest { q: q.into(), limit: 100, ..SearchRequest::default() };
+    archive.search(&request).unwrap().hits.into_iter().filter(|h| !h.partial).map(|h| h.id).collect()
+}
+
+fn blob_files(data: &Path) -> usize {
+    walkdir::WalkDir::new(data.join("blobs")).into_iter().flatten().filter(|e| e.file_type().is_file()).count()
+}
+
+/// A list of names published by mistake: long enough for its original to be a blob.
+fn roster() -> String {
+    let mut text = String::from("临河区2023年第三季度低保对象名册\n");
+    for n in 0..400 {
+        text.push_str(&format!("张{n}明 身份证号码 15280119500101{n:04} 住址 临河区解放街道{n}号\n"));
+    }
+    text.push_str("临河区民政局\n2023年10月8日\n");
+    assert!(text.len() > indexer::store::KEPT_WITH_DOCUMENT);
+    text
+}
+
+const NOTICE: &str = "关于做好2023年冬季取暖补贴发放工作的通知\n各街道：\n请按时发放取暖补贴。\n临河区民政局\n2023年10月9日\n";
+
+fn withdraw(data: &Path, id: &str) {
+    withdrawal::withdraw(data, &[id.to_string()], "名册含身份证号码，误公开").unwrap();
+}
+
+#[test]
+fn a_withdrawn_document_is_gone_from_search_suggest_stats_and_original_and_stays_gone_after_ingest() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "社会救助/低保对象名册.txt", roster());
+    write(&src, "社会救助/取暖补贴通知.txt", NOTICE);
+    assert_eq!(ingest(&src, &data).added, 2);
+    let archive = Archive::open(&data).unwrap();
+    let roster_id = found(&archive, "低保对象名册").pop().expect("indexed");
+    assert!(matches!(archive.original(&roster_id).unwrap(), Original::Found { .. }));
+    assert_eq!(blob_files(&data), 1);
+
+    withdraw(&data, &roster_id);
+    assert_eq!(found(&archive, "低保对象名册"), Vec::<String>::new());
+    assert_eq!(found(&archive, "身份证号码"), Vec::<String>::new());
+    assert_eq!(found(&archive, "取暖补贴").len(), 1, "the other document stays");
+    let suggested = archive.suggest("低保对象", 10).unwrap();
+    assert!(suggested.documents.is_empty() && suggested.suggestions.is_empty(), "{suggested:?}");
+    let stats = archive.stats().unwrap();
+    assert_eq!(stats.documents, 1);
+    assert_eq!(stats.category.get("社会救助"), Some(&1));
+    assert!(matches!(archive.original(&roster_id).unwrap(), Original::NotFound));
+    assert!(archive.document(&roster_id).unwrap().is_none());
+    assert_eq!(blob_files(&data), 0, "its original is gone from the data folder");
+
+    let listed = Withdrawals::load(&data).unwrap().entries;
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].id.as_str(), listed[0].path.as_str()), (roster_id.as_str(), "社会救助/低保对象名册.txt"));
+    assert_eq!(listed[0].title, "临河区2023年第三季度低保对象名册");
+    assert_eq!(listed[0].reason, "名册含身份证号码，误公开");
+
+    for verify in [false, true] {
+        let options = IngestOptions { verify, ..IngestOptions::new(vec![src.clone()], data.clone()) };
+        let again = ingest::run(&options).unwrap();
+        assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 1), "verify: {verify}");
+        assert_eq!(again.withheld, ["社会救助/低保对象名册.txt"]);
+        assert_eq!(found(&archive, "低保对象名册"), Vec::<String>::new());
+        assert_eq!(blob_files(&data), 0);
+    }
+
+    let undone = withdrawal::undo(&data, &roster_id).unwrap();
+    assert!(undone.undone.is_some());
+    assert_eq!(found(&archive, "低保对象名册"), Vec::<String>::new(), "back only at the next ingest");
+    let back = ingest(&src, &data);
+    assert_eq!((back.added, back.withheld.len()), (1, 0));
+    assert_eq!(found(&archive, "低保对象名册"), [roster_id.clone()]);
+    assert!(Withdrawals::load(&data).unwrap().entries.is_empty());
+    assert!(matches!(withdrawal::undo(&data, &roster_id), Err(Error::NotWithdrawn(_))));
+}
+
+#[test]
+fn a_withdrawal_lapses_when_its_catalog_data_changes() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "通知.txt", NOTICE);
+    ingest(&src, &data);
+    let archive = Archive::open(&data).unwrap();
+    let id = found(&archive, "取暖补贴").pop().unwrap();
+    withdraw(&data, &id);
+    assert_eq!(ingest(&src, &data).withheld, ["通知.txt"]);
+    write(&src, "通知.txt.meta.json", r#"{"title":"关于做好2023年冬季取暖补贴发放工作的通知（更正）"}"#);
+    let corrected = ingest(&src, &data);
+    assert_eq!((corrected.added, corrected.withheld.len()), (1, 0));
+    let notes: Vec<&str> = corrected.warnings.iter().map(|w| w.reason.as_str()).collect();
+    assert_eq!(notes, [format!("the withdrawal of {id} lapsed: its catalog data changed, so it is indexed again")]);
+    archive.reload().unwrap();
+    assert_eq!(archive.document(&id).unwrap().unwrap().title, "关于做好2023年冬季取暖补贴发放工作的通知（更正）");
+    assert!(Withdrawals::load(&data).unwrap().entries.is_empty());
+}
+
+#[test]
+fn one_record_of_an_export_is_withdrawn_and_its_siblings_stay() {
+    let (_tmp, src, data) = dirs();
+    let r1 = r#"{"id":"r1","title":"困难群众救助名单","text":"困难群众救助名单 王某某 住址"}"#;
+    let r2 = r#"{"id":"r2","title":"救助标准调整公告","text":"救助标准调整为每月780元"}"#;
+    write(&src, "export.jsonl", format!("{r1}\n{r2}\n"));
+    ingest(&src, &data);
+    withdraw(&data, "r1");
+    let archive = Archive::open(&data).unwrap();
+    assert_eq!(found(&archive, "救助"), ["r2"]);
+    let unchanged = ingest(&src, &data);
+    assert_eq!((unchanged.unchanged, unchanged.withheld.clone()), (1, vec!["export.jsonl#r1".to_string()]));
+    let r3 = r#"{"id":"r3","title":"临时救助办法","text":"临时救助的对象和标准"}"#;
+    write(&src, "export.jsonl", format!("{r1}\n{r2}\n{r3}\n"));
+    let changed = ingest(&src, &data);
+    assert_eq!((changed.updated, changed.withheld.clone()), (1, vec!["export.jsonl#r1".to_string()]));
+    let mut ids = found(&archive, "救助");
+    ids.sort();
+    assert_eq!(ids, ["r2", "r3"]);
+}
+
+#[test]
+fn withdrawing_an_unknown_id_withdraws_nothing() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "通知.txt", NOTICE);
+    ingest(&src, &data);
+    let archive = Archive::open(&data).unwrap();
+    let id = found(&archive, "取暖补贴").pop().unwrap();
+    let result = withdrawal::withdraw(&data, &[id.clone(), "nosuchid".into()], "误公开");
+    assert!(matches!(result, Err(Error::NoDocument(ref missing)) if missing == "nosuchid"), "{result:?}");
+    assert_eq!(found(&archive, "取暖补贴"), [id]);
+    assert!(Withdrawals::load(&data).unwrap().entries.is_empty());
+}
