@@ -18,6 +18,7 @@ pub mod catalog;
 pub mod error;
 pub mod eval;
 pub mod extract;
+pub mod fixity;
 pub mod highlight;
 pub mod ingest;
 pub mod query;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use indexer::fixity;
 use indexer::ingest::{self, IngestOptions, Summary};
 use indexer::withdrawal::{self, Withdrawal, Withdrawals};
 use indexer::{eval, Archive};
@@ -38,6 +39,20 @@ enum Command {
         #[arg(long)]
         verify: bool,
         /// Print the summary as one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fixity check: read back every stored original and compare its
+    /// sha256 with the name it is stored under, check that every public
+    /// document's original is there and that no stored original is
+    /// orphaned, and that the index opens and holds the documents it says.
+    /// Exit status 1 with the list of problems when anything is wrong.
+    Verify {
+        /// Data folder to check.
+        #[arg(long, value_name = "DATA_DIR")]
+        data: PathBuf,
+        /// Print the report as one JSON object (documents, originals,
+        /// bytes, problems as {kind, what, detail}) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -107,6 +122,7 @@ fn main() -> ExitCode {
         .init();
     let result = match Cli::parse().command {
         Command::Ingest { sources, data, prune, verify, json } => ingest_command(sources, data, prune, verify, json),
+        Command::Verify { data, json } => verify_command(&data, json),
         Command::Withdraw { data, ids, reason, undo, list, json } => withdraw_command(&data, &ids, reason, undo, list, json),
         Command::Eval { corpus, queries, qrels, data, run, json, min_ndcg } => eval_command(corpus, queries, qrels, data, run, json)
             .and_then(|ndcg| match min_ndcg {
@@ -157,6 +173,31 @@ fn report(s: &Summary, took: std::time::Duration) -> String {
         out.push_str(&format!("  note: {}: {}\n", w.path, w.reason));
     }
     out
+}
+
+fn verify_command(data: &Path, json: bool) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let report = fixity::verify(data, !json).map_err(|e| e.to_string())?;
+    let took = started.elapsed().as_secs_f64();
+    if json {
+        println!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
+    } else {
+        let mb = report.bytes as f64 / 1e6;
+        println!(
+            "{} documents, {} originals ({mb:.1} MB) checked in {took:.1}s ({:.0} MB/s): {} problems",
+            report.documents,
+            report.originals,
+            mb / took.max(1e-9),
+            report.problems.len()
+        );
+        for p in &report.problems {
+            println!("  {:?}: {}: {}", p.kind, p.what, p.detail);
+        }
+    }
+    match report.problems.len() {
+        0 => Ok(()),
+        n => Err(format!("{n} problems found in {}", data.display())),
+    }
 }
 
 fn withdraw_command(

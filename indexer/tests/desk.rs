@@ -156,3 +156,58 @@ fn withdrawing_an_unknown_id_withdraws_nothing() {
     assert_eq!(found(&archive, "取暖补贴"), [id]);
     assert!(Withdrawals::load(&data).unwrap().entries.is_empty());
 }
+
+/// A long document of its own: its original is a blob.
+fn long_document(title: &str) -> String {
+    let body = format!("{title}\n各街道：\n{}\n临河区民政局\n2023年10月9日\n", "请按标准发放补贴，做好登记。".repeat(600));
+    assert!(body.len() > indexer::store::KEPT_WITH_DOCUMENT);
+    body
+}
+
+fn blob_of(bytes: &str) -> String {
+    let sha = indexer::store::sha256_hex(bytes.as_bytes());
+    format!("blobs/{}/{}.zst", &sha[..2], &sha[2..])
+}
+
+#[test]
+fn verify_finds_a_flipped_byte_a_missing_original_and_an_orphan() {
+    let (_tmp, src, data) = dirs();
+    let (first, second) = (long_document("关于发放取暖补贴的通知"), long_document("关于发放物价补贴的通知"));
+    write(&src, "a.txt", &first);
+    write(&src, "b.txt", &second);
+    write(&src, "c.txt", NOTICE);
+    write(&src, "d.txt.meta.json", r#"{"disclosure":"on_request"}"#);
+    write(&src, "d.txt", "信访事项答复意见书\n");
+    ingest(&src, &data);
+    let clean = indexer::fixity::verify(&data, false).unwrap();
+    assert_eq!(clean.problems, []);
+    assert_eq!((clean.documents, clean.originals), (4, 3), "the on_request document has no original");
+    assert_eq!(clean.bytes, (first.len() + second.len() + NOTICE.len()) as u64);
+
+    let flipped = data.join(blob_of(&first));
+    let mut bytes = fs::read(&flipped).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    fs::write(&flipped, bytes).unwrap();
+    fs::remove_file(data.join(blob_of(&second))).unwrap();
+    let stray = long_document("无人引用的原件");
+    indexer::store::BlobStore::new(&data).put(&indexer::store::sha256_hex(stray.as_bytes()), stray.as_bytes()).unwrap();
+    let archive = Archive::open(&data).unwrap();
+    let second_id = found(&archive, "物价补贴").pop().unwrap();
+
+    let report = indexer::fixity::verify(&data, false).unwrap();
+    let problems: Vec<(indexer::fixity::ProblemKind, &str)> = report.problems.iter().map(|p| (p.kind, p.what.as_str())).collect();
+    use indexer::fixity::ProblemKind::{Damaged, Missing, Orphan};
+    assert_eq!(
+        problems,
+        [(Damaged, blob_of(&first).as_str()), (Missing, format!("document {second_id}").as_str()), (Orphan, blob_of(&stray).as_str())]
+    );
+    let missing = &report.problems[1].detail;
+    assert_eq!(*missing, format!("its original {} is not in the data folder", blob_of(&second)));
+
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_indexer")).args(["verify", "--json", "--data"]).arg(&data).output().unwrap();
+    assert_eq!(cli.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(json["problems"].as_array().unwrap().len(), 3);
+    assert_eq!(json["problems"][2]["kind"], "orphan");
+}
