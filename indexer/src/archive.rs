@@ -524,14 +524,48 @@ impl Archive {
 
     /// A document's catalog fields, and its text unless it is on request.
     pub fn document(&self, id: &str) -> Result<Option<DocumentView>> {
-        let Some(doc) = self.find(id)? else { return Ok(None) };
+        match self.find(id)? {
+            Some(doc) => Ok(Some(self.view(&doc)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every document of the 政府信息公开目录 (public and on_request: the
+    /// index holds no other) as [`Archive::document`] shows it, ordered by
+    /// date (published, else written; undated first) then id; with `since` (a `YYYYMMDD`
+    /// key, [`date_key`]) only those dated that day or later. Memory: a
+    /// date, an id and an address per document, to order them.
+    pub fn catalog(&self, since: Option<u64>, mut each: impl FnMut(DocumentView) -> Result<()>) -> Result<()> {
+        let searcher = self.reader.searcher();
+        let mut order = Vec::new();
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let fast = segment.fast_fields();
+            let (dates, ids) = (fast.u64("date")?, fast.str("id")?);
+            for doc_id in segment.doc_ids_alive() {
+                let date = dates.first(doc_id).unwrap_or(0);
+                if since.is_some_and(|since| date < since) {
+                    continue;
+                }
+                let id = ids.as_ref().map(|ids| crate::schema::first_value(ids, doc_id)).unwrap_or_default();
+                order.push((date, id, DocAddress::new(ord as u32, doc_id)));
+            }
+        }
+        order.sort_unstable();
+        for (_, _, address) in order {
+            each(self.view(&searcher.doc(address)?)?)?;
+        }
+        Ok(())
+    }
+
+    /// What the document page shows of a stored document.
+    fn view(&self, doc: &TantivyDocument) -> Result<DocumentView> {
         let f = &self.fields;
-        let catalog = stored_catalog(&doc, f);
+        let catalog = stored_catalog(doc, f);
         let disclosure = catalog.disclosure.map(|d| d.as_str().to_string()).unwrap_or_default();
-        let text = if disclosure == Disclosure::Public.as_str() { self.text_of(&doc)?.map(|t| t.to_string()) } else { None };
-        Ok(Some(DocumentView {
+        let text = if disclosure == Disclosure::Public.as_str() { self.text_of(doc)?.map(|t| t.to_string()) } else { None };
+        Ok(DocumentView {
             id: catalog.id.unwrap_or_default(),
-            path: first_str(&doc, f.path).unwrap_or_default(),
+            path: first_str(doc, f.path).unwrap_or_default(),
             title: catalog.title.unwrap_or_default(),
             index_no: catalog.index_no,
             publisher: catalog.publisher,
@@ -541,11 +575,11 @@ impl Archive {
             category: catalog.category,
             disclosure,
             validity: catalog.validity,
-            format: first_str(&doc, f.format).unwrap_or_default(),
+            format: first_str(doc, f.format).unwrap_or_default(),
             bytes: doc.get_first(f.bytes).and_then(|v| v.as_u64()).unwrap_or(0),
-            sha256: first_str(&doc, f.sha256).unwrap_or_default(),
+            sha256: first_str(doc, f.sha256).unwrap_or_default(),
             text,
-        }))
+        })
     }
 
     /// The original file of a public document, verified against its sha256.

@@ -15,6 +15,7 @@ pub mod any_of;
 pub mod api;
 pub mod archive;
 pub mod catalog;
+pub mod catalog_export;
 pub mod error;
 pub mod eval;
 pub mod extract;

@@ -211,3 +211,110 @@ fn verify_finds_a_flipped_byte_a_missing_original_and_an_orphan() {
     assert_eq!(json["problems"].as_array().unwrap().len(), 3);
     assert_eq!(json["problems"][2]["kind"], "orphan");
 }
+
+/// The catalog fields of every document of a data folder, in id order.
+fn catalog_fields(data: &Path) -> Vec<[String; 10]> {
+    let archive = Archive::open(data).unwrap();
+    let mut rows = Vec::new();
+    archive
+        .catalog(None, |v| {
+            let text = |value: &Option<String>| value.clone().unwrap_or_default();
+            rows.push([
+                v.id,
+                text(&v.index_no),
+                v.title,
+                text(&v.publisher),
+                text(&v.doc_number),
+                text(&v.written_date),
+                text(&v.published_date),
+                text(&v.category),
+                v.disclosure,
+                text(&v.validity),
+            ]);
+            Ok(())
+        })
+        .unwrap();
+    rows.sort();
+    rows
+}
+
+fn export(data: &Path, args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_indexer"))
+        .args(["catalog", "export", "--data"])
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+/// An archive with every kind of catalog entry: declared fields, jointly
+/// issued, 依申请公开, 不予公开, fields read from the text and the path.
+fn catalog_sources(src: &Path) {
+    write(&src, "征地拆迁/补偿标准.txt", NOTICE.replace("取暖补贴", "征地补偿"));
+    write(
+        &src,
+        "征地拆迁/补偿标准.txt.meta.json",
+        r#"{"id":"zd-2020-18","索引号":"11629902MB0001021A/2020-00018","文号":"临政发〔2020〕18号","发布日期":"2020-08-03","有效性":"有效"}"#,
+    );
+    write(&src, "社会救助/联合通知.txt", "关于调整低保标准的通知\n正文。\n临河区民政局\u{3000}\u{3000}临河区财政局\n2022年1月5日\n");
+    write(&src, "信访/答复意见书.txt", "信访事项答复意见书\n王某某：你反映的拆迁补偿问题答复如下。\n");
+    write(&src, "信访/答复意见书.txt.meta.json", r#"{"disclosure":"on_request","validity":"失效"}"#);
+    write(&src, "名册/困难群众名册.txt", "困难群众名册\n张某 身份证号码\n");
+    write(&src, "名册/困难群众名册.txt.meta.json", r#"{"disclosure":"withheld"}"#);
+}
+
+#[test]
+fn an_exported_catalog_ingested_into_an_empty_data_folder_gives_the_same_catalog_fields() {
+    let (tmp, src, data) = dirs();
+    catalog_sources(&src);
+    ingest(&src, &data);
+    let original = catalog_fields(&data);
+    assert_eq!(original.len(), 3, "{original:?}");
+    for (n, args) in
+        [["--format", "csv", "--encoding", "utf-8"], ["--format", "csv", "--encoding", "gbk"], ["--format", "jsonl", "--encoding", "utf-8"]]
+            .iter()
+            .enumerate()
+    {
+        let exported = export(&data, args);
+        let decoded = if args[3] == "gbk" {
+            assert!(std::str::from_utf8(&exported).is_err(), "really GBK");
+            encoding_rs::GBK.decode(&exported).0.into_owned()
+        } else {
+            String::from_utf8(exported.clone()).unwrap()
+        };
+        assert!(!decoded.contains("困难群众名册"), "a withheld document is never exported");
+        assert!(!decoded.contains("拆迁补偿问题"), "nor the text of an on_request one");
+        assert!(decoded.contains("信访事项答复意见书"), "its catalog entry is");
+        let (exchange, imported) = (tmp.path().join(format!("exchange{n}")), tmp.path().join(format!("imported{n}")));
+        write(&exchange, &format!("目录.{}", args[1]), &exported);
+        let summary = ingest(&exchange, &imported);
+        assert_eq!((summary.added, summary.rejected.len()), (1, 0), "{args:?}: {summary:?}");
+        assert_eq!(catalog_fields(&imported), original, "{args:?}");
+    }
+}
+
+#[test]
+fn the_csv_export_has_the_chinese_headers_of_a_disclosure_catalog_and_since_keeps_later_documents() {
+    let (_tmp, src, data) = dirs();
+    catalog_sources(&src);
+    ingest(&src, &data);
+    let rows = |args: &[&str]| -> Vec<Vec<String>> {
+        let exported = export(&data, args);
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(exported.as_slice());
+        reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
+    };
+    let since = rows(&["--since", "2021年1月1日"]);
+    assert_eq!(
+        since[0].join(","),
+        "id,文件名,索引号,标题,发布机构,文号,成文日期,发布日期,主题分类,公开属性,有效性,格式,字节数,sha256,正文"
+    );
+    assert_eq!(since.len(), 2, "only the notice of 2022: {since:?}");
+    assert_eq!(
+        since[1][1..13].join(","),
+        "社会救助/联合通知.txt,,关于调整低保标准的通知,临河区民政局、临河区财政局,,2022-01-05,,社会救助,主动公开,,txt,103"
+    );
+    let first_fields: Vec<String> = rows(&[]).into_iter().skip(1).map(|row| row[1].clone()).collect();
+    assert_eq!(first_fields, ["信访/答复意见书.txt", "征地拆迁/补偿标准.txt", "社会救助/联合通知.txt"], "by date, undated first");
+}
