@@ -557,6 +557,23 @@ impl Archive {
         Ok(())
     }
 
+    /// How many documents each (year, 有效性) pair has, `""` where one is
+    /// unknown: the year is the one `/api/stats` counts (published, else
+    /// written), the validity as catalogued (有效, 失效, 已修改).
+    pub fn validity_by_year(&self) -> Result<BTreeMap<(String, String), u64>> {
+        let searcher = self.reader.searcher();
+        let mut counts = BTreeMap::new();
+        for segment in searcher.segment_readers() {
+            let fast = segment.fast_fields();
+            let (years, validities) = (fast.str("year")?, fast.str("validity")?);
+            let value = |column: &Option<StrColumn>, doc| column.as_ref().map(|c| crate::schema::first_value(c, doc)).unwrap_or_default();
+            for doc in segment.doc_ids_alive() {
+                *counts.entry((value(&years, doc), value(&validities, doc))).or_insert(0) += 1;
+            }
+        }
+        Ok(counts)
+    }
+
     /// What the document page shows of a stored document.
     fn view(&self, doc: &TantivyDocument) -> Result<DocumentView> {
         let f = &self.fields;

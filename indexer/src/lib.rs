@@ -24,6 +24,7 @@ pub mod highlight;
 pub mod ingest;
 pub mod query;
 pub mod ranking;
+pub mod report;
 pub mod schema;
 pub mod spelling;
 pub mod store;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use indexer::catalog_export::{self, ExportEncoding, ExportFormat};
 use indexer::ingest::{self, IngestOptions, Summary};
 use indexer::withdrawal::{self, Withdrawal, Withdrawals};
-use indexer::{catalog, fixity};
+use indexer::{catalog, fixity, report};
 use indexer::{eval, Archive};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -62,6 +62,37 @@ enum Command {
     Catalog {
         #[command(subcommand)]
         command: CatalogCommand,
+    },
+    /// What the public searched for and the counts of the annual
+    /// disclosure report, for the reading rooms and the archivists.
+    ///
+    /// From the search server's query log (--query-log of search-server):
+    /// searches per day (China Standard Time) and per reading point
+    /// (terminal profile; "web" for web users), the most searched queries,
+    /// the queries that found nothing (what the archive lacks or the
+    /// synonyms miss) and the share answered only by partial matches. A
+    /// search is a log line asking for a first page: later pages of it are
+    /// not counted again. From the archive: documents by category,
+    /// publisher, year, disclosure and validity, and per year (published,
+    /// else written) those made, now repealed (失效) and in force.
+    Report {
+        /// Data folder of the archive.
+        #[arg(long, value_name = "DATA_DIR")]
+        data: PathBuf,
+        /// The search server's query log (one JSON line per search).
+        #[arg(long, value_name = "FILE")]
+        query_log: PathBuf,
+        /// First day of the log to count (e.g. 2016-01-01).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day of the log to count, inclusive.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// text for a terminal; csv (section,key,detail,count) for a
+        /// spreadsheet; html: one self-contained page with bar charts, to
+        /// print or attach (redirect it to a file).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
     },
     /// Take documents published by mistake down at once, list the
     /// withdrawn ones, or undo a withdrawal.
@@ -158,6 +189,13 @@ enum Format {
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Text,
+    Csv,
+    Html,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
 enum Encoding {
     #[value(name = "utf-8")]
     Utf8,
@@ -172,6 +210,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Ingest { sources, data, prune, verify, json } => ingest_command(sources, data, prune, verify, json),
         Command::Verify { data, json } => verify_command(&data, json),
+        Command::Report { data, query_log, from, to, format } => report_command(&data, &query_log, from, to, format),
         Command::Catalog { command: CatalogCommand::Export { data, format, encoding, since } } => {
             export_command(&data, format, encoding, since.as_deref())
         }
@@ -225,6 +264,28 @@ fn report(s: &Summary, took: std::time::Duration) -> String {
         out.push_str(&format!("  note: {}: {}\n", w.path, w.reason));
     }
     out
+}
+
+fn report_command(data: &Path, log: &Path, from: Option<String>, to: Option<String>, format: ReportFormat) -> Result<(), String> {
+    let day = |flag: &str, date: Option<String>| -> Result<Option<String>, String> {
+        date.map(|d| catalog::parse_date(&d).ok_or(format!("--{flag} must be a date like 2016-12-30, found {d:?}"))).transpose()
+    };
+    let period = report::Period { from: day("from", from)?, to: day("to", to)? };
+    let archive = Archive::open(data).map_err(|e| e.to_string())?;
+    let size = std::fs::metadata(log).map(|m| m.len()).unwrap_or(0);
+    let bar = ProgressBar::new(size);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} of the query log, {elapsed}") {
+        bar.set_style(style);
+    }
+    let gathered = report::gather(&archive, log, &period, |read| bar.set_position(read)).map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    let page = match format {
+        ReportFormat::Text => report::text(&gathered),
+        ReportFormat::Csv => report::csv(&gathered).map_err(|e| e.to_string())?,
+        ReportFormat::Html => report::html_page(&gathered),
+    };
+    print!("{page}");
+    Ok(())
 }
 
 fn export_command(data: &Path, format: Format, encoding: Encoding, since: Option<&str>) -> Result<(), String> {

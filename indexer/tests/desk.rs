@@ -318,3 +318,72 @@ fn the_csv_export_has_the_chinese_headers_of_a_disclosure_catalog_and_since_keep
     let first_fields: Vec<String> = rows(&[]).into_iter().skip(1).map(|row| row[1].clone()).collect();
     assert_eq!(first_fields, ["信访/答复意见书.txt", "征地拆迁/补偿标准.txt", "社会救助/联合通知.txt"], "by date, undated first");
 }
+
+/// A query log as the search server writes it, with a later page, a line
+/// that is no search, a query with markup, and a day boundary in UTC+8.
+const QUERY_LOG: &str = r#"{"time":"2026-03-01T02:00:00Z","q":"低保  申请","category":[],"sort":"relevance","limit":0,"offset":0,"total":3,"relaxed":false,"took_ms":2.5}
+{"time":"2026-03-01T03:00:00Z","q":"低保 申请","offset":0,"total":3,"relaxed":false,"took_ms":2.1,"point":"archive-hall"}
+{"time":"2026-03-01T03:00:05Z","q":"低保 申请","offset":10,"total":3,"relaxed":false,"took_ms":2.1,"point":"archive-hall"}
+{"time":"2026-03-01T17:30:00Z","q":"<b>不存在</b>","offset":0,"total":0,"relaxed":false,"took_ms":1.0,"point":"library"}
+{"time":"2026-03-02T09:00:00+08:00","q":"征地 补偿","offset":0,"total":2,"relaxed":true,"took_ms":4.0}
+not a search
+{"time":"2026-02-27T09:00:00Z","q":"低保 申请","offset":0,"total":3,"relaxed":false,"took_ms":2.0}
+
+{"time":"2026-03-09T09:00:00Z","q":"公积金","offset":0,"total":0,"relaxed":false,"took_ms":2.0}
+"#;
+
+#[test]
+fn the_report_counts_searches_by_day_point_and_query_and_documents_by_year_and_validity() {
+    use indexer::report::{self, Period, QueryCount, YearCounts};
+    let (tmp, src, data) = dirs();
+    catalog_sources(&src);
+    write(&src, "征地拆迁/旧标准.txt", "关于公布征地补偿标准的通知\n正文。\n临河区人民政府\n2015年3月1日\n");
+    write(&src, "征地拆迁/旧标准.txt.meta.json", r#"{"发布日期":"2020-01-02","有效性":"失效"}"#);
+    ingest(&src, &data);
+    let period = Period { from: Some("2026-03-01".into()), to: Some("2026-03-08".into()) };
+    let s = report::read_log(QUERY_LOG.as_bytes(), &period, |_| {}).unwrap();
+    assert_eq!((s.total, s.zero_results, s.partial_only, s.unreadable_lines, s.counts_exact), (4, 1, 1, 1, true));
+    let by_day: Vec<(&str, Vec<(&str, u64)>)> =
+        s.by_day.iter().map(|(day, points)| (day.as_str(), points.iter().map(|(p, n)| (p.as_str(), *n)).collect())).collect();
+    assert_eq!(by_day, [("2026-03-01", vec![("archive-hall", 1), ("web", 1)]), ("2026-03-02", vec![("library", 1), ("web", 1)])]);
+    let count = |query: &str, count| QueryCount { query: query.into(), count };
+    assert_eq!(s.top_queries, [count("低保 申请", 2), count("<b>不存在</b>", 1), count("征地 补偿", 1)]);
+    assert_eq!(s.zero_result_queries, [count("<b>不存在</b>", 1)]);
+
+    let documents = report::count_documents(&Archive::open(&data).unwrap()).unwrap();
+    assert_eq!(documents.total, 4);
+    let validity: Vec<(&str, u64)> = documents.validity.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+    assert_eq!(validity, [("", 1), ("失效", 2), ("有效", 1)]);
+    let per_year: Vec<(&str, YearCounts)> = documents.per_year.iter().map(|(y, c)| (y.as_str(), *c)).collect();
+    let year = |made, repealed, in_force, validity_unknown| YearCounts { made, repealed, in_force, validity_unknown };
+    assert_eq!(per_year, [("2020", year(2, 1, 1, 0)), ("2022", year(1, 0, 0, 1))]);
+
+    let log = tmp.path().join("query.log");
+    fs::write(&log, QUERY_LOG).unwrap();
+    let run = |format: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_indexer"))
+            .args(["report", "--from", "2026-03-01", "--to", "2026-03-08", "--format", format, "--query-log"])
+            .arg(&log)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = run("csv");
+    for row in [
+        "searches,total,,4",
+        "searches_per_day,2026-03-01,archive-hall,1",
+        "searches_per_point,web,,2",
+        "top_query,低保 申请,,2",
+        "zero_result_query,<b>不存在</b>,,1",
+        "documents_per_year,2020,repealed,1",
+    ] {
+        assert!(csv.lines().any(|l| l == row), "{row} missing from\n{csv}");
+    }
+    let html = run("html");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg"));
+    assert!(html.contains("&lt;b&gt;不存在&lt;/b&gt;") && !html.contains("<b>不存在"), "queries are escaped");
+    assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("<link"), "nothing is fetched");
+}
