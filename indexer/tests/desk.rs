@@ -78,6 +78,15 @@ fn a_withdrawn_document_is_gone_from_search_suggest_stats_and_original_and_stays
     assert!(matches!(archive.original(&roster_id).unwrap(), Original::NotFound));
     assert!(archive.document(&roster_id).unwrap().is_none());
     assert_eq!(blob_files(&data), 0, "its original is gone from the data folder");
+    let mut exported = Vec::new();
+    archive
+        .catalog(None, |view| {
+            exported.push(view.id);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(exported.len(), 1, "nor is it in the catalog export");
+    assert!(!exported.contains(&roster_id));
 
     let listed = Withdrawals::load(&data).unwrap().entries;
     assert_eq!(listed.len(), 1);
@@ -386,4 +395,16 @@ fn the_report_counts_searches_by_day_point_and_query_and_documents_by_year_and_v
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg"));
     assert!(html.contains("&lt;b&gt;不存在&lt;/b&gt;") && !html.contains("<b>不存在"), "queries are escaped");
     assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("<link"), "nothing is fetched");
+}
+
+#[test]
+fn verify_reports_an_index_that_does_not_open() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "c.txt", NOTICE);
+    ingest(&src, &data);
+    fs::write(data.join("index/meta.json"), b"{ not json").unwrap();
+    let report = indexer::fixity::verify(&data, false).unwrap();
+    assert_eq!(report.problems.len(), 1);
+    assert_eq!((report.problems[0].kind, report.problems[0].what.as_str()), (indexer::fixity::ProblemKind::Index, "index/"));
+    assert!(report.problems[0].detail.starts_with("does not open: "), "{}", report.problems[0].detail);
 }
