@@ -617,7 +617,7 @@ impl Run {
             let id = catalog.id.clone().unwrap_or_else(|| derived_id(&name));
             let stored = Stored { sha: &sha, original, stamp: work.stamp, fingerprint, name: &work.name, encoding };
             let doc = self.document(&work.key, &stored, &catalog, &record, public);
-            if let Some(withdrawal) = self.withdrawals.withholding(&work.key.0, rel, &catalog_hash(&doc, &self.fields)) {
+            if let Some(withdrawal) = self.withdrawals.withholding(&work.key.0, rel, || catalog_hash(&doc, &self.fields)) {
                 outcomes.push(Outcome::Withdrawn(withdrawal.id.clone()));
                 continue;
             }
@@ -746,7 +746,8 @@ impl Run {
         for w in settled {
             self.withdrawals_changed = true;
             if w.undone.is_none() {
-                self.warn(&key.1, format!("the withdrawal of {} lapsed: its catalog data changed, so it is indexed again", w.id));
+                let reason = format!("the withdrawal of {} lapsed: no record of the file has the catalog data it was withdrawn with", w.id);
+                self.warn(&key.1, reason);
             }
         }
     }

@@ -68,7 +68,12 @@ pub struct Withdrawal {
 /// The withdrawals of a data folder ([`WITHDRAWALS_FILE`]).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Withdrawals {
+    /// Every withdrawal, in force or undone, oldest first.
     pub entries: Vec<Withdrawal>,
+    /// The files (source, path) any entry names when the list was read:
+    /// ingest asks about every document, and most files have none.
+    #[serde(skip)]
+    files: HashSet<(String, String)>,
 }
 
 impl Withdrawals {
@@ -86,7 +91,14 @@ impl Withdrawals {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Withdrawals::default()),
             Err(e) => return Err(Error::io(format!("reading {}", path.display()))(e)),
         };
-        serde_json::from_slice(&bytes).map_err(|e| Error::Withdrawals { path, reason: e.to_string() })
+        let mut list: Withdrawals = serde_json::from_slice(&bytes).map_err(|e| Error::Withdrawals { path, reason: e.to_string() })?;
+        list.files = list.entries.iter().map(|w| (w.source.clone(), w.path.clone())).collect();
+        Ok(list)
+    }
+
+    /// Whether an entry named the file `(source, path)` when the list was read.
+    fn names(&self, source: &str, path: &str) -> bool {
+        !self.files.is_empty() && self.files.contains(&(source.to_string(), path.to_string()))
     }
 
     /// Write the list atomically (written aside, synced, renamed).
@@ -110,14 +122,19 @@ impl Withdrawals {
     }
 
     /// The withdrawal in force of the file `(source, path)` whose catalog
-    /// fields hash to `catalog`, if any.
-    pub fn withholding(&self, source: &str, path: &str, catalog: &str) -> Option<&Withdrawal> {
-        self.active().find(|w| w.source == source && w.path == path && w.catalog == catalog)
+    /// fields hash to `catalog()` ([`catalog_hash`], computed only for a
+    /// file that has withdrawals), if any.
+    pub fn withholding(&self, source: &str, path: &str, catalog: impl FnOnce() -> String) -> Option<&Withdrawal> {
+        if !self.names(source, path) {
+            return None;
+        }
+        let hash = catalog();
+        self.active().find(|w| w.source == source && w.path == path && w.catalog == hash)
     }
 
     /// Whether any withdrawal of the file `(source, path)` was undone.
     pub fn undone_in(&self, source: &str, path: &str) -> bool {
-        self.entries.iter().any(|w| w.undone.is_some() && w.source == source && w.path == path)
+        self.names(source, path) && self.entries.iter().any(|w| w.undone.is_some() && w.source == source && w.path == path)
     }
 }
 

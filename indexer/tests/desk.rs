@@ -126,7 +126,7 @@ fn a_withdrawal_lapses_when_its_catalog_data_changes() {
     let corrected = ingest(&src, &data);
     assert_eq!((corrected.added, corrected.withheld.len()), (1, 0));
     let notes: Vec<&str> = corrected.warnings.iter().map(|w| w.reason.as_str()).collect();
-    assert_eq!(notes, [format!("the withdrawal of {id} lapsed: its catalog data changed, so it is indexed again")]);
+    assert_eq!(notes, [format!("the withdrawal of {id} lapsed: no record of the file has the catalog data it was withdrawn with")]);
     archive.reload().unwrap();
     assert_eq!(archive.document(&id).unwrap().unwrap().title, "关于做好2023年冬季取暖补贴发放工作的通知（更正）");
     assert!(Withdrawals::load(&data).unwrap().entries.is_empty());
