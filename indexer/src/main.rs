@@ -1,4 +1,5 @@
-//! `indexer`: ingest folders of public records into a data folder, and
+//! `indexer`: ingest folders of public records into a data folder, the
+//! archivist's desk on it (withdraw, verify, catalog export, report), and
 //! measure search quality on judged queries.
 
 use std::path::{Path, PathBuf};
@@ -44,11 +45,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Fixity check: read back every stored original and compare its
-    /// sha256 with the name it is stored under, check that every public
-    /// document's original is there and that no stored original is
-    /// orphaned, and that the index opens and holds the documents it says.
-    /// Exit status 1 with the list of problems when anything is wrong.
+    /// Fixity check of the data folder; exit status 1 with the list of
+    /// problems when anything is wrong.
+    ///
+    /// Reads back every stored original and compares its sha256 with the
+    /// name it is stored under (damaged), checks that every public
+    /// document's original is there (missing) and that no stored original
+    /// is one no document holds (orphan), and that the index opens and
+    /// holds the documents it says (index). `indexer ingest --verify`
+    /// repairs what it can from the sources.
     Verify {
         /// Data folder to check.
         #[arg(long, value_name = "DATA_DIR")]
