@@ -49,7 +49,6 @@ pub fn export(
     progress: impl Fn(),
 ) -> Result<u64> {
     let mut written = 0;
-    let writing = |e: std::io::Error| Error::io("writing the catalog export")(e);
     if format == ExportFormat::Csv {
         let header: Vec<&str> = columns().map(|(_, chinese)| chinese).collect();
         out.write_all(&encode(&csv_line(&header)?, encoding)).map_err(writing)?;
@@ -76,7 +75,7 @@ fn columns() -> impl Iterator<Item = (&'static str, &'static str)> {
 }
 
 /// The value of column `name` of a document ("" when it has none): its
-/// disclosure in Chinese when `chinese`, its text only when public.
+/// disclosure in Chinese when `chinese`, its text only when it is public.
 fn value_of(view: &DocumentView, name: &str, chinese: bool) -> String {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     match name {
@@ -97,15 +96,20 @@ fn value_of(view: &DocumentView, name: &str, chinese: bool) -> String {
         "format" => view.format.clone(),
         "bytes" => view.bytes.to_string(),
         "sha256" => view.sha256.clone(),
-        "text" => text(&view.text),
+        // The view of an on_request document has no text; never export one even so.
+        "text" if view.disclosure == Disclosure::Public.as_str() => text(&view.text),
         _ => String::new(),
     }
 }
 
+fn writing(e: std::io::Error) -> Error {
+    Error::io("writing the catalog export")(e)
+}
+
 fn csv_line(fields: &[impl AsRef<[u8]>]) -> Result<Vec<u8>> {
     let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-    writer.write_record(fields).map_err(|e| Error::io("writing the catalog export")(e.into()))?;
-    writer.into_inner().map_err(|e| Error::io("writing the catalog export")(e.into_error()))
+    writer.write_record(fields).map_err(|e| writing(e.into()))?;
+    writer.into_inner().map_err(|e| writing(e.into_error()))
 }
 
 /// One JSON object: the fields a document has, by their English names,
@@ -128,5 +132,37 @@ fn encode(utf8: &[u8], encoding: ExportEncoding) -> Vec<u8> {
     match encoding {
         ExportEncoding::Utf8 => utf8.to_vec(),
         ExportEncoding::Gbk => encoding_rs::GB18030.encode(&String::from_utf8_lossy(utf8)).0.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_catalog_field_has_a_column_with_its_value_and_on_request_text_none() {
+        let some = |s: &str| Some(s.to_string());
+        let view = DocumentView {
+            id: "a1".into(),
+            path: "p.txt".into(),
+            title: "标题".into(),
+            index_no: some("索引"),
+            publisher: some("局"),
+            doc_number: some("临政发〔2020〕1号"),
+            written_date: some("2020-01-01"),
+            published_date: some("2020-01-02"),
+            category: some("分类"),
+            disclosure: "public".into(),
+            validity: some("有效"),
+            format: "txt".into(),
+            bytes: 3,
+            sha256: "ab".into(),
+            text: some("正文"),
+        };
+        let empty: Vec<&str> = columns().map(|(name, _)| name).filter(|name| value_of(&view, name, false).is_empty()).collect();
+        assert_eq!(empty, Vec::<&str>::new(), "columns without a value");
+        assert_eq!(value_of(&view, "disclosure", true), "主动公开");
+        let on_request = DocumentView { disclosure: "on_request".into(), ..view };
+        assert_eq!((value_of(&on_request, "disclosure", true).as_str(), value_of(&on_request, "text", true).as_str()), ("依申请公开", ""));
     }
 }

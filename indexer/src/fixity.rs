@@ -212,6 +212,10 @@ fn blob_path(data_dir: &Path, sha: &str) -> PathBuf {
 /// sha256 is its name, and a document holds it.
 fn check_blob_folder(dir: &Path, searcher: &Searcher, fields: &Fields, tally: &Tally) {
     let prefix = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    if !dir.is_dir() {
+        tally.problem(ProblemKind::Orphan, format!("blobs/{prefix}"), "not a folder of originals".into());
+        return;
+    }
     let Ok(files) = fs::read_dir(dir) else {
         tally.problem(ProblemKind::Damaged, format!("blobs/{prefix}/"), "cannot be listed".into());
         return;
