@@ -358,7 +358,13 @@ fn withdraw_command(
         vec![withdrawal::undo(data, &id).map_err(|e| e.to_string())?]
     } else {
         let reason = reason.filter(|r| !r.trim().is_empty()).ok_or("--reason must say why the documents are withdrawn")?;
-        withdrawal::withdraw(data, ids, reason.trim()).map_err(|e| e.to_string())?
+        // Purging a large segment takes seconds.
+        let spinner = if json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+        spinner.set_message("withdrawing, then purging them from the index files");
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        let withdrawn = withdrawal::withdraw(data, ids, reason.trim()).map_err(|e| e.to_string());
+        spinner.finish_and_clear();
+        withdrawn?
     };
     if json {
         println!("{}", serde_json::to_string(&shown).map_err(|e| e.to_string())?);

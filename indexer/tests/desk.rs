@@ -113,6 +113,12 @@ fn a_withdrawn_document_is_gone_from_search_suggest_stats_and_original_and_stays
     assert!(matches!(withdrawal::undo(&data, &roster_id), Err(Error::NotWithdrawn(_))));
 }
 
+/// Run `indexer withdraw --data DATA ARGS…`: its exit code and standard output.
+fn withdraw_cli(data: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_indexer")).args(["withdraw", "--data"]).arg(data).args(args).output().unwrap();
+    (out.status.code(), String::from_utf8(out.stdout).unwrap())
+}
+
 #[test]
 fn a_withdrawal_lapses_when_its_catalog_data_changes() {
     let (_tmp, src, data) = dirs();
@@ -120,7 +126,16 @@ fn a_withdrawal_lapses_when_its_catalog_data_changes() {
     ingest(&src, &data);
     let archive = Archive::open(&data).unwrap();
     let id = found(&archive, "取暖补贴").pop().unwrap();
-    withdraw(&data, &id);
+    assert_eq!(withdraw_cli(&data, &[&id]).0, Some(2), "a withdrawal needs a reason");
+    assert_eq!(withdraw_cli(&data, &[&id, "--reason", "误公开"]).0, Some(0));
+    let (code, listed) = withdraw_cli(&data, &["--list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!((code, listed.as_array().unwrap().len()), (Some(0), 1));
+    assert_eq!(
+        (&listed[0]["id"], &listed[0]["path"], &listed[0]["reason"]),
+        (&serde_json::json!(id), &serde_json::json!("通知.txt"), &serde_json::json!("误公开"))
+    );
+    assert!(listed[0]["time"].as_str().unwrap().ends_with('Z'));
     assert_eq!(ingest(&src, &data).withheld, ["通知.txt"]);
     write(&src, "通知.txt.meta.json", r#"{"title":"关于做好2023年冬季取暖补贴发放工作的通知（更正）"}"#);
     let corrected = ingest(&src, &data);
