@@ -187,13 +187,15 @@ pub fn read_log(mut log: impl BufRead, period: &Period, progress: impl Fn(u64)) 
     let china = UtcOffset::from_whole_seconds(CHINA_SECONDS).unwrap_or(UtcOffset::UTC);
     let mut searches = Searches::default();
     let (mut all, mut zero) = (Frequent::new(DISTINCT_QUERIES), Frequent::new(DISTINCT_QUERIES));
-    let (mut line, mut read, mut query) = (String::new(), 0u64, String::new());
-    while log.read_line(&mut line)? > 0 {
+    let (mut line, mut read, mut query) = (Vec::new(), 0u64, String::new());
+    // Read as bytes: a line cut short by a crash, or not UTF-8, is one
+    // unreadable line, not the end of the report.
+    while log.read_until(b'\n', &mut line)? > 0 {
         read += line.len() as u64;
         if read % (4 << 20) < line.len() as u64 {
             progress(read);
         }
-        let parsed = serde_json::from_str::<LogLine>(&line).ok();
+        let parsed = serde_json::from_slice::<LogLine>(&line).ok();
         let day =
             parsed.as_ref().and_then(|l| OffsetDateTime::parse(&l.time, &Rfc3339).ok()).map(|t| t.to_offset(china).date().to_string());
         match (parsed, day) {
@@ -208,7 +210,7 @@ pub fn read_log(mut log: impl BufRead, period: &Period, progress: impl Fn(u64)) 
                 count_search(&mut searches, &search, day, &query, &mut all, &mut zero);
             }
             (Some(_), Some(_)) => {}
-            _ if line.trim().is_empty() => {}
+            _ if line.trim_ascii().is_empty() => {}
             _ => searches.unreadable_lines += 1,
         }
         line.clear();

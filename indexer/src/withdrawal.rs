@@ -143,7 +143,6 @@ impl Withdrawals {
 /// ids after it compares).
 pub fn catalog_hash(doc: &TantivyDocument, fields: &Fields) -> String {
     let catalog = crate::catalog::Catalog { id: None, ..stored_catalog(doc, fields) };
-
     sha256_hex(serde_json::to_string(&catalog).unwrap_or_default().as_bytes())
 }
 

@@ -365,8 +365,10 @@ fn the_report_counts_searches_by_day_point_and_query_and_documents_by_year_and_v
     write(&src, "征地拆迁/旧标准.txt.meta.json", r#"{"发布日期":"2020-01-02","有效性":"失效"}"#);
     ingest(&src, &data);
     let period = Period { from: Some("2026-03-01".into()), to: Some("2026-03-08".into()) };
-    let s = report::read_log(QUERY_LOG.as_bytes(), &period, |_| {}).unwrap();
-    assert_eq!((s.total, s.zero_results, s.partial_only, s.unreadable_lines, s.counts_exact), (4, 1, 1, 1, true));
+    let mut log_bytes = QUERY_LOG.as_bytes().to_vec();
+    log_bytes.extend_from_slice(b"{\"time\":\"2026-03-02T01:00:00Z\",\"q\":\"\xff\xfe\",\"offset\":0,\"total\":1}\n{\"time\":\"2026-03-02");
+    let s = report::read_log(log_bytes.as_slice(), &period, |_| {}).unwrap();
+    assert_eq!((s.total, s.zero_results, s.partial_only, s.unreadable_lines, s.counts_exact), (4, 1, 1, 3, true), "not UTF-8, cut short");
     let by_day: Vec<(&str, Vec<(&str, u64)>)> =
         s.by_day.iter().map(|(day, points)| (day.as_str(), points.iter().map(|(p, n)| (p.as_str(), *n)).collect())).collect();
     assert_eq!(by_day, [("2026-03-01", vec![("archive-hall", 1), ("web", 1)]), ("2026-03-02", vec![("library", 1), ("web", 1)])]);
