@@ -20,6 +20,15 @@ fn ingest(src: &Path, data: &Path) -> Summary {
     ingest::run(&IngestOptions::new(vec![src.to_path_buf()], data.to_path_buf())).unwrap()
 }
 
+/// Held by each test for its whole run. Some tests start `indexer`: a
+/// child forked while another test holds a data folder's lock shares the
+/// lock's file until it execs, and that test's next command would find
+/// the folder locked.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn dirs() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let (src, data) = (tmp.path().join("src"), tmp.path().join("data"));
@@ -57,6 +66,7 @@ fn withdraw(data: &Path, id: &str) {
 
 #[test]
 fn a_withdrawn_document_is_gone_from_search_suggest_stats_and_original_and_stays_gone_after_ingest() {
+    let _serial = one_at_a_time();
     let (_tmp, src, data) = dirs();
     write(&src, "社会救助/低保对象名册.txt", roster());
     write(&src, "社会救助/取暖补贴通知.txt", NOTICE);
@@ -121,6 +131,7 @@ fn withdraw_cli(data: &Path, args: &[&str]) -> (Option<i32>, String) {
 
 #[test]
 fn a_withdrawal_lapses_when_its_catalog_data_changes() {
+    let _serial = one_at_a_time();
     let (_tmp, src, data) = dirs();
     write(&src, "通知.txt", NOTICE);
     ingest(&src, &data);
@@ -149,6 +160,7 @@ fn a_withdrawal_lapses_when_its_catalog_data_changes() {
 
 #[test]
 fn one_record_of_an_export_is_withdrawn_and_its_siblings_stay() {
+    let _serial = one_at_a_time();
     let (_tmp, src, data) = dirs();
     let r1 = r#"{"id":"r1","title":"困难群众救助名单","text":"困难群众救助名单 王某某 住址"}"#;
     let r2 = r#"{"id":"r2","title":"救助标准调整公告","text":"救助标准调整为每月780元"}"#;
@@ -170,6 +182,7 @@ fn one_record_of_an_export_is_withdrawn_and_its_siblings_stay() {
 
 #[test]
 fn withdrawing_an_unknown_id_withdraws_nothing() {
+    let _serial = one_at_a_time();
     let (_tmp, src, data) = dirs();
     write(&src, "通知.txt", NOTICE);
     ingest(&src, &data);
@@ -195,6 +208,7 @@ fn blob_of(bytes: &str) -> String {
 
 #[test]
 fn verify_finds_a_flipped_byte_a_missing_original_and_an_orphan() {
+    let _serial = one_at_a_time();
     let (_tmp, src, data) = dirs();
     let (first, second) = (long_document("关于发放取暖补贴的通知"), long_document("关于发放物价补贴的通知"));
     write(&src, "a.txt", &first);
@@ -291,6 +305,7 @@ fn catalog_sources(src: &Path) {
 
 #[test]
 fn an_exported_catalog_ingested_into_an_empty_data_folder_gives_the_same_catalog_fields() {
+    let _serial = one_at_a_time();
     let (tmp, src, data) = dirs();
     catalog_sources(&src);
     ingest(&src, &data);
@@ -321,6 +336,7 @@ fn an_exported_catalog_ingested_into_an_empty_data_folder_gives_the_same_catalog
 
 #[test]
 fn the_csv_export_has_the_chinese_headers_of_a_disclosure_catalog_and_since_keeps_later_documents() {
+    let _serial = one_at_a_time();
     let (_tmp, src, data) = dirs();
     catalog_sources(&src);
     ingest(&src, &data);
@@ -358,6 +374,7 @@ not a search
 
 #[test]
 fn the_report_counts_searches_by_day_point_and_query_and_documents_by_year_and_validity() {
+    let _serial = one_at_a_time();
     use indexer::report::{self, Period, QueryCount, YearCounts};
     let (tmp, src, data) = dirs();
     catalog_sources(&src);
@@ -416,6 +433,7 @@ fn the_report_counts_searches_by_day_point_and_query_and_documents_by_year_and_v
 
 #[test]
 fn verify_reports_an_index_that_does_not_open() {
+    let _serial = one_at_a_time();
     let (_tmp, src, data) = dirs();
     write(&src, "c.txt", NOTICE);
     ingest(&src, &data);
