@@ -260,7 +260,7 @@ fn report(s: &Summary, took: std::time::Duration) -> String {
         took.as_secs_f64()
     );
     for path in &s.withheld {
-        out.push_str(&format!("  withheld (不予公开, not indexed): {path}\n"));
+        out.push_str(&format!("  withheld (不予公开 or withdrawn, not indexed): {path}\n"));
     }
     for r in &s.rejected {
         out.push_str(&format!("  rejected: {}: {}\n", r.path, r.reason));

@@ -181,6 +181,17 @@ fn one_record_of_an_export_is_withdrawn_and_its_siblings_stay() {
 }
 
 #[test]
+fn an_unreadable_list_of_withdrawals_stops_ingest_rather_than_publish_again() {
+    let _serial = one_at_a_time();
+    let (_tmp, src, data) = dirs();
+    write(&src, "通知.txt", NOTICE);
+    ingest(&src, &data);
+    fs::write(data.join(withdrawal::WITHDRAWALS_FILE), b"{\"entries\": [").unwrap();
+    let run = ingest::run(&IngestOptions::new(vec![src.clone()], data.clone()));
+    assert!(matches!(run, Err(Error::Withdrawals { .. })), "{run:?}");
+}
+
+#[test]
 fn withdrawing_an_unknown_id_withdraws_nothing() {
     let _serial = one_at_a_time();
     let (_tmp, src, data) = dirs();
