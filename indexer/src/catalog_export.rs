@@ -30,6 +30,7 @@ pub enum ExportFormat {
 /// The character encoding of the export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportEncoding {
+    /// UTF-8 without a byte order mark.
     Utf8,
     /// GBK, as platforms and spreadsheet programs of mainland China expect;
     /// written as GB18030, which is GBK for every character GBK has and

@@ -74,13 +74,16 @@ pub struct Searches {
 /// A query and how many searches asked it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QueryCount {
+    /// The query as typed, its runs of whitespace made one space.
     pub query: String,
+    /// Searches that asked it.
     pub count: u64,
 }
 
 /// The archive's documents, counted as the annual disclosure report asks.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Documents {
+    /// Documents of the archive (public and on_request).
     pub total: u64,
     pub category: BTreeMap<String, u64>,
     pub publisher: BTreeMap<String, u64>,
@@ -162,7 +165,9 @@ impl Frequent {
 /// The days a report covers, inclusive (`YYYY-MM-DD`).
 #[derive(Debug, Clone, Default)]
 pub struct Period {
+    /// The first day counted; from the start of the log when `None`.
     pub from: Option<String>,
+    /// The last day counted; to the end of the log when `None`.
     pub to: Option<String>,
 }
 

@@ -44,6 +44,7 @@ const WRITER_HEAP_BYTES: usize = 32 << 20;
 /// One withdrawn document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Withdrawal {
+    /// The document's id (`/documents/{id}`).
     pub id: String,
     /// The source folder its file was found in (absolute).
     pub source: String,
@@ -52,9 +53,11 @@ pub struct Withdrawal {
     /// How ingest lists it under `withheld`: its path, or `path#id` when
     /// its file holds other documents too.
     pub name: String,
+    /// Its title, so that the list says what was withdrawn.
     pub title: String,
     /// When it was withdrawn (RFC 3339, UTC).
     pub time: String,
+    /// Why, as the archivist wrote it.
     pub reason: String,
     /// sha256 of its catalog fields when it was withdrawn
     /// ([`catalog_hash`]): a record with other catalog data is indexed again.
