@@ -24,7 +24,7 @@ use crate::extract::{decode_with, encoding_named};
 use crate::highlight::snippet;
 use crate::query::QueryPlan;
 use crate::ranking::{self, FactsCache, Rerank};
-use crate::schema::{build_schema, date_key, index_dir, register_analyzer, Fields};
+use crate::schema::{build_schema, date_key, index_dir, register_analyzer, stored_catalog, Fields};
 use crate::spelling::Spelling;
 use crate::store::{original_of, BlobStore};
 
@@ -498,27 +498,79 @@ impl Archive {
 
     /// A document's catalog fields, and its text unless it is on request.
     pub fn document(&self, id: &str) -> Result<Option<DocumentView>> {
-        let Some(doc) = self.find(id)? else { return Ok(None) };
+        match self.find(id)? {
+            Some(doc) => Ok(Some(self.view(&doc)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every document of the 政府信息公开目录 (public and on_request: the
+    /// index holds no other) as [`Archive::document`] shows it, ordered by
+    /// date (published, else written; undated first) then id; with `since` (a `YYYYMMDD`
+    /// key, [`date_key`]) only those dated that day or later. Memory: a
+    /// date, an id and an address per document, to order them.
+    pub fn catalog(&self, since: Option<u64>, mut each: impl FnMut(DocumentView) -> Result<()>) -> Result<()> {
+        let searcher = self.reader.searcher();
+        let mut order = Vec::new();
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let fast = segment.fast_fields();
+            let (dates, ids) = (fast.u64("date")?, fast.str("id")?);
+            for doc_id in segment.doc_ids_alive() {
+                let date = dates.first(doc_id).unwrap_or(0);
+                if since.is_some_and(|since| date < since) {
+                    continue;
+                }
+                let id = ids.as_ref().map(|ids| crate::schema::first_value(ids, doc_id)).unwrap_or_default();
+                order.push((date, id, DocAddress::new(ord as u32, doc_id)));
+            }
+        }
+        order.sort_unstable();
+        for (_, _, address) in order {
+            each(self.view(&searcher.doc(address)?)?)?;
+        }
+        Ok(())
+    }
+
+    /// How many documents each (year, 有效性) pair has, `""` where one is
+    /// unknown: the year is the one `/api/stats` counts (published, else
+    /// written), the validity as catalogued (有效, 失效, 已修改).
+    pub fn validity_by_year(&self) -> Result<BTreeMap<(String, String), u64>> {
+        let searcher = self.reader.searcher();
+        let mut counts = BTreeMap::new();
+        for segment in searcher.segment_readers() {
+            let fast = segment.fast_fields();
+            let (years, validities) = (fast.str("year")?, fast.str("validity")?);
+            let value = |column: &Option<StrColumn>, doc| column.as_ref().map(|c| crate::schema::first_value(c, doc)).unwrap_or_default();
+            for doc in segment.doc_ids_alive() {
+                *counts.entry((value(&years, doc), value(&validities, doc))).or_insert(0) += 1;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// What the document page shows of a stored document.
+    fn view(&self, doc: &TantivyDocument) -> Result<DocumentView> {
         let f = &self.fields;
-        let disclosure = first_str(&doc, f.disclosure).unwrap_or_default();
-        let text = if disclosure == Disclosure::Public.as_str() { self.text_of(&doc)?.map(|t| t.to_string()) } else { None };
-        Ok(Some(DocumentView {
-            id: first_str(&doc, f.id).unwrap_or_default(),
-            path: first_str(&doc, f.path).unwrap_or_default(),
-            title: first_str(&doc, f.title_raw).unwrap_or_default(),
-            index_no: first_str(&doc, f.index_no),
-            publisher: Some(all_str(&doc, f.publisher).join("、")).filter(|p| !p.is_empty()),
-            doc_number: first_str(&doc, f.doc_number),
-            written_date: first_str(&doc, f.written_date),
-            published_date: first_str(&doc, f.published_date),
-            category: first_str(&doc, f.category),
+        let catalog = stored_catalog(doc, f);
+        let disclosure = catalog.disclosure.map(|d| d.as_str().to_string()).unwrap_or_default();
+        let text = if disclosure == Disclosure::Public.as_str() { self.text_of(doc)?.map(|t| t.to_string()) } else { None };
+        Ok(DocumentView {
+            id: catalog.id.unwrap_or_default(),
+            path: first_str(doc, f.path).unwrap_or_default(),
+            title: catalog.title.unwrap_or_default(),
+            index_no: catalog.index_no,
+            publisher: catalog.publisher,
+            doc_number: catalog.doc_number,
+            written_date: catalog.written_date,
+            published_date: catalog.published_date,
+            category: catalog.category,
             disclosure,
-            validity: first_str(&doc, f.validity),
-            format: first_str(&doc, f.format).unwrap_or_default(),
+            validity: catalog.validity,
+            format: first_str(doc, f.format).unwrap_or_default(),
             bytes: doc.get_first(f.bytes).and_then(|v| v.as_u64()).unwrap_or(0),
-            sha256: first_str(&doc, f.sha256).unwrap_or_default(),
+            sha256: first_str(doc, f.sha256).unwrap_or_default(),
             text,
-        }))
+        })
     }
 
     /// The original file of a public document, verified against its sha256.

@@ -31,6 +31,15 @@ impl Disclosure {
         }
     }
 
+    /// The name a 政府信息公开目录 gives it: 主动公开, 依申请公开, 不予公开.
+    pub fn as_chinese(self) -> &'static str {
+        match self {
+            Disclosure::Public => "主动公开",
+            Disclosure::OnRequest => "依申请公开",
+            Disclosure::Withheld => "不予公开",
+        }
+    }
+
     /// Read a disclosure as catalogs write it, in English (any case) or
     /// Chinese; `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
@@ -45,9 +54,11 @@ impl Disclosure {
 
 /// The names each catalog field goes by in a sidecar, an export record
 /// and a `catalog.csv` header: the English name first, then the Chinese
-/// ones of a 政府信息公开目录. `path` is the `catalog.csv` column naming the
-/// file a row describes.
-pub const FIELD_NAMES: [(&str, &[&str]); 11] = [
+/// ones of a 政府信息公开目录 (the first Chinese one heads the column of
+/// `indexer catalog export --format csv`). `path` is the `catalog.csv`
+/// column naming the file a row describes; `format`, `bytes` and `sha256`
+/// say what the original is, and are only written (by the export).
+pub const FIELD_NAMES: [(&str, &[&str]); 14] = [
     ("id", &["id"]),
     ("path", &["path", "file", "filename", "文件名", "文件", "路径", "文件路径"]),
     ("index_no", &["index_no", "索引号"]),
@@ -59,6 +70,9 @@ pub const FIELD_NAMES: [(&str, &[&str]); 11] = [
     ("category", &["category", "主题分类"]),
     ("disclosure", &["disclosure", "公开属性", "公开方式"]),
     ("validity", &["validity", "有效性"]),
+    ("format", &["format", "格式"]),
+    ("bytes", &["bytes", "字节数"]),
+    ("sha256", &["sha256"]),
 ];
 
 /// The names of catalog field `field` (its [`FIELD_NAMES`] entry).

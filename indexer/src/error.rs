@@ -22,6 +22,12 @@ pub enum Error {
     CorruptBlob(String),
     #[error("{0}")]
     Analysis(String),
+    #[error("no document has id {0}; the id is the last part of its address /documents/{{id}}")]
+    NoDocument(String),
+    #[error("{0} is not withdrawn; `indexer withdraw --list --data DIR` lists the withdrawn documents")]
+    NotWithdrawn(String),
+    #[error("the list of withdrawals {path} cannot be read ({reason}); restore it from a backup before ingesting, or withdrawn documents would be published again")]
+    Withdrawals { path: PathBuf, reason: String },
     #[error("source folder {0} does not exist or is not a folder")]
     NoSource(PathBuf),
 }

@@ -40,6 +40,7 @@ use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
 use crate::schema::{build_schema, date_key, first_value, index_dir, register_analyzer, Fields, FORMAT_VERSION};
 use crate::store::{sha256_hex, BlobStore, KEPT_WITH_DOCUMENT};
+use crate::withdrawal::{catalog_hash, Withdrawals};
 use indexed::{IndexedFile, PathIndex};
 use walk::{Folder, Found, FoundFile};
 
@@ -133,6 +134,7 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     let unfinished = options.data_dir.join(UNFINISHED);
     let sweep = options.verify || unfinished.exists();
     fs::write(&unfinished, b"").map_err(Error::io(format!("writing {}", unfinished.display())))?;
+    let withdrawals = Withdrawals::load(&options.data_dir)?;
     let start = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map(|r: IndexReader| r.searcher())?;
     let paths = PathIndex::open(&start, &Fields::of(&index.schema()))?;
     let mut writer: IndexWriter = index.writer_with_options(writer_options()?)?;
@@ -149,6 +151,8 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
         committed: Instant::now(),
         claims: Claims::default(),
         released: Vec::new(),
+        withdrawals,
+        withdrawals_changed: false,
     };
     for source in &sources {
         let source_key = source.to_string_lossy().to_string();
@@ -184,6 +188,12 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     run.commit(&mut writer)?;
     writer.wait_merging_threads()?;
     run.collect_garbage(sweep)?;
+    if run.withdrawals_changed {
+        run.withdrawals.save(&options.data_dir)?;
+    }
+    let walked: Vec<String> = sources.iter().map(|s| s.to_string_lossy().to_string()).collect();
+    let withdrawn = run.withdrawals.active().filter(|w| walked.contains(&w.source)).map(|w| w.name.clone());
+    run.summary.withheld.extend(withdrawn.collect::<Vec<_>>());
     fs::remove_file(&unfinished).map_err(Error::io(format!("removing {}", unfinished.display())))?;
     // Unchanged files report their withheld records as they are walked,
     // changed ones when their batch is applied: list all in path order.
@@ -238,8 +248,9 @@ impl MergePolicy for BoundedMerges {
     }
 }
 
-/// Hold the data folder's ingest lock, or fail at once with a clear message.
-fn lock(data_dir: &Path) -> Result<fs::File> {
+/// Hold the data folder's ingest lock, or fail at once with a clear
+/// message. Everything that writes a data folder holds it.
+pub(crate) fn lock(data_dir: &Path) -> Result<fs::File> {
     let path = data_dir.join("ingest.lock");
     let file = fs::OpenOptions::new()
         .create(true)
@@ -253,6 +264,22 @@ fn lock(data_dir: &Path) -> Result<fs::File> {
         Err(fs::TryLockError::WouldBlock) => Err(Error::Locked(data_dir.to_path_buf())),
         Err(fs::TryLockError::Error(e)) => Err(Error::io(format!("locking {}", path.display()))(e)),
     }
+}
+
+/// Open the index of a data folder an ingest wrote, to change it.
+/// Errors: [`Error::NoIndex`] when there is none yet, [`Error::OldFormat`]
+/// when another version wrote it.
+pub(crate) fn open_existing(data_dir: &Path) -> Result<Index> {
+    let dir = index_dir(data_dir);
+    if !dir.join("meta.json").exists() {
+        return Err(Error::NoIndex(data_dir.to_path_buf()));
+    }
+    let index = Index::open_in_dir(&dir).map_err(|source| Error::Index { path: dir.clone(), source })?;
+    if index.schema() != build_schema() {
+        return Err(Error::OldFormat(data_dir.to_path_buf()));
+    }
+    register_analyzer(&index);
+    Ok(index)
 }
 
 fn open_or_create(data_dir: &Path) -> Result<Index> {
@@ -316,6 +343,10 @@ struct Run {
     /// sha256 of blobs whose documents were deleted in this run: garbage
     /// unless another document holds them.
     released: Vec<String>,
+    /// The data folder's withdrawals ([`crate::withdrawal`]).
+    withdrawals: Withdrawals,
+    /// Whether a withdrawal lapsed or an undone one was settled.
+    withdrawals_changed: bool,
 }
 
 /// The ids given in a run. No reader of the index is kept open to look
@@ -377,6 +408,8 @@ enum Outcome {
         doc: TantivyDocument,
     },
     Withheld(String),
+    /// A record a withdrawal in force holds down: the withdrawal's id.
+    Withdrawn(String),
 }
 
 /// What reading a [`Work`] decided.
@@ -408,6 +441,9 @@ impl Run {
         let sidecar = sidecar_of(&file);
         let row = self.folder_catalog(&file.folder).map(|csv| csv.row(&file.name)).unwrap_or_default();
         let stamp = stamp(&file.meta, &sidecar, &row);
+        // A file with an undone withdrawal is read again to bring it back.
+        let restore = self.withdrawals.undone_in(source, &file.rel);
+        let old = old.map(|old| if restore { IndexedFile { stamp: 0, fingerprint: 0, ..old } } else { old });
         if let Some(old) = old.as_ref().filter(|old| old.stamp == stamp && !self.verify) {
             self.summary.unchanged += 1;
             self.summary.withheld.extend(old.withheld.iter().cloned());
@@ -465,13 +501,14 @@ impl Run {
                 }
             };
             if file.old.is_some() {
-                writer.delete_query(self.file_query(&file.key))?;
+                writer.delete_query(file_query(&self.fields, &file.key.0, &file.key.1))?;
             }
+            self.settle_withdrawals(&file.key, &outcomes);
             let withheld: Vec<String> = outcomes
                 .iter()
                 .filter_map(|o| match o {
                     Outcome::Withheld(name) => Some(name.clone()),
-                    Outcome::Indexed { .. } => None,
+                    Outcome::Indexed { .. } | Outcome::Withdrawn(_) => None,
                 })
                 .collect();
             let mut indexed = 0;
@@ -575,14 +612,19 @@ impl Run {
                 prepared.warnings.push(Rejection { path: rel.clone(), reason });
             }
             let original = original.filter(|_| public);
-            if let Some(original) = original.filter(|o| o.len() > KEPT_WITH_DOCUMENT) {
-                self.blobs.put(&sha, original)?;
-            }
             // The text can be re-read from the original only when that is the file itself.
             let encoding = record.encoding.filter(|_| record.original.is_none() && original.is_some());
             let id = catalog.id.clone().unwrap_or_else(|| derived_id(&name));
             let stored = Stored { sha: &sha, original, stamp: work.stamp, fingerprint, name: &work.name, encoding };
-            outcomes.push(Outcome::Indexed { id, doc: self.document(&work.key, &stored, &catalog, &record, public) });
+            let doc = self.document(&work.key, &stored, &catalog, &record, public);
+            if let Some(withdrawal) = self.withdrawals.withholding(&work.key.0, rel, || catalog_hash(&doc, &self.fields)) {
+                outcomes.push(Outcome::Withdrawn(withdrawal.id.clone()));
+                continue;
+            }
+            if let Some(original) = original.filter(|o| o.len() > KEPT_WITH_DOCUMENT) {
+                self.blobs.put(&sha, original)?;
+            }
+            outcomes.push(Outcome::Indexed { id, doc });
         }
         prepared.decision = Decision::Index { outcomes, touched };
         Ok(prepared)
@@ -686,12 +728,28 @@ impl Run {
         self.catalogs.get(&folder.path)
     }
 
-    /// Documents of one file: its source and path.
-    fn file_query(&self, key: &FileKey) -> Box<dyn Query> {
-        let term = |field, value: &str| -> (Occur, Box<dyn Query>) {
-            (Occur::Must, Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic)))
-        };
-        Box::new(BooleanQuery::new(vec![term(self.fields.source, &key.0), term(self.fields.path, &key.1)]))
+    /// Settle the withdrawals of a file read again: those that held a
+    /// record down stay; its others lapse (its catalog data changed, the
+    /// record is gone) and its undone ones are done (it is back).
+    fn settle_withdrawals(&mut self, key: &FileKey, outcomes: &[Outcome]) {
+        let held: Vec<&String> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                Outcome::Withdrawn(id) => Some(id),
+                _ => None,
+            })
+            .collect();
+        let (settled, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.withdrawals.entries)
+            .into_iter()
+            .partition(|w| w.source == key.0 && w.path == key.1 && !(w.undone.is_none() && held.contains(&&w.id)));
+        self.withdrawals.entries = kept;
+        for w in settled {
+            self.withdrawals_changed = true;
+            if w.undone.is_none() {
+                let reason = format!("the withdrawal of {} lapsed: no record of the file has the catalog data it was withdrawn with", w.id);
+                self.warn(&key.1, reason);
+            }
+        }
     }
 
     fn document(&self, key: &FileKey, stored: &Stored, catalog: &Catalog, record: &Record, public: bool) -> TantivyDocument {
@@ -760,7 +818,7 @@ impl Run {
     /// Delete the documents of files gone from source folder `source`.
     fn prune(&mut self, writer: &mut IndexWriter, source: &str, gone: Vec<IndexedFile>) -> Result<()> {
         for file in gone {
-            writer.delete_query(self.file_query(&(source.to_string(), file.rel)))?;
+            writer.delete_query(file_query(&self.fields, source, &file.rel))?;
             self.released.extend(file.blobs);
             self.summary.removed += 1;
         }
@@ -790,6 +848,14 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// The documents of one file: its source folder and path inside it.
+pub(crate) fn file_query(fields: &Fields, source: &str, path: &str) -> Box<dyn Query> {
+    let term = |field, value: &str| -> (Occur, Box<dyn Query>) {
+        (Occur::Must, Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic)))
+    };
+    Box::new(BooleanQuery::new(vec![term(fields.source, source), term(fields.path, path)]))
 }
 
 /// The path of a file other than `key` holding `id` in `searcher`. Every

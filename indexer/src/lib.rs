@@ -8,23 +8,28 @@
 //! * `blobs/`  longer originals, zstd-compressed, named by the sha256 of their bytes
 //! * `ingest.lock`  held by the one `indexer ingest` allowed at a time
 //! * `ingest.unfinished`  present while an ingest runs
+//! * `withdrawals.json`  documents withdrawn by `indexer withdraw` ([`withdrawal`])
 
 pub mod analysis;
 pub mod any_of;
 pub mod api;
 pub mod archive;
 pub mod catalog;
+pub mod catalog_export;
 pub mod error;
 pub mod eval;
 pub mod extract;
+pub mod fixity;
 pub mod highlight;
 pub mod ingest;
 pub mod query;
 pub mod ranking;
+pub mod report;
 pub mod schema;
 pub mod spelling;
 pub mod store;
 pub mod thesaurus;
+pub mod withdrawal;
 
 pub use archive::Archive;
 pub use error::{Error, Result};

@@ -1,12 +1,17 @@
-//! `indexer`: ingest folders of public records into a data folder, and
+//! `indexer`: ingest folders of public records into a data folder, the
+//! archivist's desk on it (withdraw, verify, catalog export, report), and
 //! measure search quality on judged queries.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use indexer::catalog_export::{self, ExportEncoding, ExportFormat};
 use indexer::ingest::{self, IngestOptions, Summary};
+use indexer::withdrawal::{self, Withdrawal, Withdrawals};
+use indexer::{catalog, fixity, report};
 use indexer::{eval, Archive};
+use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
 #[command(name = "indexer", version, about = "Yuelan indexer: public records in, a compressed Chinese full-text archive out")]
@@ -40,6 +45,92 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Fixity check of the data folder; exit status 1 with the list of
+    /// problems when anything is wrong.
+    ///
+    /// Reads back every stored original and compares its sha256 with the
+    /// name it is stored under (damaged), checks that every public
+    /// document's original is there (missing) and that no stored original
+    /// is one no document holds (orphan), and that the index opens and
+    /// holds the documents it says (index). `indexer ingest --verify`
+    /// repairs what it can from the sources.
+    Verify {
+        /// Data folder to check.
+        #[arg(long, value_name = "DATA_DIR")]
+        data: PathBuf,
+        /// Print the report as one JSON object (documents, originals,
+        /// bytes, problems as {kind, what, detail}) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The 政府信息公开目录 of the data folder, for exchange platforms.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// What the public searched for and the counts of the annual
+    /// disclosure report, for the reading rooms and the archivists.
+    ///
+    /// From the search server's query log (--query-log of search-server):
+    /// searches per day (China Standard Time) and per reading point
+    /// (terminal profile; "web" for web users), the most searched queries,
+    /// the queries that found nothing (what the archive lacks or the
+    /// synonyms miss) and the share answered only by partial matches. A
+    /// search is a log line asking for a first page: later pages of it are
+    /// not counted again. From the archive: documents by category,
+    /// publisher, year, disclosure and validity, and per year (published,
+    /// else written) those made, now repealed (失效) and in force.
+    Report {
+        /// Data folder of the archive.
+        #[arg(long, value_name = "DATA_DIR")]
+        data: PathBuf,
+        /// The search server's query log (one JSON line per search).
+        #[arg(long, value_name = "FILE")]
+        query_log: PathBuf,
+        /// First day of the log to count (e.g. 2016-01-01).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day of the log to count, inclusive.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// text for a terminal; csv (section,key,detail,count) for a
+        /// spreadsheet; html: one self-contained page with bar charts, to
+        /// print or attach (redirect it to a file).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+    },
+    /// Take documents published by mistake down at once, list the
+    /// withdrawn ones, or undo a withdrawal.
+    ///
+    /// A withdrawn document is deleted in a commit of its own (a running
+    /// search server stops serving it, its original, suggestions and
+    /// counts within its reload delay) and purged from the index files.
+    /// It stays down across later ingests of its source, which list it
+    /// under `withheld`, until the withdrawal is undone or its catalog
+    /// data changes (the withdrawal then lapses, with a note). The
+    /// withdrawals (id, path, title, time, reason) are kept in
+    /// DATA_DIR/withdrawals.json.
+    #[command(group = clap::ArgGroup::new("what").required(true).args(["ids", "undo", "list"]))]
+    Withdraw {
+        /// Data folder the documents are in.
+        #[arg(long, value_name = "DATA_DIR")]
+        data: PathBuf,
+        /// Ids of the documents to withdraw (the last part of /documents/{id}).
+        #[arg(value_name = "ID", requires = "reason")]
+        ids: Vec<String>,
+        /// Why they are withdrawn; kept with the withdrawal.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        /// Undo the withdrawal of ID: the next ingest of its source brings it back.
+        #[arg(long, value_name = "ID")]
+        undo: Option<String>,
+        /// List the withdrawals in force.
+        #[arg(long)]
+        list: bool,
+        /// Print the withdrawals as JSON (one array) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Ingest a corpus and score judged queries (nDCG@10, MRR@10, Recall@10)
     /// through the same search the server runs.
     Eval {
@@ -67,6 +158,55 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Write the 政府信息公开目录 to standard output: one row per public and
+    /// 依申请公开 document with every catalog field (id, path, 索引号, 标题,
+    /// 发布机构, 文号, 成文日期, 发布日期, 主题分类, 公开属性, 有效性, format,
+    /// bytes, sha256), then the text of public documents (正文; never that
+    /// of 依申请公开 ones). Withheld and withdrawn documents are never in
+    /// it. Rows are ordered by date (published, else written; undated first),
+    /// then id.
+    /// Ingesting the export into an empty data folder gives the same
+    /// catalog fields.
+    Export {
+        /// Data folder to export.
+        #[arg(long, value_name = "DATA_DIR")]
+        data: PathBuf,
+        /// csv: Chinese headers and disclosures (主动公开, 依申请公开);
+        /// jsonl: one object per line with the English field names.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        /// gbk is written as GB18030 (GBK for every character GBK has).
+        #[arg(long, value_enum, default_value = "utf-8")]
+        encoding: Encoding,
+        /// Only documents dated (published, else written) on or after this
+        /// day, e.g. 2016-01-01; undated ones are left out.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Text,
+    Csv,
+    Html,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Encoding {
+    #[value(name = "utf-8")]
+    Utf8,
+    Gbk,
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -74,6 +214,12 @@ fn main() -> ExitCode {
         .init();
     let result = match Cli::parse().command {
         Command::Ingest { sources, data, prune, verify, json } => ingest_command(sources, data, prune, verify, json),
+        Command::Verify { data, json } => verify_command(&data, json),
+        Command::Report { data, query_log, from, to, format } => report_command(&data, &query_log, from, to, format),
+        Command::Catalog { command: CatalogCommand::Export { data, format, encoding, since } } => {
+            export_command(&data, format, encoding, since.as_deref())
+        }
+        Command::Withdraw { data, ids, reason, undo, list, json } => withdraw_command(&data, &ids, reason, undo, list, json),
         Command::Eval { corpus, queries, qrels, data, run, json, min_ndcg } => eval_command(corpus, queries, qrels, data, run, json)
             .and_then(|ndcg| match min_ndcg {
                 Some(min) if ndcg < min => Err(format!("nDCG@10 {ndcg:.3} is below the required {min:.3}")),
@@ -114,7 +260,7 @@ fn report(s: &Summary, took: std::time::Duration) -> String {
         took.as_secs_f64()
     );
     for path in &s.withheld {
-        out.push_str(&format!("  withheld (不予公开, not indexed): {path}\n"));
+        out.push_str(&format!("  withheld (不予公开 or withdrawn, not indexed): {path}\n"));
     }
     for r in &s.rejected {
         out.push_str(&format!("  rejected: {}: {}\n", r.path, r.reason));
@@ -123,6 +269,115 @@ fn report(s: &Summary, took: std::time::Duration) -> String {
         out.push_str(&format!("  note: {}: {}\n", w.path, w.reason));
     }
     out
+}
+
+fn report_command(data: &Path, log: &Path, from: Option<String>, to: Option<String>, format: ReportFormat) -> Result<(), String> {
+    let day = |flag: &str, date: Option<String>| -> Result<Option<String>, String> {
+        date.map(|d| catalog::parse_date(&d).ok_or(format!("--{flag} must be a date like 2016-12-30, found {d:?}"))).transpose()
+    };
+    let period = report::Period { from: day("from", from)?, to: day("to", to)? };
+    let archive = Archive::open(data).map_err(|e| e.to_string())?;
+    let size = std::fs::metadata(log).map(|m| m.len()).unwrap_or(0);
+    let bar = ProgressBar::new(size);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} of the query log, {elapsed}") {
+        bar.set_style(style);
+    }
+    let gathered = report::gather(&archive, log, &period, |read| bar.set_position(read)).map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    let page = match format {
+        ReportFormat::Text => report::text(&gathered),
+        ReportFormat::Csv => report::csv(&gathered).map_err(|e| e.to_string())?,
+        ReportFormat::Html => report::html_page(&gathered),
+    };
+    print!("{page}");
+    Ok(())
+}
+
+fn export_command(data: &Path, format: Format, encoding: Encoding, since: Option<&str>) -> Result<(), String> {
+    let since = match since {
+        Some(date) => Some(catalog::parse_date(date).ok_or(format!("--since must be a date like 2016-12-30, found {date:?}"))?),
+        None => None,
+    };
+    let archive = Archive::open(data).map_err(|e| e.to_string())?;
+    let format = match format {
+        Format::Csv => ExportFormat::Csv,
+        Format::Jsonl => ExportFormat::Jsonl,
+    };
+    let encoding = match encoding {
+        Encoding::Utf8 => ExportEncoding::Utf8,
+        Encoding::Gbk => ExportEncoding::Gbk,
+    };
+    let bar = ProgressBar::new(archive.num_docs());
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} documents, {elapsed}") {
+        bar.set_style(style);
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let since = since.map(|d| indexer::schema::date_key(&d));
+    let written = catalog_export::export(&archive, format, encoding, since, &mut out, || bar.inc(1)).map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    eprintln!("{written} documents exported");
+    Ok(())
+}
+
+fn verify_command(data: &Path, json: bool) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let report = fixity::verify(data, !json).map_err(|e| e.to_string())?;
+    let took = started.elapsed().as_secs_f64();
+    if json {
+        println!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
+    } else {
+        let mb = report.bytes as f64 / 1e6;
+        println!(
+            "{} documents, {} originals ({mb:.1} MB) checked in {took:.2}s ({:.0} MB/s): {} problems",
+            report.documents,
+            report.originals,
+            mb / took.max(1e-9),
+            report.problems.len()
+        );
+        for p in &report.problems {
+            println!("  {:?}: {}: {}", p.kind, p.what, p.detail);
+        }
+    }
+    match report.problems.len() {
+        0 => Ok(()),
+        n => Err(format!("{n} problems found in {}", data.display())),
+    }
+}
+
+fn withdraw_command(
+    data: &Path,
+    ids: &[String],
+    reason: Option<String>,
+    undo: Option<String>,
+    list: bool,
+    json: bool,
+) -> Result<(), String> {
+    let shown: Vec<Withdrawal> = if list {
+        Withdrawals::load(data).map_err(|e| e.to_string())?.active().cloned().collect()
+    } else if let Some(id) = undo {
+        vec![withdrawal::undo(data, &id).map_err(|e| e.to_string())?]
+    } else {
+        let reason = reason.filter(|r| !r.trim().is_empty()).ok_or("--reason must say why the documents are withdrawn")?;
+        // Purging a large segment takes seconds.
+        let spinner = if json { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+        spinner.set_message("withdrawing, then purging them from the index files");
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        let withdrawn = withdrawal::withdraw(data, ids, reason.trim()).map_err(|e| e.to_string());
+        spinner.finish_and_clear();
+        withdrawn?
+    };
+    if json {
+        println!("{}", serde_json::to_string(&shown).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
+    for w in &shown {
+        let state = match &w.undone {
+            Some(at) => format!("undone {at}; back at the next ingest of {}", w.source),
+            None => format!("withdrawn {}", w.time),
+        };
+        println!("{}\t{}\t{}\t{state}\t{}", w.id, w.path, w.title, w.reason);
+    }
+    Ok(())
 }
 
 fn eval_command(corpus: PathBuf, queries: PathBuf, qrels: PathBuf, data: PathBuf, run: Option<PathBuf>, json: bool) -> Result<f64, String> {

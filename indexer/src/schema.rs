@@ -4,11 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING};
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::Index;
+use tantivy::{Index, TantivyDocument};
 
 use crate::analysis::{ChineseTokenizer, TokenSet};
+use crate::catalog::{Catalog, Disclosure};
 
 /// Bumped when analysis or the schema changes; documents indexed by an
 /// older version are re-indexed by the next ingest.
@@ -230,4 +231,26 @@ pub fn index_dir(data_dir: &Path) -> PathBuf {
 /// `2016-12-30` → 20161230, the sortable date key.
 pub fn date_key(iso: &str) -> u64 {
     iso.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0)
+}
+
+/// The catalog fields of a stored document, as the index holds them: the
+/// title shown (a document without one shows its file name), the
+/// publishers of a jointly issued document joined by `、`, and its id when
+/// it has one. What the document page, the catalog export and a
+/// withdrawal read.
+pub fn stored_catalog(doc: &TantivyDocument, fields: &Fields) -> Catalog {
+    let first = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string);
+    let publishers: Vec<&str> = doc.get_all(fields.publisher).filter_map(|v| v.as_str()).filter(|s| !s.is_empty()).collect();
+    Catalog {
+        id: first(fields.id),
+        index_no: first(fields.index_no),
+        title: first(fields.title_raw),
+        publisher: Some(publishers.join("、")).filter(|p| !p.is_empty()),
+        doc_number: first(fields.doc_number),
+        written_date: first(fields.written_date),
+        published_date: first(fields.published_date),
+        category: first(fields.category),
+        disclosure: first(fields.disclosure).as_deref().and_then(Disclosure::parse),
+        validity: first(fields.validity),
+    }
 }

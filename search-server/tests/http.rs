@@ -580,3 +580,18 @@ fn an_export_record_s_original_is_that_record_alone_and_nothing_of_the_others_is
     assert_eq!(get(addr, "/api/stats").json()["documents"], 3);
     assert_eq!(get(addr, "/api/stats").json()["category"], serde_json::json!({"价格收费": 1, "目录": 2}));
 }
+
+#[test]
+fn a_withdrawn_document_and_its_original_stop_being_served_without_a_restart() {
+    let (_source, data) = fixture_archive("withdraw");
+    let addr = serve(&data, config());
+    assert_eq!(get(addr, "/api/documents/dibao-2022/original").status, 200);
+    indexer::withdrawal::withdraw(&data, &["dibao-2022".to_string()], "误公开").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(addr, "/healthz").json()["documents"] != SERVED - 1 {
+        assert!(Instant::now() < deadline, "the withdrawn document was still served after 10 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_json_error(&get(addr, "/api/documents/dibao-2022/original"), 404, "withdrawn original");
+    assert_json_error(&get(addr, "/api/documents/dibao-2022"), 404, "withdrawn document");
+}

@@ -1,0 +1,273 @@
+//! Withdrawal (撤回) of documents published by mistake: `indexer withdraw`.
+//!
+//! A withdrawal deletes the document from the index in a commit of its own
+//! (a running server stops serving it within its reload delay), then merges
+//! the segments that held it so that no term, title or original kept with
+//! it is left in the index files (suggestions and "did you mean" read the
+//! terms), and removes its blob when no other document holds it.
+//!
+//! The data folder keeps the list of withdrawals (`withdrawals.json`): the
+//! document's id, source folder, path, title, time, reason and a hash of
+//! its catalog fields. Ingest reads it: a record of that file whose catalog
+//! fields hash the same is not indexed again, and is listed under
+//! `withheld`; one whose catalog data changed (the archivist corrected it)
+//! is indexed and the withdrawal lapses. Undoing a withdrawal marks it
+//! undone: the next ingest of its source reads its file again, brings the
+//! document back and drops the entry.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, DocSetCollector};
+use tantivy::indexer::{IndexWriterOptions, NoMergePolicy};
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::catalog::is_safe_id;
+use crate::error::{Error, Result};
+use crate::ingest::{file_query, lock, open_existing};
+use crate::schema::{first_value, stored_catalog, Fields};
+use crate::store::{sha256_hex, BlobStore};
+
+/// The list of withdrawals, in the data folder.
+pub const WITHDRAWALS_FILE: &str = "withdrawals.json";
+
+/// Memory of the one indexing thread of a withdrawal (tantivy's minimum is 15 MB).
+const WRITER_HEAP_BYTES: usize = 32 << 20;
+
+/// One withdrawn document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Withdrawal {
+    /// The document's id (`/documents/{id}`).
+    pub id: String,
+    /// The source folder its file was found in (absolute).
+    pub source: String,
+    /// Its file's path inside the source folder.
+    pub path: String,
+    /// How ingest lists it under `withheld`: its path, or `path#id` when
+    /// its file holds other documents too.
+    pub name: String,
+    /// Its title, so that the list says what was withdrawn.
+    pub title: String,
+    /// When it was withdrawn (RFC 3339, UTC).
+    pub time: String,
+    /// Why, as the archivist wrote it.
+    pub reason: String,
+    /// sha256 of its catalog fields when it was withdrawn
+    /// ([`catalog_hash`]): a record with other catalog data is indexed again.
+    pub catalog: String,
+    /// When the withdrawal was undone: the next ingest of its source
+    /// brings the document back and drops this entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undone: Option<String>,
+}
+
+/// The withdrawals of a data folder ([`WITHDRAWALS_FILE`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Withdrawals {
+    /// Every withdrawal, in force or undone, oldest first.
+    pub entries: Vec<Withdrawal>,
+    /// The files (source, path) any entry names when the list was read:
+    /// ingest asks about every document, and most files have none.
+    #[serde(skip)]
+    files: HashSet<(String, String)>,
+}
+
+impl Withdrawals {
+    fn file(data_dir: &Path) -> PathBuf {
+        data_dir.join(WITHDRAWALS_FILE)
+    }
+
+    /// Read the list (none yet is an empty list). A list that exists but
+    /// cannot be read is an error: ingesting without it would publish
+    /// withdrawn documents again.
+    pub fn load(data_dir: &Path) -> Result<Withdrawals> {
+        let path = Self::file(data_dir);
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Withdrawals::default()),
+            Err(e) => return Err(Error::io(format!("reading {}", path.display()))(e)),
+        };
+        let mut list: Withdrawals = serde_json::from_slice(&bytes).map_err(|e| Error::Withdrawals { path, reason: e.to_string() })?;
+        list.files = list.entries.iter().map(|w| (w.source.clone(), w.path.clone())).collect();
+        Ok(list)
+    }
+
+    /// Whether an entry named the file `(source, path)` when the list was read.
+    fn names(&self, source: &str, path: &str) -> bool {
+        !self.files.is_empty() && self.files.contains(&(source.to_string(), path.to_string()))
+    }
+
+    /// Write the list atomically (written aside, synced, renamed).
+    pub fn save(&self, data_dir: &Path) -> Result<()> {
+        let path = Self::file(data_dir);
+        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::Withdrawals { path: path.clone(), reason: e.to_string() })?;
+        let tmp = path.with_extension("json.tmp");
+        let write = || -> std::io::Result<()> {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(&json)?;
+            f.sync_data()?;
+            fs::rename(&tmp, &path)?;
+            fs::File::open(data_dir)?.sync_all()
+        };
+        write().map_err(Error::io(format!("writing {}", path.display())))
+    }
+
+    /// Withdrawals in force (not undone).
+    pub fn active(&self) -> impl Iterator<Item = &Withdrawal> {
+        self.entries.iter().filter(|w| w.undone.is_none())
+    }
+
+    /// The withdrawal in force of the file `(source, path)` whose catalog
+    /// fields hash to `catalog()` ([`catalog_hash`], computed only for a
+    /// file that has withdrawals), if any.
+    pub fn withholding(&self, source: &str, path: &str, catalog: impl FnOnce() -> String) -> Option<&Withdrawal> {
+        if !self.names(source, path) {
+            return None;
+        }
+        let hash = catalog();
+        self.active().find(|w| w.source == source && w.path == path && w.catalog == hash)
+    }
+
+    /// Whether any withdrawal of the file `(source, path)` was undone.
+    pub fn undone_in(&self, source: &str, path: &str) -> bool {
+        self.names(source, path) && self.entries.iter().any(|w| w.undone.is_some() && w.source == source && w.path == path)
+    }
+}
+
+/// The hash a withdrawal compares: the sha256 of a document's catalog
+/// fields as stored ([`stored_catalog`]), its id left out (ingest settles
+/// ids after it compares).
+pub fn catalog_hash(doc: &TantivyDocument, fields: &Fields) -> String {
+    let catalog = crate::catalog::Catalog { id: None, ..stored_catalog(doc, fields) };
+    sha256_hex(serde_json::to_string(&catalog).unwrap_or_default().as_bytes())
+}
+
+/// The time now as RFC 3339, UTC.
+fn now() -> String {
+    OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
+}
+
+/// Withdraw the documents `ids` of the data folder `data_dir` for
+/// `reason`, committed before this returns. An id already withdrawn is
+/// left as it is. Errors: [`Error::NoDocument`] for an id no document has
+/// (nothing is withdrawn then), [`Error::Locked`] while an ingest runs.
+/// Returns the new withdrawals.
+pub fn withdraw(data_dir: &Path, ids: &[String], reason: &str) -> Result<Vec<Withdrawal>> {
+    let _lock = lock(data_dir)?;
+    let index = open_existing(data_dir)?;
+    let fields = Fields::of(&index.schema());
+    let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+    let searcher = reader.searcher();
+    let mut list = Withdrawals::load(data_dir)?;
+    let mut withdrawn = Vec::new();
+    let mut segments = HashSet::new();
+    let mut blobs = Vec::new();
+    let mut seen = HashSet::new();
+    for id in ids.iter().filter(|id| seen.insert(*id)) {
+        let holders = match is_safe_id(id) {
+            true => searcher.search(&id_query(&fields, id), &DocSetCollector)?,
+            false => Default::default(),
+        };
+        if holders.is_empty() {
+            // Withdrawn already (and perhaps undone since, not yet back).
+            match list.entries.iter_mut().find(|w| &w.id == id) {
+                Some(listed) => listed.undone = None,
+                None => return Err(Error::NoDocument(id.clone())),
+            }
+            continue;
+        }
+        for address in holders {
+            let segment = searcher.segment_reader(address.segment_ord);
+            segments.insert(segment.segment_id());
+            // The source and blob are fast columns only, not stored.
+            let column = |name: &str| -> Result<String> {
+                let column = segment.fast_fields().str(name)?;
+                Ok(column.map(|c| first_value(&c, address.doc_id)).unwrap_or_default())
+            };
+            let (source, blob) = (column("source")?, column("blob")?);
+            blobs.extend(Some(blob).filter(|b| !b.is_empty()));
+            let doc: TantivyDocument = searcher.doc(address)?;
+            withdrawn.push(entry(&searcher, &fields, &doc, source, id, reason)?);
+        }
+    }
+    list.entries.retain(|old| !withdrawn.iter().any(|new| new.id == old.id));
+    list.entries.extend(withdrawn.iter().cloned());
+    // Listed before the commit: a run killed in between leaves the
+    // document listed, and withdrawing it again finishes the work.
+    list.save(data_dir)?;
+    purge(&index, &fields, ids, segments)?;
+    let blob_store = BlobStore::new(data_dir);
+    reader.reload()?;
+    let searcher = reader.searcher();
+    for sha in blobs {
+        let query = TermQuery::new(Term::from_field_text(fields.blob, &sha), IndexRecordOption::Basic);
+        if searcher.search(&query, &Count)? == 0 {
+            blob_store.remove(&sha)?;
+        }
+    }
+    Ok(withdrawn)
+}
+
+fn id_query(fields: &Fields, id: &str) -> TermQuery {
+    TermQuery::new(Term::from_field_text(fields.id, id), IndexRecordOption::Basic)
+}
+
+/// The withdrawal of the stored document `doc` (id `id`) of source folder `source`.
+fn entry(searcher: &Searcher, fields: &Fields, doc: &TantivyDocument, source: String, id: &str, reason: &str) -> Result<Withdrawal> {
+    let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let path = text(fields.path);
+    let siblings = searcher.search(&*file_query(fields, &source, &path), &Count)?;
+    Ok(Withdrawal {
+        id: id.to_string(),
+        name: if siblings > 1 { format!("{path}#{id}") } else { path.clone() },
+        source,
+        path,
+        title: text(fields.title_raw),
+        time: now(),
+        reason: reason.to_string(),
+        catalog: catalog_hash(doc, fields),
+        undone: None,
+    })
+}
+
+/// Delete the documents `ids` in a commit, then merge the `segments` that
+/// held them so that nothing of them is left in the index files.
+fn purge(index: &Index, fields: &Fields, ids: &[String], segments: HashSet<tantivy::index::SegmentId>) -> Result<()> {
+    let options =
+        IndexWriterOptions::builder().num_worker_threads(1).memory_budget_per_thread(WRITER_HEAP_BYTES).num_merge_threads(1).build();
+    let mut writer: IndexWriter = index.writer_with_options(options)?;
+    writer.set_merge_policy(Box::new(NoMergePolicy));
+    for id in ids {
+        writer.delete_term(Term::from_field_text(fields.id, id));
+    }
+    writer.commit()?;
+    // A segment left with no document was dropped by the commit.
+    let remaining: Vec<_> = index.searchable_segment_ids()?.into_iter().filter(|s| segments.contains(s)).collect();
+    if !remaining.is_empty() {
+        writer.merge(&remaining).wait()?;
+    }
+    writer.wait_merging_threads()?;
+    Ok(())
+}
+
+/// Undo the withdrawal of `id`: the next ingest of its source reads its
+/// file again and brings it back. Errors: [`Error::NotWithdrawn`] when
+/// `id` is not withdrawn; [`Error::Locked`] while an ingest runs.
+pub fn undo(data_dir: &Path, id: &str) -> Result<Withdrawal> {
+    let _lock = lock(data_dir)?;
+    let mut list = Withdrawals::load(data_dir)?;
+    let Some(found) = list.entries.iter_mut().find(|w| w.id == id && w.undone.is_none()) else {
+        return Err(Error::NotWithdrawn(id.to_string()));
+    };
+    found.undone = Some(now());
+    let undone = found.clone();
+    list.save(data_dir)?;
+    Ok(undone)
+}
