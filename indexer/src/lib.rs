@@ -19,6 +19,7 @@ pub mod eval;
 pub mod extract;
 pub mod highlight;
 pub mod ingest;
+pub mod markdown;
 pub mod query;
 pub mod ranking;
 pub mod schema;
