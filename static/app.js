@@ -12,6 +12,9 @@
   var DISCLOSURE_NAMES = { public: '主动公开', on_request: '依申请公开' };
   var PAGE_SIZE = 10;
   var MAX_OFFSET = 10000;
+  var SORTS = ['relevance', 'date_desc', 'date_asc'];
+  // Where the reader left the list for a document: {url, y, opened}.
+  var LIST_KEY = 'yuelan.list';
   var SUGGEST_DELAY_MS = 250;
 
   var form = document.getElementById('search-form');
@@ -47,8 +50,11 @@
     FILTERS.forEach(function (f) { s[f.key] = params.getAll(f.key).filter(Boolean); });
     s.from = params.get('from') || '';
     s.to = params.get('to') || '';
-    s.sort = params.get('sort') || 'relevance';
-    s.offset = Math.max(0, parseInt(params.get('offset'), 10) || 0);
+    // A stale or mistyped link searches as it can rather than failing:
+    // an unknown order is relevance, a page beyond the deepest is the first.
+    s.sort = SORTS.indexOf(params.get('sort')) >= 0 ? params.get('sort') : 'relevance';
+    var offset = parseInt(params.get('offset'), 10) || 0;
+    s.offset = offset > 0 && offset <= MAX_OFFSET ? offset - offset % PAGE_SIZE : 0;
     return s;
   }
 
@@ -77,7 +83,12 @@
     state = next;
     var query = toParams(state).toString();
     var url = query ? '/?' + query : '/';
-    if (push && url !== location.pathname + location.search) history.pushState(null, '', url);
+    if (url !== location.pathname + location.search) {
+      // A terminal keeps one history entry: the next person cannot go Back
+      // into this person's searches.
+      if (push && !window.Yuelan.kiosk) history.pushState(null, '', url);
+      else history.replaceState(null, '', url);
+    }
     render();
   }
 
@@ -111,6 +122,14 @@
   }
 
   function showResults(body) {
+    if (body.hits.length === 0 && body.total > 0 && state.offset > 0) {
+      // A page past the end (the archive changed since the link was made):
+      // its first page instead.
+      var first = copy(state);
+      first.offset = 0;
+      go(first, false);
+      return;
+    }
     var first = state.offset + 1;
     var last = state.offset + body.hits.length;
     status.textContent = body.total === 0
@@ -131,12 +150,32 @@
     });
     if (body.total === 0) showNoResults(); else message.hidden = true;
     renderPager(body.total);
+    restorePlace();
+  }
+
+  // Back from a document: the list scrolls to where the reader left it.
+  function restorePlace() {
+    var list = storedList();
+    if (!list || list.url !== location.pathname + location.search) return;
+    window.scrollTo(0, list.y);
+  }
+
+  function storedList() {
+    try { return JSON.parse(sessionStorage.getItem(LIST_KEY)); } catch (e) { return null; }
+  }
+
+  function rememberPlace(link) {
+    var list = { url: location.pathname + location.search, y: window.scrollY, opened: link.pathname };
+    try { sessionStorage.setItem(LIST_KEY, JSON.stringify(list)); } catch (e) { /* the place is not kept */ }
   }
 
   function resultItem(hit) {
     var li = el('li', 'result');
     var link = el('a', 'result-title', hit.title || hit.path);
-    link.href = '/documents/' + encodeURIComponent(hit.id) + (state.q ? '?q=' + encodeURIComponent(state.q) : '');
+    // The list's query, filters, order and page go along, for 返回搜索.
+    var list = toParams(state).toString();
+    link.href = '/documents/' + encodeURIComponent(hit.id) + (list ? '?' + list : '');
+    link.addEventListener('click', function () { rememberPlace(link); });
     li.appendChild(link);
     li.appendChild(el('p', 'catalog-line', catalogLine(hit)));
     var badges = [];
@@ -418,5 +457,6 @@
   // they start folded there, behind the 筛选 button.
   if (window.matchMedia('(max-width: 59.99rem)').matches) filterPanel.open = false;
   status.tabIndex = -1;
+  history.scrollRestoration = 'manual';
   render();
 })();

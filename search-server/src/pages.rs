@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use indexer::api::{SearchRequest, SearchResponse, Sort};
 use indexer::archive::DocumentView;
 use indexer::highlight::{escape_html as esc, mark_html, ranges_of};
+use indexer::markdown;
 use indexer::query::QueryPlan;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -60,10 +61,11 @@ pub(crate) async fn document(
     RawQuery(raw): RawQuery,
 ) -> Result<Html<String>, PageError> {
     let Path(id) = id?;
-    let q = params::query_text(&params::pairs(raw.as_deref())?);
+    let pairs = params::pairs(raw.as_deref())?;
+    let q = params::query_text(&pairs);
     let doc = state.run(move |state| Ok(state.archive.document(&id)?)).await?;
     let doc = doc.ok_or(ApiError::NotFound(NO_SUCH_DOCUMENT))?;
-    Ok(Html(reading_view(&doc, &q, &state.public_url)))
+    Ok(Html(reading_view(&doc, &q, &list_url(&pairs), &state.public_url)))
 }
 
 /// `GET /search?q=…`: the result list for browsers without JavaScript (the
@@ -93,7 +95,7 @@ fn layout(title: &str, body: &str, reading: bool) -> String {
 <a class="skip" href="#main">跳到正文</a>
 <header class="site">
 <a class="brand" href="/">阅览 <span>政府信息公开查询</span></a>
-<button type="button" id="text-size" class="button" aria-pressed="false" hidden>大字</button>
+<button type="button" id="text-size" class="button" hidden>大字</button>
 </header>
 <main id="main">
 {body}
@@ -114,6 +116,24 @@ fn url_part(text: &str) -> String {
     utf8_percent_encode(text, URL_PART).to_string()
 }
 
+/// Keys of a result list's address: what 返回搜索 restores.
+const LIST_KEYS: [&str; 9] = ["q", "category", "publisher", "disclosure", "year", "from", "to", "sort", "offset"];
+
+/// The result list a document was opened from, `/?…` with the list keys of
+/// its address (the start page when it has none).
+fn list_url(pairs: &params::Pairs) -> String {
+    let kept: Vec<String> = pairs
+        .iter()
+        .filter(|(key, value)| LIST_KEYS.contains(&key.as_str()) && !value.is_empty())
+        .map(|(key, value)| format!("{key}={}", url_part(value)))
+        .collect();
+    if kept.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/?{}", kept.join("&"))
+    }
+}
+
 /// 发布机构 · 文号 · 日期, leaving out what is unknown.
 fn catalog_line(parts: &[&str]) -> String {
     let known: Vec<String> = parts.iter().filter(|p| !p.is_empty()).map(|p| esc(p)).collect();
@@ -128,11 +148,10 @@ fn disclosure_name(disclosure: &str) -> &str {
     }
 }
 
-fn reading_view(doc: &DocumentView, q: &str, public_url: &str) -> String {
+fn reading_view(doc: &DocumentView, q: &str, back: &str, public_url: &str) -> String {
     let opt = |field: &Option<String>| field.clone().unwrap_or_default();
     let date = doc.published_date.clone().or_else(|| doc.written_date.clone()).unwrap_or_default();
     let url = format!("{public_url}/documents/{}", url_part(&doc.id));
-    let back = if q.trim().is_empty() { "/".to_string() } else { format!("/?q={}", url_part(q)) };
     let content = match &doc.text {
         Some(text) => text_section(doc, text, q),
         None => on_request_section(doc),
@@ -147,9 +166,9 @@ fn reading_view(doc: &DocumentView, q: &str, public_url: &str) -> String {
 {content}
 </article>
 <aside class="take-away">
-<figure class="qr">{qr}<figcaption>用手机扫描二维码，带走这份文件<br><span class="url">{url_text}</span></figcaption></figure>
+<figure class="qr">{qr}<figcaption>用手机扫描二维码，带走这份文件<span class="kiosk-only">（原件也请在手机上打开）</span><br><span class="url">{url_text}</span></figcaption></figure>
 </aside>"#,
-        back = esc(&back),
+        back = esc(back),
         title = esc(&doc.title),
         line = catalog_line(&[&opt(&doc.publisher), &opt(&doc.doc_number), &date]),
         table = catalog_table(doc),
@@ -181,10 +200,16 @@ fn catalog_table(doc: &DocumentView) -> String {
 /// between matches, print and fetch the original.
 fn text_section(doc: &DocumentView, text: &str, q: &str) -> String {
     let needles = QueryPlan::new(q).highlights;
-    let ranges = ranges_of(text, &needles);
+    let (marked, count, class) = if markdown::is_markdown(&doc.format) {
+        let rendered = markdown::to_html(text, &needles);
+        (rendered.html, rendered.matches, "text markdown")
+    } else {
+        let ranges = ranges_of(text, &needles);
+        (mark_html(text, &ranges), ranges.len(), "text")
+    };
     // The words looked for, as the search read them (not the query syntax).
     let words = needles.iter().map(|n| format!("“{}”", esc(n))).collect::<Vec<_>>().join("、");
-    let status = match (needles.is_empty(), ranges.len()) {
+    let status = match (needles.is_empty(), count) {
         (true, _) => String::new(),
         (false, 0) => format!(r#"<p class="matches">本文中没有找到{words}。</p>"#),
         (false, n) => format!(
@@ -198,7 +223,7 @@ fn text_section(doc: &DocumentView, text: &str, q: &str) -> String {
         String::new()
     } else {
         format!(
-            r#"<a class="button" href="/api/documents/{id}/original">下载原件（{format}，{size}）</a>"#,
+            r#"<a class="button download" href="/api/documents/{id}/original">下载原件（{format}，{size}）</a>"#,
             id = url_part(&doc.id),
             format = esc(&doc.format.to_uppercase()),
             size = human_size(doc.bytes),
@@ -210,8 +235,7 @@ fn text_section(doc: &DocumentView, text: &str, q: &str) -> String {
 <button type="button" id="print" class="button" hidden>打印</button>
 {download}
 </div>
-<div class="text" id="text">{marked}</div>"#,
-        marked = mark_html(text, &ranges),
+<div class="{class}" id="text">{marked}</div>"#
     )
 }
 
@@ -254,10 +278,10 @@ fn result_list(request: &SearchRequest, response: &SearchResponse) -> String {
                 ""
             };
             format!(
-                r#"{divider}<li class="result"><a class="result-title" href="/documents/{id}?q={q}">{title}</a>
+                r#"{divider}<li class="result"><a class="result-title" href="/documents/{id}?{list}">{title}</a>
 <p class="catalog-line">{line}</p><p class="snippet">{snippet}</p></li>"#,
                 id = url_part(&hit.id),
-                q = url_part(&request.q),
+                list = esc(&list_query(request, request.offset)),
                 title = esc(&hit.title),
                 line = catalog_line(&[&hit.publisher, &hit.doc_number, &hit.published_date]),
                 snippet = hit.snippet,
@@ -300,7 +324,22 @@ fn result_list(request: &SearchRequest, response: &SearchResponse) -> String {
 /// and page size.
 fn pager(request: &SearchRequest, response: &SearchResponse) -> String {
     let limit = request.page_size();
+    let href = |offset: usize| format!("/search?{}", list_query(request, offset));
+    let mut links = Vec::new();
+    if request.offset > 0 {
+        links.push(format!(r#"<a class="button" href="{}">上一页</a>"#, esc(&href(request.offset.saturating_sub(limit)))));
+    }
+    if request.offset + limit < response.total {
+        links.push(format!(r#"<a class="button" href="{}">下一页</a>"#, esc(&href(request.offset + limit))));
+    }
+    format!(r#"<nav class="pager" aria-label="翻页">{}</nav>"#, links.join(""))
+}
+
+/// The query string of `request`'s list at `offset`: the query, filters,
+/// date range, sort and page size, leaving out defaults.
+fn list_query(request: &SearchRequest, offset: usize) -> String {
     let limit_text = request.limit.to_string();
+    let offset_text = offset.to_string();
     let mut pairs = vec![("q", request.q.as_str())];
     for (key, values) in
         [("category", &request.category), ("publisher", &request.publisher), ("disclosure", &request.disclosure), ("year", &request.year)]
@@ -315,14 +354,9 @@ fn pager(request: &SearchRequest, response: &SearchResponse) -> String {
     if request.limit != 0 {
         pairs.push(("limit", &limit_text));
     }
+    if offset != 0 {
+        pairs.push(("offset", &offset_text));
+    }
     let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", url_part(v))).collect();
-    let href = |offset: usize| format!("/search?{}&offset={offset}", query.join("&"));
-    let mut links = Vec::new();
-    if request.offset > 0 {
-        links.push(format!(r#"<a class="button" href="{}">上一页</a>"#, href(request.offset.saturating_sub(limit))));
-    }
-    if request.offset + limit < response.total {
-        links.push(format!(r#"<a class="button" href="{}">下一页</a>"#, href(request.offset + limit)));
-    }
-    format!(r#"<nav class="pager">{}</nav>"#, links.join(""))
+    query.join("&")
 }
