@@ -78,6 +78,20 @@ fn repeatable_filters_combine_and_facets_count_values() {
 }
 
 #[test]
+fn facet_counts_of_a_filtered_group_leave_out_its_own_filter() {
+    let found = get(server(), &format!("/api/search?q={}&category={}", enc("低保"), enc("社会救助"))).json();
+    assert_eq!(hit_ids(&found), vec![DIBAO], "{found}");
+    // The category counts are those without the category filter; the other
+    // groups count what the filter leaves.
+    assert_eq!(found["facets"]["category"], serde_json::json!({"社会救助": 1, "通知公告": 1}), "{found}");
+    assert_eq!(found["facets"]["year"], serde_json::json!({"2022": 1}), "{found}");
+    let both = get(server(), &format!("/api/search?q={}&category={}&year=2023", enc("低保"), enc("社会救助"))).json();
+    assert_eq!(both["total"], 0, "{both}");
+    assert_eq!(both["facets"]["category"], serde_json::json!({"通知公告": 1}), "{both}");
+    assert_eq!(both["facets"]["year"], serde_json::json!({"2022": 1}), "{both}");
+}
+
+#[test]
 fn sort_by_date_orders_hits_and_a_bad_sort_is_a_400() {
     let newest = get(server(), "/api/search?disclosure=public&sort=date_desc").json();
     let dates: Vec<&str> = newest["hits"].as_array().unwrap().iter().map(|h| h["published_date"].as_str().unwrap()).collect();
