@@ -33,6 +33,10 @@
   var results = document.getElementById('results');
   var pager = document.getElementById('pager');
   var sort = document.getElementById('sort');
+  var activeFilters = document.getElementById('active-filters');
+  var dateRange = document.getElementById('date-range');
+  var fromInput = document.getElementById('from');
+  var toInput = document.getElementById('to');
 
   var state = fromUrl();
   var searching = null;
@@ -95,6 +99,8 @@
   function render() {
     input.value = state.q;
     sort.value = state.sort;
+    fromInput.value = state.from;
+    toInput.value = state.to;
     var active = isActive(state);
     start.hidden = active;
     area.hidden = !active;
@@ -139,6 +145,7 @@
     didYouMean.hidden = !body.did_you_mean;
     didYouMeanLink.textContent = body.did_you_mean || '';
     renderFilters(body.facets || {});
+    renderActiveFilters();
     clear(results);
     var partialShown = body.relaxed;
     body.hits.forEach(function (hit) {
@@ -205,12 +212,7 @@
       var item = el('li');
       var button = el('button', 'button', '去掉所有筛选条件');
       button.type = 'button';
-      button.addEventListener('click', function () {
-        var next = emptyState();
-        next.q = state.q;
-        next.sort = state.sort;
-        go(next, true);
-      });
+      button.addEventListener('click', function () { go(withoutFilters(), true); });
       item.appendChild(button);
       tips.appendChild(item);
     }
@@ -273,6 +275,54 @@
       });
       filters.appendChild(group);
     });
+  }
+
+  // What narrows the list, each removable with one tap, and 清除全部筛选.
+  function renderActiveFilters() {
+    clear(activeFilters);
+    activeFilters.hidden = !hasFilters(state);
+    if (activeFilters.hidden) return;
+    FILTERS.forEach(function (f) {
+      state[f.key].forEach(function (value) {
+        var name = f.key === 'disclosure' ? (DISCLOSURE_NAMES[value] || value) : value;
+        activeFilters.appendChild(removable(f.label + '：' + name, function (next) {
+          next[f.key].splice(next[f.key].indexOf(value), 1);
+        }));
+      });
+    });
+    if (state.from || state.to) {
+      var range = (state.from || '最早') + ' 至 ' + (state.to || '今天');
+      var chip = removable('发布日期：' + range, function (next) { next.from = ''; next.to = ''; });
+      chip.id = 'date-chip';
+      activeFilters.appendChild(chip);
+    }
+    var all = el('button', 'button', '清除全部筛选');
+    all.type = 'button';
+    all.id = 'clear-filters';
+    all.addEventListener('click', function () { go(withoutFilters(), true); });
+    activeFilters.appendChild(all);
+  }
+
+  function removable(text, change) {
+    var chip = el('button', 'chip removable');
+    chip.type = 'button';
+    chip.appendChild(el('span', null, text));
+    chip.appendChild(el('span', 'remove', '×'));
+    chip.setAttribute('aria-label', '去掉筛选：' + text);
+    chip.addEventListener('click', function () {
+      var next = copy(state);
+      change(next);
+      next.offset = 0;
+      go(next, true);
+    });
+    return chip;
+  }
+
+  function withoutFilters() {
+    var next = emptyState();
+    next.q = state.q;
+    next.sort = state.sort;
+    return next;
   }
 
   function toggleFilter(key, value) {
@@ -434,6 +484,15 @@
   });
   input.addEventListener('compositionend', scheduleSuggest);
   input.addEventListener('blur', function () { setTimeout(hideSuggestions, 150); });
+
+  dateRange.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var next = copy(state);
+    next.from = fromInput.value;
+    next.to = toInput.value;
+    next.offset = 0;
+    go(next, true);
+  });
 
   sort.addEventListener('change', function () {
     var next = copy(state);

@@ -436,3 +436,40 @@ async fn stale_links_and_originals_on_a_terminal_lead_somewhere() {
     })
     .await;
 }
+
+/// Journey 10: choosing a category leaves the others on offer with their
+/// counts; a date range is set with the date control, shows as a removable
+/// chip, and 清除全部筛选 removes every filter at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_stay_on_offer_show_as_chips_and_clear_at_once() {
+    let (_, data) = fixture_archive("browser-filters");
+    in_browser("browser-filters", &data, PC, |browser, base| async move {
+        let browser = &browser;
+        browser.goto(&format!("{base}/?q={}", enc("低保"))).await.unwrap();
+        wait_until(browser, "document.querySelectorAll('#results .result').length === 2", "two results").await;
+        assert_eq!(eval(browser, "document.getElementById('active-filters').hidden").await, json!(true));
+        find(browser, "#filters .chip[data-filter=category][data-value='社会救助']").await.click().await.unwrap();
+        wait_until(browser, "document.querySelectorAll('#results .result').length === 1", "one filtered result").await;
+        let categories = "Array.from(document.querySelectorAll('#filters .chip[data-filter=category]'))\
+                          .map(c => c.dataset.value + ' ' + c.querySelector('.count').textContent + ' ' + c.getAttribute('aria-pressed'))";
+        assert_eq!(eval(browser, categories).await, json!(["社会救助 1 true", "通知公告 1 false"]), "the other category stays");
+        let chips = "Array.from(document.querySelectorAll('#active-filters button')).map(b => b.textContent)";
+        assert_eq!(eval(browser, chips).await, json!(["分类：社会救助×", "清除全部筛选"]));
+        // A date range from the date control.
+        eval(browser, "(document.getElementById('from').value = '2023-01-01', document.getElementById('to').value = '2023-12-31', 0)")
+            .await;
+        find(browser, "#date-range button[type=submit]").await.click().await.unwrap();
+        wait_until(browser, "location.search.includes('from=2023-01-01') && location.search.includes('to=2023-12-31')", "the range").await;
+        wait_until(browser, "document.getElementById('status').textContent === '没有找到相关文件'", "nothing in 2023").await;
+        assert_eq!(eval(browser, "document.getElementById('date-chip').textContent").await, json!("发布日期：2023-01-01 至 2023-12-31×"));
+        find(browser, "#date-chip").await.click().await.unwrap();
+        wait_until(browser, "!location.search.includes('from=') && document.querySelectorAll('#results .result').length === 1", "no range")
+            .await;
+        assert_eq!(eval(browser, "document.getElementById('from').value").await, json!(""));
+        find(browser, "#clear-filters").await.click().await.unwrap();
+        wait_until(browser, "document.querySelectorAll('#results .result').length === 2", "every filter gone").await;
+        assert_eq!(eval(browser, "location.search").await, json!(format!("?q={}", enc("低保"))));
+        assert_eq!(eval(browser, "document.getElementById('active-filters').hidden").await, json!(true));
+    })
+    .await;
+}
