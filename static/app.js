@@ -107,7 +107,19 @@
     if (active) runSearch();
   }
 
+  // The first list of a page the server has rendered comes with the page:
+  // it is shown as it is, not searched (and logged) a second time.
+  function initialResults() {
+    var data = document.getElementById('initial-results');
+    if (!data) return null;
+    data.parentNode.removeChild(data);
+    if (new URLSearchParams(data.dataset.list).toString() !== toParams(state).toString()) return null;
+    try { return JSON.parse(data.textContent); } catch (e) { return null; }
+  }
+
   function runSearch() {
+    var initial = initialResults();
+    if (initial) { showResults(initial); return; }
     if (searching) searching.abort();
     var controller = new AbortController();
     searching = controller;
@@ -144,6 +156,7 @@
     relaxed.hidden = !body.relaxed;
     didYouMean.hidden = !body.did_you_mean;
     didYouMeanLink.textContent = body.did_you_mean || '';
+    didYouMeanLink.href = '/?q=' + encodeURIComponent(body.did_you_mean || '');
     renderFilters(body.facets || {});
     renderActiveFilters();
     clear(results);
@@ -501,10 +514,13 @@
     go(next, true);
   });
 
-  document.querySelectorAll('.examples [data-q]').forEach(function (button) {
-    button.addEventListener('click', function () { pick(button.dataset.q); });
+  // Examples and the correction are links (they work without JavaScript);
+  // here they search in place.
+  document.querySelectorAll('.examples [data-q]').forEach(function (link) {
+    link.addEventListener('click', function (event) { event.preventDefault(); pick(link.dataset.q); });
   });
-  didYouMeanLink.addEventListener('click', function () { pick(didYouMeanLink.textContent); });
+  didYouMeanLink.addEventListener('click', function (event) { event.preventDefault(); pick(didYouMeanLink.textContent); });
+  document.getElementById('sort-form').addEventListener('submit', function (event) { event.preventDefault(); });
 
   window.addEventListener('popstate', function () {
     state = fromUrl();

@@ -10,7 +10,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Uri};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{BoxError, Json, Router};
 use indexer::api::{SearchRequest, SearchResponse};
@@ -24,7 +24,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::querylog::QueryLog;
-use crate::{assets, pages, params};
+use crate::{assets, pages, params, results_page};
 
 /// Largest request body accepted. Every route is GET, so any body is
 /// unexpected; this only keeps a client from declaring a huge one.
@@ -39,7 +39,7 @@ const NOT_SEPARABLE: &str = "本文件的原件与不公开的文件合为一个
                              (this document's original is one file with documents that are not public; only its text is served)";
 /// Pages and scripts change only with the binary; a short cache keeps a
 /// terminal fast without serving an old UI for long after an upgrade.
-const ASSET_CACHE: &str = "public, max-age=300";
+pub(crate) const ASSET_CACHE: &str = "public, max-age=300";
 /// No inline script or style anywhere: scripts and styles come from
 /// `/static/`, the QR code is inline SVG, the favicon a `data:` URL.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -129,8 +129,8 @@ pub fn router(archive: Arc<Archive>, config: Config) -> Router {
         query_log: config.query_log,
     });
     Router::new()
-        .route("/", get(index))
-        .route("/search", get(pages::search))
+        .route("/", get(results_page::search_page))
+        .route("/search", get(results_page::search_page))
         .route("/documents/{id}", get(pages::document))
         .route("/static/{file}", get(asset))
         .route("/healthz", get(healthz))
@@ -184,10 +184,6 @@ async fn not_found(uri: Uri) -> Response {
     } else {
         pages::PageError(error).into_response()
     }
-}
-
-async fn index() -> Response {
-    ([(header::CACHE_CONTROL, ASSET_CACHE)], Html(assets::INDEX_HTML)).into_response()
 }
 
 async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {

@@ -13,6 +13,7 @@ mod pages;
 mod params;
 mod qr;
 pub mod querylog;
+mod results_page;
 pub mod runtime;
 
 pub use http::{router, Config};

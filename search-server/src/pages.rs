@@ -10,7 +10,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use indexer::api::{SearchRequest, SearchResponse, Sort};
+use indexer::api::{SearchRequest, Sort};
 use indexer::archive::DocumentView;
 use indexer::highlight::{escape_html as esc, mark_html, ranges_of};
 use indexer::markdown;
@@ -45,7 +45,7 @@ impl IntoResponse for PageError {
             StatusCode::SERVICE_UNAVAILABLE => "系统繁忙，请稍等片刻再试。",
             _ => "系统出了点问题，请稍后再试。",
         };
-        let body = format!(r#"<p class="notice error">{message}</p><p><a class="button" href="/">回到首页</a></p>"#);
+        let body = format!(r#"<h1>出错了</h1><p class="notice error">{message}</p><p><a class="button" href="/">回到首页</a></p>"#);
         let mut response = (status, Html(layout("出错了", &body, false))).into_response();
         if let Some(retry) = self.0.retry_after() {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry);
@@ -66,14 +66,6 @@ pub(crate) async fn document(
     let doc = state.run(move |state| Ok(state.archive.document(&id)?)).await?;
     let doc = doc.ok_or(ApiError::NotFound(NO_SUCH_DOCUMENT))?;
     Ok(Html(reading_view(&doc, &q, &list_url(&pairs), &state.public_url)))
-}
-
-/// `GET /search?q=…`: the result list for browsers without JavaScript (the
-/// search form's action; the script-driven UI never navigates here).
-pub(crate) async fn search(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Html<String>, PageError> {
-    let request = params::search_request(&params::pairs(raw.as_deref())?)?;
-    let response = state.search(request.clone()).await?;
-    Ok(Html(result_list(&request, &response)))
 }
 
 /// The page frame shared by every server-rendered page.
@@ -112,7 +104,7 @@ fn layout(title: &str, body: &str, reading: bool) -> String {
 const URL_PART: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~');
 
 /// A value for a URL path segment or query value.
-fn url_part(text: &str) -> String {
+pub(crate) fn url_part(text: &str) -> String {
     utf8_percent_encode(text, URL_PART).to_string()
 }
 
@@ -135,7 +127,7 @@ fn list_url(pairs: &params::Pairs) -> String {
 }
 
 /// 发布机构 · 文号 · 日期, leaving out what is unknown.
-fn catalog_line(parts: &[&str]) -> String {
+pub(crate) fn catalog_line(parts: &[&str]) -> String {
     let known: Vec<String> = parts.iter().filter(|p| !p.is_empty()).map(|p| esc(p)).collect();
     known.join(" · ")
 }
@@ -263,84 +255,15 @@ fn human_size(bytes: u64) -> String {
     }
 }
 
-fn result_list(request: &SearchRequest, response: &SearchResponse) -> String {
-    // Partial matches follow the complete ones under a divider, as on the
-    // JavaScript page (where none is complete, the `relaxed` notice says so).
-    let first_partial = response.hits.iter().position(|h| h.partial).filter(|_| !response.relaxed);
-    let items: String = response
-        .hits
-        .iter()
-        .enumerate()
-        .map(|(i, hit)| {
-            let divider = if Some(i) == first_partial {
-                r#"<li class="notice partial-divider">以下文件只包含部分搜索词</li>"#
-            } else {
-                ""
-            };
-            format!(
-                r#"{divider}<li class="result"><a class="result-title" href="/documents/{id}?{list}">{title}</a>
-<p class="catalog-line">{line}</p><p class="snippet">{snippet}</p></li>"#,
-                id = url_part(&hit.id),
-                list = esc(&list_query(request, request.offset)),
-                title = esc(&hit.title),
-                line = catalog_line(&[&hit.publisher, &hit.doc_number, &hit.published_date]),
-                snippet = hit.snippet,
-            )
-        })
-        .collect();
-    let summary = match response.total {
-        0 => "没有找到相关文件。可以试试：减少几个词、检查错别字、去掉筛选条件。".to_string(),
-        n => format!("找到 {n} 份文件"),
-    };
-    let relaxed = if response.relaxed {
-        r#"<p class="notice">未找到同时包含所有词的文件，以下为部分匹配结果。</p>"#
-    } else {
-        ""
-    };
-    let did_you_mean = match &response.did_you_mean {
-        Some(fix) => format!(r#"<p class="notice">您是不是要找：<a href="/search?q={}">{}</a></p>"#, url_part(fix), esc(fix)),
-        None => String::new(),
-    };
-    let body = format!(
-        r#"<form class="search" action="/search" method="get" role="search">
-<label for="q">搜索政府信息</label>
-<div class="search-row">
-<input id="q" name="q" type="search" value="{q}" maxlength="200">
-<button class="button primary" type="submit">搜索</button>
-</div>
-</form>
-<p class="summary" role="status">{summary}</p>
-{did_you_mean}
-{relaxed}
-<ol class="results">{items}</ol>
-{pager}"#,
-        q = esc(&request.q),
-        pager = pager(request, response),
-    );
-    layout(&format!("搜索：{}", request.q), &body, false)
-}
-
-/// Previous / next links that keep the query, filters, date range, sort
-/// and page size.
-fn pager(request: &SearchRequest, response: &SearchResponse) -> String {
-    let limit = request.page_size();
-    let href = |offset: usize| format!("/search?{}", list_query(request, offset));
-    let mut links = Vec::new();
-    if request.offset > 0 {
-        links.push(format!(r#"<a class="button" href="{}">上一页</a>"#, esc(&href(request.offset.saturating_sub(limit)))));
-    }
-    if request.offset + limit < response.total {
-        links.push(format!(r#"<a class="button" href="{}">下一页</a>"#, esc(&href(request.offset + limit))));
-    }
-    format!(r#"<nav class="pager" aria-label="翻页">{}</nav>"#, links.join(""))
-}
-
 /// The query string of `request`'s list at `offset`: the query, filters,
 /// date range, sort and page size, leaving out defaults.
-fn list_query(request: &SearchRequest, offset: usize) -> String {
+pub(crate) fn list_query(request: &SearchRequest, offset: usize) -> String {
     let limit_text = request.limit.to_string();
     let offset_text = offset.to_string();
-    let mut pairs = vec![("q", request.q.as_str())];
+    let mut pairs = Vec::new();
+    if !request.q.is_empty() {
+        pairs.push(("q", request.q.as_str()));
+    }
     for (key, values) in
         [("category", &request.category), ("publisher", &request.publisher), ("disclosure", &request.disclosure), ("year", &request.year)]
     {

@@ -59,7 +59,7 @@ fn start_driver() -> Driver {
     driver
 }
 
-async fn open_browser(driver: &Driver, profile: &Path, (width, height): (u32, u32)) -> Client {
+async fn open_browser(driver: &Driver, profile: &Path, (width, height): (u32, u32), javascript: bool) -> Client {
     let chrome = binary("CHROME", "/usr/bin/chromium");
     let args = [
         "--headless",
@@ -77,7 +77,9 @@ async fn open_browser(driver: &Driver, profile: &Path, (width, height): (u32, u3
     args.push(format!("--user-data-dir={}", profile.display()));
     args.push(format!("--window-size={width},{height}"));
     let mut capabilities = serde_json::Map::new();
-    capabilities.insert("goog:chromeOptions".into(), json!({ "binary": chrome, "args": args }));
+    // 2: blocked, as in a browser with JavaScript turned off.
+    let prefs = json!({ "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 } });
+    capabilities.insert("goog:chromeOptions".into(), json!({ "binary": chrome, "args": args, "prefs": prefs }));
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(capabilities)
         .connect(&driver.url)
@@ -135,9 +137,17 @@ where
     F: FnOnce(Client, String) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    in_a_browser(name, data, window, true, steps).await
+}
+
+async fn in_a_browser<F, Fut>(name: &str, data: &Path, window: (u32, u32), javascript: bool, steps: F)
+where
+    F: FnOnce(Client, String) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let base = format!("http://{}", serve(data, config()));
     let driver = start_driver();
-    let browser = open_browser(&driver, &scratch(&format!("{name}-profile")), window).await;
+    let browser = open_browser(&driver, &scratch(&format!("{name}-profile")), window, javascript).await;
     let outcome = tokio::spawn(steps(browser.clone(), base)).await;
     browser.close().await.unwrap();
     if let Err(failed) = outcome {
@@ -470,6 +480,64 @@ async fn filters_stay_on_offer_show_as_chips_and_clear_at_once() {
         wait_until(browser, "document.querySelectorAll('#results .result').length === 2", "every filter gone").await;
         assert_eq!(eval(browser, "location.search").await, json!(format!("?q={}", enc("低保"))));
         assert_eq!(eval(browser, "document.getElementById('active-filters').hidden").await, json!(true));
+    })
+    .await;
+}
+
+/// Journey 11: without JavaScript the page still searches, filters, sorts
+/// and pages, and the list keeps its filters and sort throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_javascript_the_list_renders_and_keeps_filters_and_sort() {
+    let data = sample_archive("browser-nojs");
+    in_a_browser("browser-nojs", &data, PC, false, |browser, base| async move {
+        let browser = &browser;
+        let texts = |css: &str| {
+            let css = css.to_string();
+            async move {
+                let mut out = Vec::new();
+                for element in browser.find_all(Locator::Css(&css)).await.unwrap() {
+                    out.push(element.text().await.unwrap());
+                }
+                out
+            }
+        };
+        browser.goto(&format!("{base}/")).await.unwrap();
+        // The script really is off: the text-size button stays hidden.
+        assert!(!find(browser, "#text-size").await.is_displayed().await.unwrap());
+        // An example is a link that searches.
+        find(browser, ".examples a[data-q='怎么申请低保']").await.click().await.unwrap();
+        let status = find(browser, "#status").await.text().await.unwrap();
+        assert!(status.starts_with("找到 "), "{status}");
+        assert!(!texts("#results .result-title").await.is_empty());
+        // Search from the box.
+        let input = find(browser, "#q").await;
+        input.clear().await.unwrap();
+        input.send_keys("临河区").await.unwrap();
+        find(browser, "#search-button").await.click().await.unwrap();
+        assert_eq!(texts("#results .result-title").await.len(), 10);
+        // A filter link, then the sort form: both keep the list.
+        find(browser, "#filters a.chip[href*='disclosure=public']").await.click().await.unwrap();
+        assert!(browser.current_url().await.unwrap().as_str().contains("disclosure=public"));
+        let chips = texts("#active-filters .chip").await;
+        assert!(chips.len() == 1 && chips[0].starts_with("公开属性：主动公开"), "{chips:?}");
+        find(browser, "#sort option[value=date_desc]").await.click().await.unwrap();
+        find(browser, "#sort-form button[type=submit]").await.click().await.unwrap();
+        let url = browser.current_url().await.unwrap();
+        for kept in ["disclosure=public", "sort=date_desc", "q="] {
+            assert!(url.as_str().contains(kept), "{kept} lost: {url}");
+        }
+        let first_page = texts("#results .result-title").await;
+        assert_eq!(first_page.len(), 10);
+        // Page on, open a document, and go back to this page by its link.
+        find(browser, "#pager a:last-child").await.click().await.unwrap();
+        let page_two = browser.current_url().await.unwrap();
+        assert!(page_two.as_str().contains("offset=10") && page_two.as_str().contains("sort=date_desc"), "{page_two}");
+        let second_page = texts("#results .result-title").await;
+        assert_ne!(second_page, first_page);
+        find(browser, "#results .result-title").await.click().await.unwrap();
+        find(browser, "#back").await.click().await.unwrap();
+        assert_eq!(browser.current_url().await.unwrap(), page_two);
+        assert_eq!(texts("#results .result-title").await, second_page);
     })
     .await;
 }

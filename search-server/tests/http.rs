@@ -301,9 +301,9 @@ fn the_reading_view_highlights_escapes_and_links() {
 
 #[test]
 fn the_list_without_javascript_pages_on_with_the_same_filters_sort_and_page_size() {
-    let html = get(server(), "/search?disclosure=public&from=2015-01-01&sort=date_desc&limit=2").text();
+    let html = get(server(), "/?disclosure=public&from=2015-01-01&sort=date_desc&limit=2").text();
     assert_eq!(html.matches(r#"<li class="result">"#).count(), 2, "{html}");
-    let next = "/search?q=&disclosure=public&from=2015-01-01&sort=date_desc&limit=2&offset=2";
+    let next = "/?disclosure=public&from=2015-01-01&sort=date_desc&limit=2&offset=2";
     assert!(html.contains(&format!(r#"href="{}">下一页"#, next.replace('&', "&amp;"))), "{html}");
     let second = get(server(), next).text();
     assert!(second.contains(r#"limit=2">上一页"#), "{second}");
@@ -334,6 +334,36 @@ fn the_search_page_and_its_assets_are_served_without_inline_script() {
         assert!(html.contains(path) || path.ends_with("reading.js"), "{path} not linked");
     }
     assert_eq!(get(server(), "/static/nope.js").status, 404);
+}
+
+#[test]
+fn the_search_page_renders_its_list_on_the_server() {
+    let html = get(server(), &format!("/?q={}&category={}&sort=date_desc", enc("低保"), enc("社会救助"))).text();
+    assert!(html.contains(r#"<section id="start" class="start" hidden"#), "the start screen gives way");
+    assert!(html.contains(r#"<section id="results-area" class="results-area" aria-label="搜索结果">"#), "{html}");
+    assert!(html.contains(r#"aria-live="polite">找到 1 份文件</p>"#), "{html}");
+    assert!(html.contains(r#"value="低保""#), "the query in the box");
+    assert!(html.contains(r#"<option value="date_desc" selected>"#), "the sort chosen");
+    // Filters are links that keep the query and sort; the chosen one removes itself.
+    let keep = format!("q={}&amp;category={}&amp;category={}&amp;sort=date_desc", enc("低保"), enc("社会救助"), enc("通知公告"));
+    assert!(html.contains(&format!(r#"href="/?{keep}""#)), "{html}");
+    assert!(html.contains(&format!(r#"href="/?q={}&amp;sort=date_desc" aria-label="去掉筛选：分类：社会救助""#, enc("低保"))), "{html}");
+    assert!(html.contains(&format!(r#"href="/documents/{DIBAO}?q={}&amp;category={}&amp;sort=date_desc""#, enc("低保"), enc("社会救助"))));
+    // The sort form carries the query and filters.
+    assert!(html.contains(r#"<input type="hidden" name="category" value="社会救助">"#), "{html}");
+    // The script's data block: the API's answer, nothing in it can end the element.
+    let start = html.find(r#"id="initial-results""#).unwrap();
+    let json = &html[html[start..].find('>').unwrap() + start + 1..html[start..].find("</script>").unwrap() + start];
+    let data: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(data["total"], 1);
+    assert!(!json.contains('<'));
+    // Examples on the start page are links.
+    let start_page = get(server(), "/").text();
+    assert!(start_page.contains(&format!(r#"<a class="chip" href="/?q={}" data-q="怎么申请低保">"#, enc("怎么申请低保"))), "{start_page}");
+    // A stale link still lists.
+    let stale = get(server(), &format!("/?q={}&sort=sideways&offset=99999999", enc("低保")));
+    assert_eq!(stale.status, 200);
+    assert!(stale.text().contains("找到 2 份文件"));
 }
 
 #[test]
@@ -405,8 +435,9 @@ fn a_homophone_slip_is_answered_with_did_you_mean_on_both_result_pages() {
     let response = search("征地补尝");
     assert_eq!(response["did_you_mean"], "征地补偿", "{response}");
     assert!(search("征地补偿").get("did_you_mean").is_none(), "absent when the query finds documents");
-    let page = get(server(), &format!("/search?q={}", enc("征地补尝"))).text();
-    assert!(page.contains(&format!(r#"您是不是要找：<a href="/search?q={}">征地补偿</a>"#, enc("征地补偿"))), "{page}");
+    let page = get(server(), &format!("/?q={}", enc("征地补尝"))).text();
+    let link = format!(r#"您是不是要找：<a id="did-you-mean-link" class="link-button" href="/?q={}">征地补偿</a>"#, enc("征地补偿"));
+    assert!(page.contains(&link), "{page}");
 }
 
 /// The sample corpus (`corpus/`) ingested once, as the server serves it out of the box.
