@@ -16,6 +16,8 @@
   // Where the reader left the list for a document: {url, y, opened}.
   var LIST_KEY = 'yuelan.list';
   var SUGGEST_DELAY_MS = 250;
+  // Category buttons on the start screen without a reading point's own.
+  var START_CATEGORIES = 8;
 
   var form = document.getElementById('search-form');
   var input = document.getElementById('q');
@@ -125,6 +127,7 @@
     searching = controller;
     var params = toParams(state);
     params.set('limit', String(PAGE_SIZE));
+    if (window.Yuelan.point) params.set('point', window.Yuelan.point);
     status.textContent = '正在搜索…';
     area.setAttribute('aria-busy', 'true');
     fetch('/api/search?' + params.toString(), { signal: controller.signal })
@@ -214,23 +217,84 @@
     return [hit.publisher, hit.doc_number, hit.published_date].filter(Boolean).join(' · ');
   }
 
+  // Nothing found: one tap to something that finds documents. Without
+  // the filters; each typed word alone; words of the archive that start
+  // like the query (suggestions); the categories.
   function showNoResults() {
     clear(message);
     message.className = 'message';
-    message.appendChild(el('p', null, '可以试试：'));
-    var tips = el('ul');
-    tips.appendChild(el('li', null, '减少几个词，或换一个说法'));
-    tips.appendChild(el('li', null, '检查错别字'));
+    message.appendChild(el('h2', null, '可以试试：'));
+    var ways = el('div', 'alternatives');
+    message.appendChild(ways);
     if (hasFilters(state)) {
-      var item = el('li');
-      var button = el('button', 'button', '去掉所有筛选条件');
-      button.type = 'button';
-      button.addEventListener('click', function () { go(withoutFilters(), true); });
-      item.appendChild(button);
-      tips.appendChild(item);
+      ways.appendChild(alternative('去掉所有筛选条件', function () { go(withoutFilters(), true); }));
     }
-    message.appendChild(tips);
+    var words = state.q.split(/\s+/).filter(Boolean);
+    if (words.length > 1) {
+      words.forEach(function (word) {
+        ways.appendChild(alternative('只搜“' + word + '”', function () { pick(word); }));
+      });
+    }
+    var asked = state.q;
+    if (asked) {
+      fetch('/api/suggest?q=' + encodeURIComponent(asked))
+        .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
+        .then(function (body) {
+          if (state.q !== asked) return;
+          (body.suggestions || []).slice(0, 4).forEach(function (text) {
+            if (text !== asked) ways.appendChild(alternative('搜“' + text + '”', function () { pick(text); }));
+          });
+        })
+        .catch(function () { /* the other ways stay */ });
+    }
+    var browse = el('div', 'category-buttons');
+    message.appendChild(el('h2', null, '或按类别查看：'));
+    message.appendChild(browse);
+    fillCategories(browse);
     message.hidden = false;
+  }
+
+  function alternative(text, action) {
+    var button = el('button', 'button', text);
+    button.type = 'button';
+    button.addEventListener('click', action);
+    return button;
+  }
+
+  // ---- categories: the start screen's one-tap browsing ----
+
+  // The reading point's start categories, or the archive's largest.
+  function startCategories() {
+    return window.Yuelan.profile().then(function (profile) {
+      if (profile && profile.categories && profile.categories.length) return profile.categories;
+      return fetch('/api/stats')
+        .then(function (response) { return response.ok ? response.json() : {}; })
+        .then(function (stats) {
+          var counts = stats.category || {};
+          return Object.keys(counts)
+            .sort(function (a, b) { return counts[b] - counts[a] || a.localeCompare(b); })
+            .slice(0, START_CATEGORIES);
+        });
+    }).catch(function () { return []; });
+  }
+
+  // Fill `into` with category links; `section` shows when there are some.
+  function fillCategories(into, section) {
+    startCategories().then(function (categories) {
+      clear(into);
+      categories.forEach(function (category) {
+        var link = el('a', 'category-button', category);
+        link.href = '/?category=' + encodeURIComponent(category);
+        link.addEventListener('click', function (event) {
+          event.preventDefault();
+          var next = emptyState();
+          next.category = [category];
+          go(next, true);
+        });
+        into.appendChild(link);
+      });
+      if (section) section.hidden = categories.length === 0;
+    });
   }
 
   function showError(error) {
@@ -533,5 +597,6 @@
   if (window.matchMedia('(max-width: 59.99rem)').matches) filterPanel.open = false;
   status.tabIndex = -1;
   history.scrollRestoration = 'manual';
+  fillCategories(document.getElementById('category-buttons'), document.getElementById('categories'));
   render();
 })();

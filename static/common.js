@@ -12,6 +12,8 @@
   var SIZE_KEY = 'yuelan.textSize';
   var KIOSK_KEY = 'yuelan.kiosk';
   var IDLE_KEY = 'yuelan.idleSeconds';
+  var POINT_KEY = 'yuelan.point';
+  var PROFILE_KEY = 'yuelan.profile';
   var PERSON_KEYS = [SIZE_KEY, 'yuelan.list'];
   var DEFAULT_IDLE_SECONDS = 120;
   // Text sizes, one step at a time; the terminal starts one step up.
@@ -39,10 +41,16 @@
     store(sessionStorage, KIOSK_KEY, '1');
     var idle = parseInt(params.get('idle'), 10);
     store(sessionStorage, IDLE_KEY, idle > 0 ? String(idle) : String(DEFAULT_IDLE_SECONDS));
+    // The reading point this terminal stands in (see search-server/src/points.rs).
+    var tag = params.get('point') || '';
+    if (/^[a-z0-9_-]{1,32}$/.test(tag)) store(sessionStorage, POINT_KEY, tag); else forget(sessionStorage, POINT_KEY);
+    forget(sessionStorage, PROFILE_KEY);
   }
   var kiosk = stored(sessionStorage, KIOSK_KEY) === '1';
   var idleSeconds = parseInt(stored(sessionStorage, IDLE_KEY), 10) || DEFAULT_IDLE_SECONDS;
-  var startUrl = '/?kiosk=1' + (idleSeconds !== DEFAULT_IDLE_SECONDS ? '&idle=' + idleSeconds : '');
+  var point = kiosk ? stored(sessionStorage, POINT_KEY) : null;
+  var startUrl = '/?kiosk=1' + (idleSeconds !== DEFAULT_IDLE_SECONDS ? '&idle=' + idleSeconds : '') +
+    (point ? '&point=' + point : '');
   // A person's settings: for the tab in kiosk mode (the reset forgets
   // them), for the browser elsewhere.
   var personal = kiosk ? sessionStorage : localStorage;
@@ -161,6 +169,35 @@
     restartIdleTimer();
   }
 
+  // ---- the reading point's profile ----
+
+  // The point's name and start categories, fetched once per tab; null
+  // without a point or when the server does not know it.
+  var profile = null;
+  function pointProfile() {
+    if (!point) return Promise.resolve(null);
+    if (!profile) {
+      var kept = stored(sessionStorage, PROFILE_KEY);
+      profile = kept
+        ? Promise.resolve(JSON.parse(kept))
+        : fetch('/api/points/' + encodeURIComponent(point))
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (body) { if (body) store(sessionStorage, PROFILE_KEY, JSON.stringify(body)); return body; })
+          .catch(function () { return null; });
+    }
+    return profile;
+  }
+
+  function showPointName() {
+    var name = document.getElementById('point-name');
+    if (!name) return;
+    pointProfile().then(function (body) {
+      if (!body) return;
+      name.textContent = body.name;
+      name.hidden = false;
+    });
+  }
+
   // ---- the text-size button ----
 
   var button = null;
@@ -175,6 +212,7 @@
   }
 
   document.addEventListener('DOMContentLoaded', function () {
+    showPointName();
     button = document.getElementById('text-size');
     if (!button) return;
     button.hidden = false;
@@ -194,5 +232,5 @@
     });
   });
 
-  window.Yuelan = { kiosk: kiosk, navigate: navigate, startUrl: startUrl };
+  window.Yuelan = { kiosk: kiosk, point: point, profile: pointProfile, navigate: navigate, startUrl: startUrl };
 })();

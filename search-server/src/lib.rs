@@ -11,6 +11,7 @@ pub mod error;
 mod http;
 mod pages;
 mod params;
+pub mod points;
 mod qr;
 pub mod querylog;
 mod results_page;

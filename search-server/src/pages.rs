@@ -87,6 +87,7 @@ fn layout(title: &str, body: &str, reading: bool) -> String {
 <a class="skip" href="#main">跳到正文</a>
 <header class="site">
 <a class="brand" href="/">阅览 <span>政府信息公开查询</span></a>
+<span id="point-name" class="point-name" hidden></span>
 <button type="button" id="text-size" class="button" hidden>大字</button>
 </header>
 <main id="main">

@@ -50,6 +50,12 @@ pub fn query_text(pairs: &Pairs) -> String {
     pairs.iter().rev().find(|(key, _)| key == "q").map(|(_, q)| cut(q)).unwrap_or_default()
 }
 
+/// The reading point a search says it came from (`point`, see
+/// [`crate::points`]); the server logs it only when it knows the tag.
+pub fn point(pairs: &Pairs) -> Option<String> {
+    pairs.iter().rev().find(|(key, _)| key == "point").map(|(_, tag)| tag.clone())
+}
+
 /// A search request from `pairs`. Unknown keys are ignored (links may carry
 /// the UI's own state such as `kiosk`); empty filter values mean "no filter".
 /// Bounds on `limit` and `offset` are the archive's to check.

@@ -25,11 +25,12 @@ const GROUPS: [(&str, &str, usize); 4] =
 
 /// `GET /`: the start page, or the results of the list in the address.
 pub(crate) async fn search_page(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Response, PageError> {
-    let request = params::list_request(&params::pairs(raw.as_deref())?);
+    let pairs = params::pairs(raw.as_deref())?;
+    let request = params::list_request(&pairs);
     if request.q.trim().is_empty() && !has_filters(&request) {
         return Ok(([(header::CACHE_CONTROL, ASSET_CACHE)], Html(INDEX_HTML)).into_response());
     }
-    let response = state.search(request.clone()).await?;
+    let response = state.search(request.clone(), params::point(&pairs)).await?;
     Ok(Html(render(&request, &response)).into_response())
 }
 

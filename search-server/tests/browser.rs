@@ -541,3 +541,39 @@ async fn without_javascript_the_list_renders_and_keeps_filters_and_sort() {
     })
     .await;
 }
+
+/// Journey 4: a terminal started for a reading point shows its name and
+/// start categories in large type; a category is one tap; a search that
+/// finds nothing offers one-tap ways on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reading_points_terminal_starts_with_its_categories_and_never_ends_empty() {
+    let (_, data) = fixture_archive("browser-point");
+    in_browser("browser-point", &data, TERMINAL, |browser, base| async move {
+        let browser = &browser;
+        browser.goto(&format!("{base}/?kiosk=1&point=dag")).await.unwrap();
+        wait_until(browser, "!document.getElementById('point-name').hidden", "the point's name").await;
+        assert_eq!(find(browser, "#point-name").await.text().await.unwrap(), "临河区档案馆阅览室");
+        wait_until(browser, "document.querySelectorAll('#category-buttons a').length === 2", "the start categories").await;
+        let buttons = "Array.from(document.querySelectorAll('#category-buttons a')).map(a => a.textContent)";
+        assert_eq!(eval(browser, buttons).await, json!(["财政预决算", "征地拆迁"]));
+        let size = eval(browser, "parseFloat(getComputedStyle(document.body).fontSize)").await.as_f64().unwrap();
+        assert!(size >= 25.0, "type on the terminal: {size} px");
+        let height = eval(browser, "document.querySelector('#category-buttons a').getBoundingClientRect().height").await;
+        assert!(height.as_f64().unwrap() >= 48.0, "category button {height} px high");
+        screenshot(browser, "browser-kiosk-start.png").await;
+        find(browser, "#category-buttons a:last-child").await.click().await.unwrap();
+        wait_until(browser, "document.querySelectorAll('#results .result').length === 1", "the category's documents").await;
+        assert_eq!(
+            eval(browser, "document.querySelector('#results .result-title').textContent").await,
+            json!("关于公布征地补偿标准的通知")
+        );
+        // Nothing found: each word alone, and the categories, one tap away.
+        type_query(browser, "龘靐 zzqxv").await;
+        wait_until(browser, "document.querySelectorAll('#message .category-buttons a').length === 2", "the ways on").await;
+        let ways = "Array.from(document.querySelectorAll('#message .alternatives button')).map(b => b.textContent)";
+        assert_eq!(eval(browser, ways).await, json!(["去掉所有筛选条件", "只搜“龘靐”", "只搜“zzqxv”"]));
+        find(browser, "#message .category-buttons a:first-child").await.click().await.unwrap();
+        wait_until(browser, "document.querySelectorAll('#results .result').length === 2", "the budgets").await;
+    })
+    .await;
+}

@@ -526,6 +526,26 @@ fn a_request_over_the_timeout_answers_503() {
 }
 
 #[test]
+fn a_reading_points_searches_carry_its_tag_into_the_query_log() {
+    let log = scratch("querylog-point").join("queries.jsonl");
+    let mut config = config();
+    config.query_log = QueryLog::to_file(&log).unwrap();
+    let addr = serve(data(), config);
+    get(addr, &format!("/api/search?q={}&point=dag", enc("低保")));
+    get(addr, &format!("/api/search?q={}&point=nowhere", enc("低保")));
+    get(addr, &format!("/api/search?q={}", enc("低保")));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let points: Vec<Option<String>> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap().get("point").map(|p| p.as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(points, vec![Some("dag".to_string()), None, None], "only a known point is logged: {text}");
+    let profile = get(addr, "/api/points/dag").json();
+    assert_eq!(profile, serde_json::json!({"point": "dag", "name": "临河区档案馆阅览室", "categories": ["财政预决算", "征地拆迁"]}));
+    assert_json_error(&get(addr, "/api/points/nowhere"), 404, "unknown point");
+}
+
+#[test]
 fn the_query_log_has_one_json_line_per_search_and_no_address() {
     let log = scratch("querylog").join("queries.jsonl");
     let mut config = config();

@@ -131,10 +131,16 @@ pub fn serve(data: &Path, config: Config) -> SocketAddr {
     addr
 }
 
-/// Configuration for a test server at `addr`'s public URL.
+/// Configuration for a test server at `addr`'s public URL, with one
+/// reading point, `dag` (the archive).
 pub fn config() -> Config {
-    Config::new("http://yuelan.test")
+    let mut config = Config::new("http://yuelan.test");
+    config.points = search_server::points::Points::from_json(ARCHIVE_POINT).unwrap();
+    config
 }
+
+/// The reading point of [`config`].
+pub const ARCHIVE_POINT: &str = r#"{"dag": {"name": "临河区档案馆阅览室", "categories": ["财政预决算", "征地拆迁"]}}"#;
 
 /// One HTTP response.
 #[derive(Debug)]
