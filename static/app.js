@@ -100,6 +100,7 @@
 
   function render() {
     input.value = state.q;
+    clearButton.hidden = !state.q;
     sort.value = state.sort;
     fromInput.value = state.from;
     toInput.value = state.to;
@@ -164,12 +165,13 @@
     renderActiveFilters();
     clear(results);
     var partialShown = body.relaxed;
+    var shared = sharedTitles(body.hits);
     body.hits.forEach(function (hit) {
       if (hit.partial && !partialShown) {
         results.appendChild(el('li', 'notice partial-divider', '以下文件只包含部分搜索词'));
         partialShown = true;
       }
-      results.appendChild(resultItem(hit));
+      results.appendChild(resultItem(hit, shared));
     });
     if (body.total === 0) showNoResults(); else message.hidden = true;
     renderPager(body.total);
@@ -192,9 +194,31 @@
     try { sessionStorage.setItem(LIST_KEY, JSON.stringify(list)); } catch (e) { /* the place is not kept */ }
   }
 
-  function resultItem(hit) {
+  // Titles that more than one hit of the page share.
+  function sharedTitles(hits) {
+    var seen = {};
+    var shared = {};
+    hits.forEach(function (hit) {
+      if (seen[hit.title]) shared[hit.title] = true;
+      seen[hit.title] = true;
+    });
+    return shared;
+  }
+
+  // What tells apart documents of the same title: year and publisher, or
+  // else the file's name (as the server's list does).
+  function distinction(hit) {
+    var parts = [];
+    if (hit.published_date) parts.push(hit.published_date.slice(0, 4) + '年');
+    if (hit.publisher) parts.push(hit.publisher);
+    if (parts.length) return parts.join(' · ');
+    return hit.path.split('/').pop().replace(/\.[^.]*$/, '');
+  }
+
+  function resultItem(hit, shared) {
     var li = el('li', 'result');
     var link = el('a', 'result-title', hit.title || hit.path);
+    if (shared[hit.title]) link.appendChild(el('span', 'title-extra', '（' + distinction(hit) + '）'));
     // The list's query, filters, order and page go along, for 返回搜索.
     var list = toParams(state).toString();
     link.href = '/documents/' + encodeURIComponent(hit.id) + (list ? '?' + list : '');
@@ -557,7 +581,23 @@
   });
 
   input.addEventListener('input', function (event) {
+    clearButton.hidden = !input.value;
     if (!event.isComposing) scheduleSuggest();
+  });
+  // 清空 in place of the browser's small ×: a 48 px button with its name.
+  var clearButton = document.getElementById('clear-q');
+  clearButton.addEventListener('click', function () {
+    input.value = '';
+    clearButton.hidden = true;
+    hideSuggestions();
+    input.focus();
+  });
+  // The skip link lands on the first result (the search box before a search).
+  document.getElementById('skip').addEventListener('click', function (event) {
+    var first = area.hidden ? input : results.querySelector('.result-title');
+    if (!first) return;
+    event.preventDefault();
+    first.focus();
   });
   input.addEventListener('compositionend', scheduleSuggest);
   input.addEventListener('blur', function () { setTimeout(hideSuggestions, 150); });

@@ -155,12 +155,12 @@ fn reading_view(doc: &DocumentView, q: &str, back: &str, public_url: &str) -> St
 <article class="document">
 <h1>{title}</h1>
 <p class="catalog-line">{line}</p>
+<aside class="take-away" aria-labelledby="take-away-title">
+<figure class="qr">{qr}<figcaption><strong id="take-away-title">扫码带走</strong>用手机扫描二维码，在手机上阅读这份文件<span class="kiosk-only">，原件也请在手机上打开</span>。<br><span class="url">{url_text}</span></figcaption></figure>
+</aside>
 {table}
 {content}
-</article>
-<aside class="take-away">
-<figure class="qr">{qr}<figcaption>用手机扫描二维码，带走这份文件<span class="kiosk-only">（原件也请在手机上打开）</span><br><span class="url">{url_text}</span></figcaption></figure>
-</aside>"#,
+</article>"#,
         back = esc(back),
         title = esc(&doc.title),
         line = catalog_line(&[&opt(&doc.publisher), &opt(&doc.doc_number), &date]),
@@ -200,15 +200,24 @@ fn text_section(doc: &DocumentView, text: &str, q: &str) -> String {
         let ranges = ranges_of(text, &needles);
         (mark_html(text, &ranges), ranges.len(), "text")
     };
-    // The words looked for, as the search read them (not the query syntax).
-    let words = needles.iter().map(|n| format!("“{}”", esc(n))).collect::<Vec<_>>().join("、");
-    let status = match (needles.is_empty(), count) {
-        (true, _) => String::new(),
-        (false, 0) => format!(r#"<p class="matches">本文中没有找到{words}。</p>"#),
-        (false, n) => format!(
-            r#"<p class="matches" id="match-status" aria-live="polite">本文中有 {n} 处{words}，已用黄色标出。</p>
-<button type="button" id="next-match" class="button primary" hidden>下一处 ↓</button>"#
+    // The words looked for, as the search read them (not the query
+    // syntax); the count is of places where any of them stands.
+    let words = needles.iter().map(|n| format!("“{}”", esc(n))).collect::<Vec<_>>();
+    let status = match (words.len(), count) {
+        (0, _) => String::new(),
+        (_, 0) => format!(r#"<p class="matches">本文中没有找到{}。</p>"#, words.join("、")),
+        (1, n) => {
+            format!(r#"<p class="matches" id="match-status" aria-live="polite">{}在本文中出现 {n} 处，已用黄底粗体标出。</p>"#, words[0])
+        }
+        (_, n) => format!(
+            r#"<p class="matches" id="match-status" aria-live="polite">{}在本文中共出现 {n} 处（每个词分别计数），已用黄底粗体标出。</p>"#,
+            words.join("或")
         ),
+    };
+    let next = if count > 0 {
+        r#"<button type="button" id="next-match" class="button primary next-match" hidden>下一处 ↓</button>"#
+    } else {
+        ""
     };
     // A document without an original of its own (it shares its file with
     // documents that are not public) offers its text only.
@@ -228,6 +237,7 @@ fn text_section(doc: &DocumentView, text: &str, q: &str) -> String {
 <button type="button" id="print" class="button" hidden>打印</button>
 {download}
 </div>
+{next}
 <div class="{class}" id="text">{marked}</div>"#
     )
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use indexer::api::{SearchRequest, SearchResponse, Sort};
+use indexer::api::{Hit, SearchRequest, SearchResponse, Sort};
 use indexer::highlight::escape_html as esc;
 
 use crate::assets::INDEX_HTML;
@@ -260,14 +260,28 @@ fn items(request: &SearchRequest, response: &SearchResponse) -> String {
         }
         let snippet = if hit.snippet.is_empty() { String::new() } else { format!(r#"<p class="snippet">{}</p>"#, hit.snippet) };
         let title = if hit.title.is_empty() { &hit.path } else { &hit.title };
+        let shared = response.hits.iter().filter(|other| other.title == hit.title).count() > 1;
+        let extra = if shared { format!(r#"<span class="title-extra">（{}）</span>"#, esc(&distinction(hit))) } else { String::new() };
         html.push_str(&format!(
-            r#"<li class="result"><a class="result-title" href="/documents/{id}?{list}">{title}</a><p class="catalog-line">{line}</p>{badges}{snippet}</li>"#,
+            r#"<li class="result"><a class="result-title" href="/documents/{id}?{list}">{title}{extra}</a><p class="catalog-line">{line}</p>{badges}{snippet}</li>"#,
             id = url_part(&hit.id),
             title = esc(title),
             line = catalog_line(&[&hit.publisher, &hit.doc_number, &hit.published_date]),
         ));
     }
     html
+}
+
+/// What tells apart documents of the same title: the year and the
+/// publisher, or else the file's name.
+fn distinction(hit: &Hit) -> String {
+    let year = hit.published_date.get(..4).map(|year| format!("{year}年"));
+    let parts: Vec<String> = year.into_iter().chain(Some(hit.publisher.clone()).filter(|p| !p.is_empty())).collect();
+    if !parts.is_empty() {
+        return parts.join(" · ");
+    }
+    let name = hit.path.rsplit('/').next().unwrap_or(&hit.path);
+    name.rsplit_once('.').map_or(name, |(stem, _)| stem).to_string()
 }
 
 /// Previous / next links that keep the query, filters, date range, sort

@@ -478,6 +478,13 @@ async fn filters_stay_on_offer_show_as_chips_and_clear_at_once() {
         assert_eq!(eval(browser, "document.getElementById('from').value").await, json!(""));
         find(browser, "#clear-filters").await.click().await.unwrap();
         wait_until(browser, "document.querySelectorAll('#results .result').length === 2", "every filter gone").await;
+        // The skip link lands on the first result; 清空 empties the box.
+        eval(browser, "(document.getElementById('skip').click(), 0)").await;
+        assert_eq!(eval(browser, "document.activeElement === document.querySelector('#results .result-title')").await, json!(true));
+        let clear = find(browser, "#clear-q").await;
+        assert!(eval(browser, "document.getElementById('clear-q').getBoundingClientRect().height").await.as_f64().unwrap() >= 48.0);
+        clear.click().await.unwrap();
+        assert_eq!(eval(browser, "[document.getElementById('q').value, document.activeElement.id]").await, json!(["", "q"]));
         assert_eq!(eval(browser, "location.search").await, json!(format!("?q={}", enc("低保"))));
         assert_eq!(eval(browser, "document.getElementById('active-filters').hidden").await, json!(true));
     })
@@ -494,11 +501,22 @@ async fn without_javascript_the_list_renders_and_keeps_filters_and_sort() {
         let texts = |css: &str| {
             let css = css.to_string();
             async move {
-                let mut out = Vec::new();
-                for element in browser.find_all(Locator::Css(&css)).await.unwrap() {
-                    out.push(element.text().await.unwrap());
+                // A page still being replaced after a click leaves stale
+                // elements: read again until one page answers.
+                for _ in 0..50 {
+                    let mut out = Vec::new();
+                    for element in browser.find_all(Locator::Css(&css)).await.unwrap() {
+                        match element.text().await {
+                            Ok(text) => out.push(text),
+                            Err(_) => break,
+                        }
+                    }
+                    if out.len() == browser.find_all(Locator::Css(&css)).await.unwrap().len() {
+                        return out;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-                out
+                panic!("{css} kept changing")
             }
         };
         browser.goto(&format!("{base}/")).await.unwrap();
@@ -538,6 +556,11 @@ async fn without_javascript_the_list_renders_and_keeps_filters_and_sort() {
         find(browser, "#back").await.click().await.unwrap();
         assert_eq!(browser.current_url().await.unwrap(), page_two);
         assert_eq!(texts("#results .result-title").await, second_page);
+        // Three reports of one title are told apart by their year.
+        browser.goto(&format!("{base}/?q={}&category={}", enc("政府工作报告"), enc("政府工作报告"))).await.unwrap();
+        let mut titles = texts("#results .result-title").await;
+        titles.sort();
+        assert_eq!(titles, ["政府工作报告（2017年）", "政府工作报告（2020年）", "政府工作报告（2023年）"]);
     })
     .await;
 }

@@ -426,7 +426,8 @@ fn suggestions_come_from_titles_and_a_title_opens_its_document() {
 #[test]
 fn the_reading_page_names_the_words_it_marked_not_the_query_syntax() {
     let page = get(server(), &format!("/documents/{DIBAO}?q={}", enc("怎么申请低保 -\"征地\""))).text();
-    assert!(page.contains("处“申请”、“低保”、“最低生活保障”，已用黄色标出"), "{page}");
+    assert!(page.contains("“申请”或“低保”或“最低生活保障”在本文中共出现 "), "{page}");
+    assert!(page.contains(" 处（每个词分别计数），已用黄底粗体标出。"), "{page}");
     assert!(!page.contains("-&quot;征地&quot;"), "{page}");
 }
 
