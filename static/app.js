@@ -357,7 +357,7 @@
       if (shown.length === 0) return;
       var group = el('div', 'filter-group');
       group.setAttribute('role', 'group');
-      var heading = el('h3', null, f.label);
+      var heading = el('h2', null, f.label);
       heading.id = 'filter-' + f.key;
       group.setAttribute('aria-labelledby', heading.id);
       group.appendChild(heading);
@@ -368,9 +368,10 @@
         chip.dataset.filter = f.key;
         chip.dataset.value = value;
         chip.setAttribute('aria-pressed', state[f.key].indexOf(value) >= 0 ? 'true' : 'false');
+        // The visible text is the accessible name: “社会救助 4 份”.
         chip.appendChild(el('span', null, name));
-        chip.appendChild(el('span', 'count', String(counts[value] || 0)));
-        chip.setAttribute('aria-label', name + '，' + (counts[value] || 0) + ' 份');
+        chip.appendChild(document.createTextNode(' '));
+        chip.appendChild(el('span', 'count', (counts[value] || 0) + ' 份'));
         chip.addEventListener('click', function () { toggleFilter(f.key, value); });
         group.appendChild(chip);
       });

@@ -208,7 +208,7 @@ fn filters(request: &SearchRequest, response: &SearchResponse) -> String {
             continue;
         }
         html.push_str(&format!(
-            r#"<div class="filter-group" role="group" aria-labelledby="filter-{key}"><h3 id="filter-{key}">{heading}</h3>"#
+            r#"<div class="filter-group" role="group" aria-labelledby="filter-{key}"><h2 id="filter-{key}">{heading}</h2>"#
         ));
         for (value, count) in shown {
             let on = chosen.contains(&value);
@@ -222,9 +222,9 @@ fn filters(request: &SearchRequest, response: &SearchResponse) -> String {
             });
             let name = esc(&value_name(key, &value));
             html.push_str(&format!(
-                r#"<a class="chip{class}" href="{href}" aria-label="{name}，{count} 份{state}"><span>{name}</span><span class="count">{count}</span></a>"#,
+                r#"<a class="chip{class}" href="{href}"{current}><span>{name}</span> <span class="count">{count} 份</span></a>"#,
                 class = if on { " chosen" } else { "" },
-                state = if on { "，已选" } else { "" },
+                current = if on { r#" aria-current="true""# } else { "" },
             ));
         }
         html.push_str("</div>");

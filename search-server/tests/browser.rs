@@ -462,7 +462,7 @@ async fn filters_stay_on_offer_show_as_chips_and_clear_at_once() {
         wait_until(browser, "document.querySelectorAll('#results .result').length === 1", "one filtered result").await;
         let categories = "Array.from(document.querySelectorAll('#filters .chip[data-filter=category]'))\
                           .map(c => c.dataset.value + ' ' + c.querySelector('.count').textContent + ' ' + c.getAttribute('aria-pressed'))";
-        assert_eq!(eval(browser, categories).await, json!(["社会救助 1 true", "通知公告 1 false"]), "the other category stays");
+        assert_eq!(eval(browser, categories).await, json!(["社会救助 1 份 true", "通知公告 1 份 false"]), "the other category stays");
         let chips = "Array.from(document.querySelectorAll('#active-filters button')).map(b => b.textContent)";
         assert_eq!(eval(browser, chips).await, json!(["分类：社会救助×", "清除全部筛选"]));
         // A date range from the date control.
