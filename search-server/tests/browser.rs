@@ -79,7 +79,13 @@ async fn open_browser(driver: &Driver, profile: &Path, (width, height): (u32, u3
     let mut capabilities = serde_json::Map::new();
     // 2: blocked, as in a browser with JavaScript turned off.
     let prefs = json!({ "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 } });
-    capabilities.insert("goog:chromeOptions".into(), json!({ "binary": chrome, "args": args, "prefs": prefs }));
+    let mut options = json!({ "binary": chrome, "args": args, "prefs": prefs });
+    if width < height {
+        // A touch screen held upright (the terminal, a phone): emulated, as
+        // a desktop window cannot be made as narrow as a phone.
+        options["mobileEmulation"] = json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0, "touch": true } });
+    }
+    capabilities.insert("goog:chromeOptions".into(), options);
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(capabilities)
         .connect(&driver.url)
@@ -314,7 +320,17 @@ async fn a_markdown_budget_table_reads_on_a_phone() {
             eval(browser, "document.querySelector('#text table').getBoundingClientRect().right <= window.innerWidth").await,
             json!(true)
         );
+        // Only a compact 下一处 stays pinned while reading.
+        assert_eq!(eval(browser, "getComputedStyle(document.querySelector('.tools')).position").await, json!("static"));
+        let pinned = eval(
+            browser,
+            "(r => r.width * r.height / (innerWidth * innerHeight))(document.getElementById('next-match').getBoundingClientRect())",
+        )
+        .await;
+        assert!(pinned.as_f64().unwrap() < 0.03, "下一处 covers {pinned} of the screen");
         screenshot(browser, "browser-phone-reading.png").await;
+        eval(browser, "(document.querySelector('#text h3').scrollIntoView(), 0)").await;
+        screenshot(browser, "browser-phone-table.png").await;
     })
     .await;
 }
@@ -491,6 +507,22 @@ async fn filters_stay_on_offer_show_as_chips_and_clear_at_once() {
     .await;
 }
 
+/// Click what `css` finds and wait for the browser to be at another
+/// address; that address.
+async fn follow(browser: &Client, css: &str) -> String {
+    let before = browser.current_url().await.unwrap().to_string();
+    find(browser, css).await.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = browser.current_url().await.unwrap().to_string();
+        if now != before {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "{css} did not lead away from {before}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Journey 11: without JavaScript the page still searches, filters, sorts
 /// and pages, and the list keeps its filters and sort throughout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -534,27 +566,24 @@ async fn without_javascript_the_list_renders_and_keeps_filters_and_sort() {
         find(browser, "#search-button").await.click().await.unwrap();
         assert_eq!(texts("#results .result-title").await.len(), 10);
         // A filter link, then the sort form: both keep the list.
-        find(browser, "#filters a.chip[href*='disclosure=public']").await.click().await.unwrap();
-        assert!(browser.current_url().await.unwrap().as_str().contains("disclosure=public"));
+        let url = follow(browser, "#filters a.chip[href*='disclosure=public']").await;
+        assert!(url.as_str().contains("disclosure=public"), "{url}");
         let chips = texts("#active-filters .chip").await;
         assert!(chips.len() == 1 && chips[0].starts_with("公开属性：主动公开"), "{chips:?}");
         find(browser, "#sort option[value=date_desc]").await.click().await.unwrap();
-        find(browser, "#sort-form button[type=submit]").await.click().await.unwrap();
-        let url = browser.current_url().await.unwrap();
+        let url = follow(browser, "#sort-form button[type=submit]").await;
         for kept in ["disclosure=public", "sort=date_desc", "q="] {
             assert!(url.as_str().contains(kept), "{kept} lost: {url}");
         }
         let first_page = texts("#results .result-title").await;
         assert_eq!(first_page.len(), 10);
         // Page on, open a document, and go back to this page by its link.
-        find(browser, "#pager a:last-child").await.click().await.unwrap();
-        let page_two = browser.current_url().await.unwrap();
-        assert!(page_two.as_str().contains("offset=10") && page_two.as_str().contains("sort=date_desc"), "{page_two}");
+        let page_two = follow(browser, "#pager a:last-child").await;
+        assert!(page_two.contains("offset=10") && page_two.contains("sort=date_desc"), "{page_two}");
         let second_page = texts("#results .result-title").await;
         assert_ne!(second_page, first_page);
-        find(browser, "#results .result-title").await.click().await.unwrap();
-        find(browser, "#back").await.click().await.unwrap();
-        assert_eq!(browser.current_url().await.unwrap(), page_two);
+        follow(browser, "#results .result-title").await;
+        assert_eq!(follow(browser, "#back").await, page_two);
         assert_eq!(texts("#results .result-title").await, second_page);
         // Three reports of one title are told apart by their year.
         browser.goto(&format!("{base}/?q={}&category={}", enc("政府工作报告"), enc("政府工作报告"))).await.unwrap();
