@@ -22,7 +22,6 @@ use crate::catalog::Disclosure;
 use crate::error::{Error, Result};
 use crate::extract::{decode_with, encoding_named};
 use crate::highlight::snippet;
-use crate::markdown;
 use crate::query::QueryPlan;
 use crate::ranking::{self, FactsCache, Rerank};
 use crate::schema::{build_schema, date_key, index_dir, register_analyzer, Fields};
@@ -498,12 +497,7 @@ impl Archive {
         let get = |field| first_str(&doc, field).unwrap_or_default();
         let disclosure = get(f.disclosure);
         let snippet = if disclosure == Disclosure::Public.as_str() {
-            let text = self.text_of(&doc)?;
-            match text {
-                Some(text) if markdown::is_markdown(&get(f.format)) => snippet(&markdown::plain_text(&text), needles),
-                Some(text) => snippet(&text, needles),
-                None => String::new(),
-            }
+            self.text_of(&doc)?.map(|text| snippet(&text, needles)).unwrap_or_default()
         } else {
             String::new()
         };

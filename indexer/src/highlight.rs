@@ -182,7 +182,10 @@ fn plain_words(window: &str) -> String {
         rest = rest[open..].find("-->").map_or("", |close| &rest[open + close + 3..]);
     }
     text.push_str(rest);
-    text.split_whitespace()
+    // A table's cells are words even where the `|` between them has no
+    // space around it (`|低保|580元|`).
+    text.split(|c: char| c.is_whitespace() || c == '|')
+        .filter(|word| !word.is_empty())
         .filter(|word| !word.chars().all(|c| matches!(c, '#' | '|' | '-' | '*' | ':')))
         .map(|word| word.trim_start_matches('#').replace("**", ""))
         .collect::<Vec<_>>()
@@ -235,6 +238,8 @@ mod tests {
     fn snippets_leave_out_markdown_and_html_comments() {
         let text = "<!-- INFO END -->\n## 第一章 总则\n| 项目 | 标准 |\n| --- | --- |\n| **低保** | 580元 |";
         assert_eq!(snippet(text, &["低保".to_string()]), "第一章 总则 项目 标准 <mark>低保</mark> 580元");
+        let tight = "|项目|标准|\n|:--|--:|\n|**低保**|580元|";
+        assert_eq!(snippet(tight, &["低保".to_string()]), "项目 标准 <mark>低保</mark> 580元");
     }
 
     #[test]

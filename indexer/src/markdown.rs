@@ -1,7 +1,7 @@
 //! Markdown documents (`.md`): their text is kept as written, so a search
 //! finds what the archive holds; readers see it rendered. This module gives
-//! the plain text their snippets are cut from (no `#`, `**` or `|`), and the
-//! reading view's HTML with the query's matches marked.
+//! the reading view's HTML with the query's matches marked (snippets leave
+//! the markup out by themselves, see [`crate::highlight`]).
 //!
 //! The HTML is built from CommonMark events (pulldown-cmark, with tables):
 //! every text is escaped, raw HTML in the source is shown as text, link
@@ -22,24 +22,6 @@ pub fn is_markdown(format: &str) -> bool {
 
 fn parser(text: &str) -> Parser<'_> {
     Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH)
-}
-
-/// The text a reader sees, without markup: blocks and table rows end in a
-/// line break, table cells are separated by a space.
-pub fn plain_text(markdown: &str) -> String {
-    let mut out = String::with_capacity(markdown.len());
-    for event in parser(markdown) {
-        match event {
-            Event::Text(text) | Event::Code(text) => out.push_str(&text),
-            Event::SoftBreak | Event::HardBreak => out.push('\n'),
-            Event::End(TagEnd::TableCell) => out.push(' '),
-            Event::End(
-                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableRow | TagEnd::TableHead | TagEnd::CodeBlock,
-            ) => out.push('\n'),
-            _ => {}
-        }
-    }
-    out
 }
 
 /// A document rendered for reading, with the matches of `needles` marked.
@@ -157,13 +139,5 @@ mod tests {
         assert!(!html.contains("<script") && !html.contains("<b>") && !html.contains("javascript"), "{html}");
         assert!(html.contains(r#"<a href="https://example.gov.cn/a?b=1">官网</a>"#), "{html}");
         assert!(html.contains("看这里") && html.contains('图') && !html.contains("<img"), "{html}");
-    }
-
-    #[test]
-    fn plain_text_has_no_markup() {
-        assert_eq!(
-            plain_text(BUDGET),
-            "2024年部门预算\n一、收支总表\n项目 金额（万元） \n一般公共预算 1,200 \n三公经费 35 \n公务接待费\n公务用车\n"
-        );
     }
 }
