@@ -67,11 +67,6 @@
   }
   applyTextSize();
 
-  // Go to `url` without a history entry in kiosk mode.
-  function navigate(url) {
-    if (kiosk) location.replace(url); else location.assign(url);
-  }
-
   // ---- the idle reset ----
 
   var reading = location.pathname.indexOf('/documents/') === 0;
@@ -232,5 +227,6 @@
     });
   });
 
-  window.Yuelan = { kiosk: kiosk, point: point, profile: pointProfile, navigate: navigate, startUrl: startUrl };
+  // What the page scripts share: kiosk mode, the reading point and its profile.
+  window.Yuelan = { kiosk: kiosk, point: point, profile: pointProfile };
 })();

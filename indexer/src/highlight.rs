@@ -175,13 +175,7 @@ pub(crate) fn snippet(text: &str, needles: &[String]) -> String {
 /// the markup of Markdown and HTML comments that plain-text originals carry
 /// left out (`<!-- … -->`, `**`, heading `#`s, table `|` and `---` rules).
 fn plain_words(window: &str) -> String {
-    let mut text = String::with_capacity(window.len());
-    let mut rest = window;
-    while let Some(open) = rest.find("<!--") {
-        text.push_str(&rest[..open]);
-        rest = rest[open..].find("-->").map_or("", |close| &rest[open + close + 3..]);
-    }
-    text.push_str(rest);
+    let text = without_comments(window);
     // A table's cells are words even where the `|` between them has no
     // space around it (`|低保|580元|`).
     text.split(|c: char| c.is_whitespace() || c == '|')
@@ -190,6 +184,19 @@ fn plain_words(window: &str) -> String {
         .map(|word| word.trim_start_matches('#').replace("**", ""))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `text` without its HTML comments (`<!-- … -->`; an unclosed one runs
+/// to the end).
+pub(crate) fn without_comments(text: &str) -> String {
+    let mut kept = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("<!--") {
+        kept.push_str(&rest[..open]);
+        rest = rest[open..].find("-->").map_or("", |close| &rest[open + close + 3..]);
+    }
+    kept.push_str(rest);
+    kept
 }
 
 #[cfg(test)]

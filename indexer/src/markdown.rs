@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{Alignment, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-use crate::highlight::{escape_html, mark_html, ranges_of};
+use crate::highlight::{escape_html, mark_html, ranges_of, without_comments};
 
 /// Whether documents of `format` (the file extension) are Markdown.
 pub fn is_markdown(format: &str) -> bool {
@@ -39,6 +39,8 @@ pub struct Rendered {
 pub fn to_html(markdown: &str, needles: &[String]) -> Rendered {
     let mut matches = 0;
     let mut dropped_link = false;
+    // The source of the HTML block being read.
+    let mut html_block: Option<String> = None;
     let mut events = Vec::new();
     for event in parser(markdown) {
         match event {
@@ -52,9 +54,17 @@ pub fn to_html(markdown: &str, needles: &[String]) -> Rendered {
                 matches += ranges.len();
                 events.push(Event::Html(format!("<code>{}</code>", mark_html(&code, &ranges)).into()));
             }
-            // Raw HTML is shown as the text it is, never passed through.
-            Event::Html(raw) | Event::InlineHtml(raw) => events.push(Event::Html(escape_html(&raw).into())),
-            Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock) => {}
+            // Raw HTML is shown as the text it is, never passed through;
+            // comments (`<!-- INFO END -->` of the laws) are left out.
+            Event::Start(Tag::HtmlBlock) => html_block = Some(String::new()),
+            Event::Html(raw) if html_block.is_some() => html_block.get_or_insert_default().push_str(&raw),
+            Event::End(TagEnd::HtmlBlock) => {
+                let shown = without_comments(&html_block.take().unwrap_or_default());
+                if !shown.trim().is_empty() {
+                    events.push(Event::Html(format!("<p>{}</p>", escape_html(shown.trim())).into()));
+                }
+            }
+            Event::Html(raw) | Event::InlineHtml(raw) => events.push(Event::Html(escape_html(&without_comments(&raw)).into())),
             Event::Start(Tag::Heading { level, .. }) => {
                 events.push(Event::Start(Tag::Heading { level: below(level), id: None, classes: Vec::new(), attrs: Vec::new() }))
             }
@@ -132,10 +142,11 @@ mod tests {
     #[test]
     fn raw_html_is_escaped_and_unsafe_links_dropped() {
         let source =
-            "<script>alert(1)</script>\n\n正文 <b>粗</b> [看这里](javascript:alert(2)) [官网](https://example.gov.cn/a?b=1) ![图](x.png)\n";
+            "<script>alert(1)</script>\n\n<!-- INFO END -->\n\n正文 <b>粗</b><!-- 注 --> [看这里](javascript:alert(2)) [官网](https://example.gov.cn/a?b=1) ![图](x.png)\n";
         let html = to_html(source, &[]).html;
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
         assert!(html.contains("&lt;b&gt;粗&lt;/b&gt;"), "{html}");
+        assert!(!html.contains("INFO") && !html.contains("注") && !html.contains("&lt;!--"), "comments are left out: {html}");
         assert!(!html.contains("<script") && !html.contains("<b>") && !html.contains("javascript"), "{html}");
         assert!(html.contains(r#"<a href="https://example.gov.cn/a?b=1">官网</a>"#), "{html}");
         assert!(html.contains("看这里") && html.contains('图') && !html.contains("<img"), "{html}");
