@@ -12,7 +12,12 @@
   var DISCLOSURE_NAMES = { public: '主动公开', on_request: '依申请公开' };
   var PAGE_SIZE = 10;
   var MAX_OFFSET = 10000;
+  var SORTS = ['relevance', 'date_desc', 'date_asc'];
+  // Where the reader left the list for a document: {url, y, opened}.
+  var LIST_KEY = 'yuelan.list';
   var SUGGEST_DELAY_MS = 250;
+  // Category buttons on the start screen without a reading point's own.
+  var START_CATEGORIES = 8;
 
   var form = document.getElementById('search-form');
   var input = document.getElementById('q');
@@ -30,6 +35,10 @@
   var results = document.getElementById('results');
   var pager = document.getElementById('pager');
   var sort = document.getElementById('sort');
+  var activeFilters = document.getElementById('active-filters');
+  var dateRange = document.getElementById('date-range');
+  var fromInput = document.getElementById('from');
+  var toInput = document.getElementById('to');
 
   var state = fromUrl();
   var searching = null;
@@ -47,8 +56,11 @@
     FILTERS.forEach(function (f) { s[f.key] = params.getAll(f.key).filter(Boolean); });
     s.from = params.get('from') || '';
     s.to = params.get('to') || '';
-    s.sort = params.get('sort') || 'relevance';
-    s.offset = Math.max(0, parseInt(params.get('offset'), 10) || 0);
+    // A stale or mistyped link searches as it can rather than failing:
+    // an unknown order is relevance, a page beyond the deepest is the first.
+    s.sort = SORTS.indexOf(params.get('sort')) >= 0 ? params.get('sort') : 'relevance';
+    var offset = parseInt(params.get('offset'), 10) || 0;
+    s.offset = offset > 0 && offset <= MAX_OFFSET ? offset - offset % PAGE_SIZE : 0;
     return s;
   }
 
@@ -77,25 +89,46 @@
     state = next;
     var query = toParams(state).toString();
     var url = query ? '/?' + query : '/';
-    if (push && url !== location.pathname + location.search) history.pushState(null, '', url);
+    if (url !== location.pathname + location.search) {
+      // A terminal keeps one history entry: the next person cannot go Back
+      // into this person's searches.
+      if (push && !window.Yuelan.kiosk) history.pushState(null, '', url);
+      else history.replaceState(null, '', url);
+    }
     render();
   }
 
   function render() {
     input.value = state.q;
+    clearButton.hidden = !state.q;
     sort.value = state.sort;
+    fromInput.value = state.from;
+    toInput.value = state.to;
     var active = isActive(state);
     start.hidden = active;
     area.hidden = !active;
     if (active) runSearch();
   }
 
+  // The first list of a page the server has rendered comes with the page:
+  // it is shown as it is, not searched (and logged) a second time.
+  function initialResults() {
+    var data = document.getElementById('initial-results');
+    if (!data) return null;
+    data.parentNode.removeChild(data);
+    if (new URLSearchParams(data.dataset.list).toString() !== toParams(state).toString()) return null;
+    try { return JSON.parse(data.textContent); } catch (e) { return null; }
+  }
+
   function runSearch() {
+    var initial = initialResults();
+    if (initial) { showResults(initial); return; }
     if (searching) searching.abort();
     var controller = new AbortController();
     searching = controller;
     var params = toParams(state);
     params.set('limit', String(PAGE_SIZE));
+    if (window.Yuelan.point) params.set('point', window.Yuelan.point);
     status.textContent = '正在搜索…';
     area.setAttribute('aria-busy', 'true');
     fetch('/api/search?' + params.toString(), { signal: controller.signal })
@@ -111,6 +144,14 @@
   }
 
   function showResults(body) {
+    if (body.hits.length === 0 && body.total > 0 && state.offset > 0) {
+      // A page past the end (the archive changed since the link was made):
+      // its first page instead.
+      var first = copy(state);
+      first.offset = 0;
+      go(first, false);
+      return;
+    }
     var first = state.offset + 1;
     var last = state.offset + body.hits.length;
     status.textContent = body.total === 0
@@ -119,24 +160,69 @@
     relaxed.hidden = !body.relaxed;
     didYouMean.hidden = !body.did_you_mean;
     didYouMeanLink.textContent = body.did_you_mean || '';
+    didYouMeanLink.href = '/?q=' + encodeURIComponent(body.did_you_mean || '');
     renderFilters(body.facets || {});
+    renderActiveFilters();
     clear(results);
     var partialShown = body.relaxed;
+    var shared = sharedTitles(body.hits);
     body.hits.forEach(function (hit) {
       if (hit.partial && !partialShown) {
         results.appendChild(el('li', 'notice partial-divider', '以下文件只包含部分搜索词'));
         partialShown = true;
       }
-      results.appendChild(resultItem(hit));
+      results.appendChild(resultItem(hit, shared));
     });
     if (body.total === 0) showNoResults(); else message.hidden = true;
     renderPager(body.total);
+    restorePlace();
   }
 
-  function resultItem(hit) {
+  // Back from a document: the list scrolls to where the reader left it.
+  function restorePlace() {
+    var list = storedList();
+    if (!list || list.url !== location.pathname + location.search) return;
+    window.scrollTo(0, list.y);
+  }
+
+  function storedList() {
+    try { return JSON.parse(sessionStorage.getItem(LIST_KEY)); } catch (e) { return null; }
+  }
+
+  function rememberPlace(link) {
+    var list = { url: location.pathname + location.search, y: window.scrollY, opened: link.pathname };
+    try { sessionStorage.setItem(LIST_KEY, JSON.stringify(list)); } catch (e) { /* the place is not kept */ }
+  }
+
+  // Titles that more than one hit of the page share.
+  function sharedTitles(hits) {
+    var seen = {};
+    var shared = {};
+    hits.forEach(function (hit) {
+      if (seen[hit.title]) shared[hit.title] = true;
+      seen[hit.title] = true;
+    });
+    return shared;
+  }
+
+  // What tells apart documents of the same title: year and publisher, or
+  // else the file's name (as the server's list does).
+  function distinction(hit) {
+    var parts = [];
+    if (hit.published_date) parts.push(hit.published_date.slice(0, 4) + '年');
+    if (hit.publisher) parts.push(hit.publisher);
+    if (parts.length) return parts.join(' · ');
+    return hit.path.split('/').pop().replace(/\.[^.]*$/, '');
+  }
+
+  function resultItem(hit, shared) {
     var li = el('li', 'result');
     var link = el('a', 'result-title', hit.title || hit.path);
-    link.href = '/documents/' + encodeURIComponent(hit.id) + (state.q ? '?q=' + encodeURIComponent(state.q) : '');
+    if (shared[hit.title]) link.appendChild(el('span', 'title-extra', '（' + distinction(hit) + '）'));
+    // The list's query, filters, order and page go along, for 返回搜索.
+    var list = toParams(state).toString();
+    link.href = '/documents/' + encodeURIComponent(hit.id) + (list ? '?' + list : '');
+    link.addEventListener('click', function () { rememberPlace(link); });
     li.appendChild(link);
     li.appendChild(el('p', 'catalog-line', catalogLine(hit)));
     var badges = [];
@@ -155,28 +241,84 @@
     return [hit.publisher, hit.doc_number, hit.published_date].filter(Boolean).join(' · ');
   }
 
+  // Nothing found: one tap to something that finds documents. Without
+  // the filters; each typed word alone; words of the archive that start
+  // like the query (suggestions); the categories.
   function showNoResults() {
     clear(message);
     message.className = 'message';
-    message.appendChild(el('p', null, '可以试试：'));
-    var tips = el('ul');
-    tips.appendChild(el('li', null, '减少几个词，或换一个说法'));
-    tips.appendChild(el('li', null, '检查错别字'));
+    message.appendChild(el('h2', null, '可以试试：'));
+    var ways = el('div', 'alternatives');
+    message.appendChild(ways);
     if (hasFilters(state)) {
-      var item = el('li');
-      var button = el('button', 'button', '去掉所有筛选条件');
-      button.type = 'button';
-      button.addEventListener('click', function () {
-        var next = emptyState();
-        next.q = state.q;
-        next.sort = state.sort;
-        go(next, true);
-      });
-      item.appendChild(button);
-      tips.appendChild(item);
+      ways.appendChild(alternative('去掉所有筛选条件', function () { go(withoutFilters(), true); }));
     }
-    message.appendChild(tips);
+    var words = state.q.split(/\s+/).filter(Boolean);
+    if (words.length > 1) {
+      words.forEach(function (word) {
+        ways.appendChild(alternative('只搜“' + word + '”', function () { pick(word); }));
+      });
+    }
+    var asked = state.q;
+    if (asked) {
+      fetch('/api/suggest?q=' + encodeURIComponent(asked))
+        .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
+        .then(function (body) {
+          if (state.q !== asked) return;
+          (body.suggestions || []).slice(0, 4).forEach(function (text) {
+            if (text !== asked) ways.appendChild(alternative('搜“' + text + '”', function () { pick(text); }));
+          });
+        })
+        .catch(function () { /* the other ways stay */ });
+    }
+    var browse = el('div', 'category-buttons');
+    message.appendChild(el('h2', null, '或按类别查看：'));
+    message.appendChild(browse);
+    fillCategories(browse);
     message.hidden = false;
+  }
+
+  function alternative(text, action) {
+    var button = el('button', 'button', text);
+    button.type = 'button';
+    button.addEventListener('click', action);
+    return button;
+  }
+
+  // ---- categories: the start screen's one-tap browsing ----
+
+  // The reading point's start categories, or the archive's largest.
+  function startCategories() {
+    return window.Yuelan.profile().then(function (profile) {
+      if (profile && profile.categories && profile.categories.length) return profile.categories;
+      return fetch('/api/stats')
+        .then(function (response) { return response.ok ? response.json() : {}; })
+        .then(function (stats) {
+          var counts = stats.category || {};
+          return Object.keys(counts)
+            .sort(function (a, b) { return counts[b] - counts[a] || a.localeCompare(b); })
+            .slice(0, START_CATEGORIES);
+        });
+    }).catch(function () { return []; });
+  }
+
+  // Fill `into` with category links; `section` shows when there are some.
+  function fillCategories(into, section) {
+    startCategories().then(function (categories) {
+      clear(into);
+      categories.forEach(function (category) {
+        var link = el('a', 'category-button', category);
+        link.href = '/?category=' + encodeURIComponent(category);
+        link.addEventListener('click', function (event) {
+          event.preventDefault();
+          var next = emptyState();
+          next.category = [category];
+          go(next, true);
+        });
+        into.appendChild(link);
+      });
+      if (section) section.hidden = categories.length === 0;
+    });
   }
 
   function showError(error) {
@@ -215,7 +357,7 @@
       if (shown.length === 0) return;
       var group = el('div', 'filter-group');
       group.setAttribute('role', 'group');
-      var heading = el('h3', null, f.label);
+      var heading = el('h2', null, f.label);
       heading.id = 'filter-' + f.key;
       group.setAttribute('aria-labelledby', heading.id);
       group.appendChild(heading);
@@ -226,14 +368,63 @@
         chip.dataset.filter = f.key;
         chip.dataset.value = value;
         chip.setAttribute('aria-pressed', state[f.key].indexOf(value) >= 0 ? 'true' : 'false');
+        // The visible text is the accessible name: “社会救助 4 份”.
         chip.appendChild(el('span', null, name));
-        chip.appendChild(el('span', 'count', String(counts[value] || 0)));
-        chip.setAttribute('aria-label', name + '，' + (counts[value] || 0) + ' 份');
+        chip.appendChild(document.createTextNode(' '));
+        chip.appendChild(el('span', 'count', (counts[value] || 0) + ' 份'));
         chip.addEventListener('click', function () { toggleFilter(f.key, value); });
         group.appendChild(chip);
       });
       filters.appendChild(group);
     });
+  }
+
+  // What narrows the list, each removable with one tap, and 清除全部筛选.
+  function renderActiveFilters() {
+    clear(activeFilters);
+    activeFilters.hidden = !hasFilters(state);
+    if (activeFilters.hidden) return;
+    FILTERS.forEach(function (f) {
+      state[f.key].forEach(function (value) {
+        var name = f.key === 'disclosure' ? (DISCLOSURE_NAMES[value] || value) : value;
+        activeFilters.appendChild(removable(f.label + '：' + name, function (next) {
+          next[f.key].splice(next[f.key].indexOf(value), 1);
+        }));
+      });
+    });
+    if (state.from || state.to) {
+      var range = (state.from || '最早') + ' 至 ' + (state.to || '今天');
+      var chip = removable('发布日期：' + range, function (next) { next.from = ''; next.to = ''; });
+      chip.id = 'date-chip';
+      activeFilters.appendChild(chip);
+    }
+    var all = el('button', 'button', '清除全部筛选');
+    all.type = 'button';
+    all.id = 'clear-filters';
+    all.addEventListener('click', function () { go(withoutFilters(), true); });
+    activeFilters.appendChild(all);
+  }
+
+  function removable(text, change) {
+    var chip = el('button', 'chip removable');
+    chip.type = 'button';
+    chip.appendChild(el('span', null, text));
+    chip.appendChild(el('span', 'remove', '×'));
+    chip.setAttribute('aria-label', '去掉筛选：' + text);
+    chip.addEventListener('click', function () {
+      var next = copy(state);
+      change(next);
+      next.offset = 0;
+      go(next, true);
+    });
+    return chip;
+  }
+
+  function withoutFilters() {
+    var next = emptyState();
+    next.q = state.q;
+    next.sort = state.sort;
+    return next;
   }
 
   function toggleFilter(key, value) {
@@ -391,10 +582,35 @@
   });
 
   input.addEventListener('input', function (event) {
+    clearButton.hidden = !input.value;
     if (!event.isComposing) scheduleSuggest();
+  });
+  // 清空 in place of the browser's small ×: a 48 px button with its name.
+  var clearButton = document.getElementById('clear-q');
+  clearButton.addEventListener('click', function () {
+    input.value = '';
+    clearButton.hidden = true;
+    hideSuggestions();
+    input.focus();
+  });
+  // The skip link lands on the first result (the search box before a search).
+  document.getElementById('skip').addEventListener('click', function (event) {
+    var first = area.hidden ? input : results.querySelector('.result-title');
+    if (!first) return;
+    event.preventDefault();
+    first.focus();
   });
   input.addEventListener('compositionend', scheduleSuggest);
   input.addEventListener('blur', function () { setTimeout(hideSuggestions, 150); });
+
+  dateRange.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var next = copy(state);
+    next.from = fromInput.value;
+    next.to = toInput.value;
+    next.offset = 0;
+    go(next, true);
+  });
 
   sort.addEventListener('change', function () {
     var next = copy(state);
@@ -403,10 +619,13 @@
     go(next, true);
   });
 
-  document.querySelectorAll('.examples [data-q]').forEach(function (button) {
-    button.addEventListener('click', function () { pick(button.dataset.q); });
+  // Examples and the correction are links (they work without JavaScript);
+  // here they search in place.
+  document.querySelectorAll('.examples [data-q]').forEach(function (link) {
+    link.addEventListener('click', function (event) { event.preventDefault(); pick(link.dataset.q); });
   });
-  didYouMeanLink.addEventListener('click', function () { pick(didYouMeanLink.textContent); });
+  didYouMeanLink.addEventListener('click', function (event) { event.preventDefault(); pick(didYouMeanLink.textContent); });
+  document.getElementById('sort-form').addEventListener('submit', function (event) { event.preventDefault(); });
 
   window.addEventListener('popstate', function () {
     state = fromUrl();
@@ -418,5 +637,7 @@
   // they start folded there, behind the 筛选 button.
   if (window.matchMedia('(max-width: 59.99rem)').matches) filterPanel.open = false;
   status.tabIndex = -1;
+  history.scrollRestoration = 'manual';
+  fillCategories(document.getElementById('category-buttons'), document.getElementById('categories'));
   render();
 })();

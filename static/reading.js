@@ -26,12 +26,21 @@
     print.addEventListener('click', function () { window.print(); });
   }
 
-  // Going back keeps the reader's filters and page, which a fresh link would lose.
+  // 返回搜索 links to the list this document was opened from (its query,
+  // filters, order and page travel in this page's address). When the
+  // previous history entry is that list, going back to it keeps the
+  // reader's scroll without adding an entry. In kiosk mode the link
+  // replaces this entry instead (common.js), keeping history at one entry.
   var back = document.getElementById('back');
-  if (back && document.referrer.indexOf(location.origin + '/') === 0 && history.length > 1) {
+  if (back && !window.Yuelan.kiosk) {
     back.addEventListener('click', function (event) {
-      event.preventDefault();
-      history.back();
+      var list = null;
+      try { list = JSON.parse(sessionStorage.getItem('yuelan.list')); } catch (e) { /* no place kept */ }
+      var cameFromList = list && list.opened === location.pathname && list.url === back.pathname + back.search;
+      if (cameFromList && history.length > 1) {
+        event.preventDefault();
+        history.back();
+      }
     });
   }
 })();

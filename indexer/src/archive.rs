@@ -32,7 +32,9 @@ mod suggest;
 pub use suggest::{Suggestions, TitleSuggestion};
 
 /// Fields counted as facets, by their API names.
-const FACETS: [&str; 4] = ["category", "publisher", "year", "disclosure"];
+static FACETS: [&str; 4] = ["category", "publisher", "year", "disclosure"];
+/// The catalog filters of a request, by facet name.
+const FILTERED_FACETS: [&str; 4] = ["category", "publisher", "disclosure", "year"];
 
 /// A document as `GET /api/documents/{id}` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -225,17 +227,22 @@ impl Archive {
             return Ok(nothing_found(&request.q));
         }
         let filters = self.filters(request)?;
+        let filter_queries: Vec<Box<dyn Query>> = filters.iter().map(|(_, query)| query.box_clone()).collect();
         let searcher = self.reader.searcher();
         let wanted = request.offset + limit;
-        let found = self.run(&searcher, &plan, &filters, request.sort, wanted)?;
-        let (found, plan) = self.with_inner_words(&searcher, found, plan, &filters, request.sort, wanted)?;
+        let found = self.run(&searcher, &plan, &filter_queries, request.sort, wanted)?;
+        let (found, plan) = self.with_inner_words(&searcher, found, plan, &filter_queries, request.sort, wanted)?;
         let found_nothing = found.strict_total == 0;
         let did_you_mean = if !plan.is_empty() && (found_nothing || plan.has_stray_character()) {
-            self.did_you_mean(&searcher, &plan, &text, &filters, found_nothing)?
+            self.did_you_mean(&searcher, &plan, &text, &filter_queries, found_nothing)?
         } else {
             None
         };
         let relaxed = found_nothing && !found.top.is_empty();
+        let mut facets = found.facets;
+        // The loose query counted the matches when it found more.
+        let loose = found.total > found.strict_total;
+        self.count_without_own_filter(&searcher, &plan, loose, &filters, &mut facets)?;
         let complete = found.complete;
         let hits = found
             .top
@@ -252,8 +259,32 @@ impl Archive {
             relaxed,
             did_you_mean,
             hits,
-            facets: found.facets,
+            facets,
         })
+    }
+
+    /// Replace the counts of each filtered facet by its counts without its
+    /// own filter (the other filters still apply): choosing 社会救助 leaves
+    /// the other categories on offer, with the numbers they would give.
+    /// One count-only search per filtered facet; none without filters.
+    fn count_without_own_filter(
+        &self,
+        searcher: &tantivy::Searcher,
+        plan: &QueryPlan,
+        loose: bool,
+        filters: &[(Option<&'static str>, Box<dyn Query>)],
+        facets: &mut Facets,
+    ) -> Result<(), SearchError> {
+        for (at, (name, _)) in filters.iter().enumerate() {
+            let Some(name) = *name else { continue };
+            let others: Vec<Box<dyn Query>> =
+                filters.iter().enumerate().filter(|(other, _)| *other != at).map(|(_, (_, query))| query.box_clone()).collect();
+            let query = self.full_query(plan, loose, &others);
+            let only = FACETS.iter().position(|facet| *facet == name).map_or(&FACETS[..0], |at| &FACETS[at..=at]);
+            let mut counts = searcher.search(&*query, &FacetCollector(only)).map_err(|e| SearchError::Internal(e.to_string()))?;
+            facets.insert(name.to_string(), counts.remove(name).unwrap_or_default());
+        }
+        Ok(())
     }
 
     /// Where fewer documents than a first page hold the long words as
@@ -362,7 +393,7 @@ impl Archive {
     ) -> Result<(Vec<(Score, DocAddress)>, usize, Facets), SearchError> {
         let internal = |e: tantivy::TantivyError| SearchError::Internal(e.to_string());
         let page = TopDocs::with_limit(wanted.max(1));
-        let collectors = (Count, FacetCollector);
+        let collectors = (Count, FacetCollector(&FACETS));
         match sort {
             Sort::Relevance => {
                 let page = TopDocs::with_limit(wanted.max(ranking::RERANK_DEPTH));
@@ -398,16 +429,14 @@ impl Archive {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// Filter clauses: any of the values of a field, all fields together.
-    fn filters(&self, request: &SearchRequest) -> Result<Vec<Box<dyn Query>>, SearchError> {
+    /// Filter clauses: any of the values of a field, all fields together;
+    /// each with the facet it filters (none for the date range).
+    fn filters(&self, request: &SearchRequest) -> Result<Vec<(Option<&'static str>, Box<dyn Query>)>, SearchError> {
         let f = &self.fields;
-        let mut filters: Vec<Box<dyn Query>> = Vec::new();
-        for (field, values) in [
-            (f.category, &request.category),
-            (f.publisher, &request.publisher),
-            (f.disclosure, &request.disclosure),
-            (f.year, &request.year),
-        ] {
+        let mut filters: Vec<(Option<&'static str>, Box<dyn Query>)> = Vec::new();
+        let fields = [f.category, f.publisher, f.disclosure, f.year];
+        let values = [&request.category, &request.publisher, &request.disclosure, &request.year];
+        for ((name, field), values) in FILTERED_FACETS.into_iter().zip(fields).zip(values) {
             let any: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()
                 .filter(|v| !v.is_empty())
@@ -416,7 +445,7 @@ impl Archive {
                 })
                 .collect();
             if !any.is_empty() {
-                filters.push(Box::new(BooleanQuery::new(any)));
+                filters.push((Some(name), Box::new(BooleanQuery::new(any))));
             }
         }
         let bound = |date: &Option<String>, name: &str| -> Result<Bound<Term>, SearchError> {
@@ -431,7 +460,7 @@ impl Archive {
         };
         let (from, to) = (bound(&request.from, "from")?, bound(&request.to, "to")?);
         if !matches!((&from, &to), (Bound::Unbounded, Bound::Unbounded)) {
-            filters.push(Box::new(RangeQuery::new(from, to)));
+            filters.push((None, Box::new(RangeQuery::new(from, to))));
         }
         Ok(filters)
     }
@@ -656,7 +685,7 @@ impl Warmer for CommitTables {
 /// Document counts by category, publisher, year and disclosure: every
 /// document's columns are read.
 fn count_stats(searcher: &tantivy::Searcher) -> tantivy::Result<Stats> {
-    let mut facets = searcher.search(&AllQuery, &FacetCollector)?;
+    let mut facets = searcher.search(&AllQuery, &FacetCollector(&FACETS))?;
     let mut take = |name: &str| facets.remove(name).unwrap_or_default();
     Ok(Stats {
         documents: searcher.num_docs(),
@@ -690,9 +719,10 @@ fn content_type(format: &str) -> &'static str {
     }
 }
 
-/// Counts matching documents per value of each [`FACETS`] field, from the
-/// fast-field ordinals of each segment (no stored document is read).
-struct FacetCollector;
+/// Counts matching documents per value of each of its fields (of
+/// [`FACETS`]), from the fast-field ordinals of each segment (no stored
+/// document is read).
+struct FacetCollector(&'static [&'static str]);
 
 struct FacetSegment {
     columns: Vec<(&'static str, Option<StrColumn>, Vec<u64>)>,
@@ -704,7 +734,7 @@ impl Collector for FacetCollector {
 
     fn for_segment(&self, _: u32, reader: &SegmentReader) -> tantivy::Result<FacetSegment> {
         let mut columns = Vec::new();
-        for name in FACETS {
+        for &name in self.0 {
             let column = reader.fast_fields().str(name)?;
             let terms = column.as_ref().map(|c| c.num_terms()).unwrap_or(0);
             columns.push((name, column, vec![0; terms]));
@@ -718,7 +748,7 @@ impl Collector for FacetCollector {
 
     fn merge_fruits(&self, fruits: Vec<Facets>) -> tantivy::Result<Facets> {
         let mut merged = Facets::new();
-        for name in FACETS {
+        for name in self.0 {
             merged.insert(name.to_string(), BTreeMap::new());
         }
         for fruit in fruits {

@@ -175,18 +175,28 @@ pub(crate) fn snippet(text: &str, needles: &[String]) -> String {
 /// the markup of Markdown and HTML comments that plain-text originals carry
 /// left out (`<!-- … -->`, `**`, heading `#`s, table `|` and `---` rules).
 fn plain_words(window: &str) -> String {
-    let mut text = String::with_capacity(window.len());
-    let mut rest = window;
-    while let Some(open) = rest.find("<!--") {
-        text.push_str(&rest[..open]);
-        rest = rest[open..].find("-->").map_or("", |close| &rest[open + close + 3..]);
-    }
-    text.push_str(rest);
-    text.split_whitespace()
+    let text = without_comments(window);
+    // A table's cells are words even where the `|` between them has no
+    // space around it (`|低保|580元|`).
+    text.split(|c: char| c.is_whitespace() || c == '|')
+        .filter(|word| !word.is_empty())
         .filter(|word| !word.chars().all(|c| matches!(c, '#' | '|' | '-' | '*' | ':')))
         .map(|word| word.trim_start_matches('#').replace("**", ""))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `text` without its HTML comments (`<!-- … -->`; an unclosed one runs
+/// to the end).
+pub(crate) fn without_comments(text: &str) -> String {
+    let mut kept = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("<!--") {
+        kept.push_str(&rest[..open]);
+        rest = rest[open..].find("-->").map_or("", |close| &rest[open + close + 3..]);
+    }
+    kept.push_str(rest);
+    kept
 }
 
 #[cfg(test)]
@@ -235,6 +245,8 @@ mod tests {
     fn snippets_leave_out_markdown_and_html_comments() {
         let text = "<!-- INFO END -->\n## 第一章 总则\n| 项目 | 标准 |\n| --- | --- |\n| **低保** | 580元 |";
         assert_eq!(snippet(text, &["低保".to_string()]), "第一章 总则 项目 标准 <mark>低保</mark> 580元");
+        let tight = "|项目|标准|\n|:--|--:|\n|**低保**|580元|";
+        assert_eq!(snippet(tight, &["低保".to_string()]), "项目 标准 <mark>低保</mark> 580元");
     }
 
     #[test]

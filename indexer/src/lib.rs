@@ -22,6 +22,7 @@ pub mod extract;
 pub mod fixity;
 pub mod highlight;
 pub mod ingest;
+pub mod markdown;
 pub mod query;
 pub mod ranking;
 pub mod report;

@@ -10,7 +10,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Uri};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{BoxError, Json, Router};
 use indexer::api::{SearchRequest, SearchResponse};
@@ -23,8 +23,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
+use crate::points::Points;
 use crate::querylog::QueryLog;
-use crate::{assets, pages, params};
+use crate::{assets, pages, params, results_page};
 
 /// Largest request body accepted. Every route is GET, so any body is
 /// unexpected; this only keeps a client from declaring a huge one.
@@ -39,7 +40,7 @@ const NOT_SEPARABLE: &str = "本文件的原件与不公开的文件合为一个
                              (this document's original is one file with documents that are not public; only its text is served)";
 /// Pages and scripts change only with the binary; a short cache keeps a
 /// terminal fast without serving an old UI for long after an upgrade.
-const ASSET_CACHE: &str = "public, max-age=300";
+pub(crate) const ASSET_CACHE: &str = "public, max-age=300";
 /// No inline script or style anywhere: scripts and styles come from
 /// `/static/`, the QR code is inline SVG, the favicon a `data:` URL.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -61,6 +62,8 @@ pub struct Config {
     /// encoded in the reading view's QR code.
     pub public_url: String,
     pub query_log: QueryLog,
+    /// The reading points' profiles ([`Points`]); none by default.
+    pub points: Points,
 }
 
 impl Config {
@@ -69,7 +72,13 @@ impl Config {
     /// through tracing.
     pub fn new(public_url: impl Into<String>) -> Config {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Config { max_concurrent: 16 * cores, timeout: Duration::from_secs(5), public_url: public_url.into(), query_log: QueryLog::Tracing }
+        Config {
+            max_concurrent: 16 * cores,
+            timeout: Duration::from_secs(5),
+            public_url: public_url.into(),
+            query_log: QueryLog::Tracing,
+            points: Points::default(),
+        }
     }
 }
 
@@ -81,6 +90,7 @@ pub(crate) struct AppState {
     timeout: Duration,
     pub(crate) public_url: String,
     query_log: QueryLog,
+    points: Points,
 }
 
 impl AppState {
@@ -108,11 +118,13 @@ impl AppState {
         .map_err(|failed| ApiError::Internal(format!("index work failed: {failed}")))?
     }
 
-    /// Search and log the search for the archivists.
-    pub(crate) async fn search(self: &Arc<Self>, request: SearchRequest) -> Result<SearchResponse, ApiError> {
+    /// Search and log the search for the archivists, with the tag of the
+    /// reading point it came from when `point` names a known one.
+    pub(crate) async fn search(self: &Arc<Self>, request: SearchRequest, point: Option<String>) -> Result<SearchResponse, ApiError> {
         self.run(move |state| {
             let response = state.archive.search(&request)?;
-            state.query_log.record(&request, &response);
+            let point = point.as_deref().and_then(|tag| state.points.get(tag)).map(|(tag, _)| tag);
+            state.query_log.record(&request, &response, point);
             Ok(response)
         })
         .await
@@ -127,10 +139,11 @@ pub fn router(archive: Arc<Archive>, config: Config) -> Router {
         timeout: config.timeout,
         public_url: config.public_url.trim_end_matches('/').to_string(),
         query_log: config.query_log,
+        points: config.points,
     });
     Router::new()
-        .route("/", get(index))
-        .route("/search", get(pages::search))
+        .route("/", get(results_page::search_page))
+        .route("/search", get(results_page::search_page))
         .route("/documents/{id}", get(pages::document))
         .route("/static/{file}", get(asset))
         .route("/healthz", get(healthz))
@@ -139,6 +152,7 @@ pub fn router(archive: Arc<Archive>, config: Config) -> Router {
         .route("/api/documents/{id}/original", get(original))
         .route("/api/suggest", get(suggest))
         .route("/api/stats", get(stats))
+        .route("/api/points/{tag}", get(point))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn(limit_body))
@@ -186,10 +200,6 @@ async fn not_found(uri: Uri) -> Response {
     }
 }
 
-async fn index() -> Response {
-    ([(header::CACHE_CONTROL, ASSET_CACHE)], Html(assets::INDEX_HTML)).into_response()
-}
-
 async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
     let asset = assets::get(&file).ok_or(ApiError::NotFound("no such file"))?;
     Ok(([(header::CONTENT_TYPE, asset.content_type), (header::CACHE_CONTROL, ASSET_CACHE)], asset.body).into_response())
@@ -200,8 +210,17 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> 
 }
 
 async fn search(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Json<SearchResponse>, ApiError> {
-    let request = params::search_request(&params::pairs(raw.as_deref())?)?;
-    Ok(Json(state.search(request).await?))
+    let pairs = params::pairs(raw.as_deref())?;
+    let request = params::search_request(&pairs)?;
+    Ok(Json(state.search(request, params::point(&pairs)).await?))
+}
+
+/// `GET /api/points/{tag}`: a reading point's profile, for its terminal's
+/// start screen.
+async fn point(State(state): State<Arc<AppState>>, tag: Result<Path<String>, PathRejection>) -> Result<Json<serde_json::Value>, ApiError> {
+    let Path(tag) = tag?;
+    let (tag, point) = state.points.get(&tag).ok_or(ApiError::NotFound("no such reading point"))?;
+    Ok(Json(serde_json::json!({ "point": tag, "name": point.name, "categories": point.categories })))
 }
 
 async fn document(State(state): State<Arc<AppState>>, id: Result<Path<String>, PathRejection>) -> Result<Json<DocumentView>, ApiError> {

@@ -11,8 +11,10 @@ pub mod error;
 mod http;
 mod pages;
 mod params;
+pub mod points;
 mod qr;
 pub mod querylog;
+mod results_page;
 pub mod runtime;
 
 pub use http::{router, Config};

@@ -14,6 +14,7 @@ use std::time::Duration;
 use clap::Parser;
 use indexer::ingest::{self, IngestOptions};
 use indexer::Archive;
+use search_server::points::Points;
 use search_server::querylog::QueryLog;
 use search_server::{router, runtime, Config};
 use tracing_subscriber::EnvFilter;
@@ -48,6 +49,11 @@ struct Args {
     /// Seconds a request may take before it is answered 503
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     timeout: u64,
+    /// Reading points' profiles (JSON: tag → {"name", "categories"}); a
+    /// terminal started with /?kiosk=1&point=<tag> shows its name and start
+    /// categories, and its searches are logged with `point`
+    #[arg(long, value_name = "FILE")]
+    profiles: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -80,6 +86,16 @@ async fn serve(args: Args) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(args.addr).await.map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let mut config = Config::new(args.public_url.unwrap_or_else(|| format!("http://{local}")));
+    if points_to_this_machine(&config.public_url) {
+        tracing::warn!(
+            "the QR codes of the reading view encode {}, which only this machine can open: \
+             give the address phones reach this server by with --public-url",
+            config.public_url
+        );
+    }
+    if let Some(path) = &args.profiles {
+        config.points = Points::from_file(path)?;
+    }
     config.timeout = Duration::from_secs(args.timeout);
     if let Some(n) = args.max_concurrent {
         config.max_concurrent = n;
@@ -92,6 +108,18 @@ async fn serve(args: Args) -> Result<(), String> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server failed: {e}"))
+}
+
+/// Whether `url`'s host is a loopback address (127.0.0.0/8, ::1,
+/// localhost) or unspecified (0.0.0.0), which a reader's phone cannot reach.
+fn points_to_this_machine(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
 }
 
 /// Open the archive in `data`; when it holds no index yet and a `seed`
@@ -133,4 +161,19 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::points_to_this_machine;
+
+    #[test]
+    fn loopback_and_unspecified_public_urls_are_recognised() {
+        for url in ["http://127.0.0.1:8080", "http://localhost:8080/", "http://[::1]:8080", "http://0.0.0.0:80", "http://127.1.2.3"] {
+            assert!(points_to_this_machine(url), "{url}");
+        }
+        for url in ["http://192.168.1.20:8080", "https://yuelan.linhe.gov.cn", "http://[fe80::1]:8080"] {
+            assert!(!points_to_this_machine(url), "{url}");
+        }
+    }
 }

@@ -10,9 +10,10 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use indexer::api::{SearchRequest, SearchResponse, Sort};
+use indexer::api::{SearchRequest, Sort};
 use indexer::archive::DocumentView;
 use indexer::highlight::{escape_html as esc, mark_html, ranges_of};
+use indexer::markdown;
 use indexer::query::QueryPlan;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -44,7 +45,7 @@ impl IntoResponse for PageError {
             StatusCode::SERVICE_UNAVAILABLE => "系统繁忙，请稍等片刻再试。",
             _ => "系统出了点问题，请稍后再试。",
         };
-        let body = format!(r#"<p class="notice error">{message}</p><p><a class="button" href="/">回到首页</a></p>"#);
+        let body = format!(r#"<h1>出错了</h1><p class="notice error">{message}</p><p><a class="button" href="/">回到首页</a></p>"#);
         let mut response = (status, Html(layout("出错了", &body, false))).into_response();
         if let Some(retry) = self.0.retry_after() {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry);
@@ -60,18 +61,11 @@ pub(crate) async fn document(
     RawQuery(raw): RawQuery,
 ) -> Result<Html<String>, PageError> {
     let Path(id) = id?;
-    let q = params::query_text(&params::pairs(raw.as_deref())?);
+    let pairs = params::pairs(raw.as_deref())?;
+    let q = params::query_text(&pairs);
     let doc = state.run(move |state| Ok(state.archive.document(&id)?)).await?;
     let doc = doc.ok_or(ApiError::NotFound(NO_SUCH_DOCUMENT))?;
-    Ok(Html(reading_view(&doc, &q, &state.public_url)))
-}
-
-/// `GET /search?q=…`: the result list for browsers without JavaScript (the
-/// search form's action; the script-driven UI never navigates here).
-pub(crate) async fn search(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Html<String>, PageError> {
-    let request = params::search_request(&params::pairs(raw.as_deref())?)?;
-    let response = state.search(request.clone()).await?;
-    Ok(Html(result_list(&request, &response)))
+    Ok(Html(reading_view(&doc, &q, &list_url(&pairs), &state.public_url)))
 }
 
 /// The page frame shared by every server-rendered page.
@@ -93,7 +87,8 @@ fn layout(title: &str, body: &str, reading: bool) -> String {
 <a class="skip" href="#main">跳到正文</a>
 <header class="site">
 <a class="brand" href="/">阅览 <span>政府信息公开查询</span></a>
-<button type="button" id="text-size" class="button" aria-pressed="false" hidden>大字</button>
+<span id="point-name" class="point-name" hidden></span>
+<button type="button" id="text-size" class="button" hidden>大字</button>
 </header>
 <main id="main">
 {body}
@@ -110,12 +105,30 @@ fn layout(title: &str, body: &str, reading: bool) -> String {
 const URL_PART: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~');
 
 /// A value for a URL path segment or query value.
-fn url_part(text: &str) -> String {
+pub(crate) fn url_part(text: &str) -> String {
     utf8_percent_encode(text, URL_PART).to_string()
 }
 
+/// Keys of a result list's address: what 返回搜索 restores.
+const LIST_KEYS: [&str; 9] = ["q", "category", "publisher", "disclosure", "year", "from", "to", "sort", "offset"];
+
+/// The result list a document was opened from, `/?…` with the list keys of
+/// its address (the start page when it has none).
+fn list_url(pairs: &params::Pairs) -> String {
+    let kept: Vec<String> = pairs
+        .iter()
+        .filter(|(key, value)| LIST_KEYS.contains(&key.as_str()) && !value.is_empty())
+        .map(|(key, value)| format!("{key}={}", url_part(value)))
+        .collect();
+    if kept.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/?{}", kept.join("&"))
+    }
+}
+
 /// 发布机构 · 文号 · 日期, leaving out what is unknown.
-fn catalog_line(parts: &[&str]) -> String {
+pub(crate) fn catalog_line(parts: &[&str]) -> String {
     let known: Vec<String> = parts.iter().filter(|p| !p.is_empty()).map(|p| esc(p)).collect();
     known.join(" · ")
 }
@@ -128,11 +141,10 @@ fn disclosure_name(disclosure: &str) -> &str {
     }
 }
 
-fn reading_view(doc: &DocumentView, q: &str, public_url: &str) -> String {
+fn reading_view(doc: &DocumentView, q: &str, back: &str, public_url: &str) -> String {
     let opt = |field: &Option<String>| field.clone().unwrap_or_default();
     let date = doc.published_date.clone().or_else(|| doc.written_date.clone()).unwrap_or_default();
     let url = format!("{public_url}/documents/{}", url_part(&doc.id));
-    let back = if q.trim().is_empty() { "/".to_string() } else { format!("/?q={}", url_part(q)) };
     let content = match &doc.text {
         Some(text) => text_section(doc, text, q),
         None => on_request_section(doc),
@@ -143,13 +155,13 @@ fn reading_view(doc: &DocumentView, q: &str, public_url: &str) -> String {
 <article class="document">
 <h1>{title}</h1>
 <p class="catalog-line">{line}</p>
+<aside class="take-away" aria-labelledby="take-away-title">
+<figure class="qr">{qr}<figcaption><strong id="take-away-title">扫码带走</strong>用手机扫描二维码，在手机上阅读这份文件<span class="kiosk-only">，原件也请在手机上打开</span>。<br><span class="url">{url_text}</span></figcaption></figure>
+</aside>
 {table}
 {content}
-</article>
-<aside class="take-away">
-<figure class="qr">{qr}<figcaption>用手机扫描二维码，带走这份文件<br><span class="url">{url_text}</span></figcaption></figure>
-</aside>"#,
-        back = esc(&back),
+</article>"#,
+        back = esc(back),
         title = esc(&doc.title),
         line = catalog_line(&[&opt(&doc.publisher), &opt(&doc.doc_number), &date]),
         table = catalog_table(doc),
@@ -181,16 +193,31 @@ fn catalog_table(doc: &DocumentView) -> String {
 /// between matches, print and fetch the original.
 fn text_section(doc: &DocumentView, text: &str, q: &str) -> String {
     let needles = QueryPlan::new(q).highlights;
-    let ranges = ranges_of(text, &needles);
-    // The words looked for, as the search read them (not the query syntax).
-    let words = needles.iter().map(|n| format!("“{}”", esc(n))).collect::<Vec<_>>().join("、");
-    let status = match (needles.is_empty(), ranges.len()) {
-        (true, _) => String::new(),
-        (false, 0) => format!(r#"<p class="matches">本文中没有找到{words}。</p>"#),
-        (false, n) => format!(
-            r#"<p class="matches" id="match-status" aria-live="polite">本文中有 {n} 处{words}，已用黄色标出。</p>
-<button type="button" id="next-match" class="button primary" hidden>下一处 ↓</button>"#
+    let (marked, count, class) = if markdown::is_markdown(&doc.format) {
+        let rendered = markdown::to_html(text, &needles);
+        (rendered.html, rendered.matches, "text markdown")
+    } else {
+        let ranges = ranges_of(text, &needles);
+        (mark_html(text, &ranges), ranges.len(), "text")
+    };
+    // The words looked for, as the search read them (not the query
+    // syntax); the count is of places where any of them stands.
+    let words = needles.iter().map(|n| format!("“{}”", esc(n))).collect::<Vec<_>>();
+    let status = match (words.len(), count) {
+        (0, _) => String::new(),
+        (_, 0) => format!(r#"<p class="matches">本文中没有找到{}。</p>"#, words.join("、")),
+        (1, n) => {
+            format!(r#"<p class="matches" id="match-status" aria-live="polite">{}在本文中出现 {n} 处，已用黄底粗体标出。</p>"#, words[0])
+        }
+        (_, n) => format!(
+            r#"<p class="matches" id="match-status" aria-live="polite">{}在本文中共出现 {n} 处（每个词分别计数），已用黄底粗体标出。</p>"#,
+            words.join("或")
         ),
+    };
+    let next = if count > 0 {
+        r#"<button type="button" id="next-match" class="button primary next-match" hidden>下一处 ↓</button>"#
+    } else {
+        ""
     };
     // A document without an original of its own (it shares its file with
     // documents that are not public) offers its text only.
@@ -198,7 +225,7 @@ fn text_section(doc: &DocumentView, text: &str, q: &str) -> String {
         String::new()
     } else {
         format!(
-            r#"<a class="button" href="/api/documents/{id}/original">下载原件（{format}，{size}）</a>"#,
+            r#"<a class="button download" href="/api/documents/{id}/original">下载原件（{format}，{size}）</a>"#,
             id = url_part(&doc.id),
             format = esc(&doc.format.to_uppercase()),
             size = human_size(doc.bytes),
@@ -210,8 +237,8 @@ fn text_section(doc: &DocumentView, text: &str, q: &str) -> String {
 <button type="button" id="print" class="button" hidden>打印</button>
 {download}
 </div>
-<div class="text" id="text">{marked}</div>"#,
-        marked = mark_html(text, &ranges),
+{next}
+<div class="{class}" id="text">{marked}</div>"#
     )
 }
 
@@ -239,69 +266,15 @@ fn human_size(bytes: u64) -> String {
     }
 }
 
-fn result_list(request: &SearchRequest, response: &SearchResponse) -> String {
-    // Partial matches follow the complete ones under a divider, as on the
-    // JavaScript page (where none is complete, the `relaxed` notice says so).
-    let first_partial = response.hits.iter().position(|h| h.partial).filter(|_| !response.relaxed);
-    let items: String = response
-        .hits
-        .iter()
-        .enumerate()
-        .map(|(i, hit)| {
-            let divider = if Some(i) == first_partial {
-                r#"<li class="notice partial-divider">以下文件只包含部分搜索词</li>"#
-            } else {
-                ""
-            };
-            format!(
-                r#"{divider}<li class="result"><a class="result-title" href="/documents/{id}?q={q}">{title}</a>
-<p class="catalog-line">{line}</p><p class="snippet">{snippet}</p></li>"#,
-                id = url_part(&hit.id),
-                q = url_part(&request.q),
-                title = esc(&hit.title),
-                line = catalog_line(&[&hit.publisher, &hit.doc_number, &hit.published_date]),
-                snippet = hit.snippet,
-            )
-        })
-        .collect();
-    let summary = match response.total {
-        0 => "没有找到相关文件。可以试试：减少几个词、检查错别字、去掉筛选条件。".to_string(),
-        n => format!("找到 {n} 份文件"),
-    };
-    let relaxed = if response.relaxed {
-        r#"<p class="notice">未找到同时包含所有词的文件，以下为部分匹配结果。</p>"#
-    } else {
-        ""
-    };
-    let did_you_mean = match &response.did_you_mean {
-        Some(fix) => format!(r#"<p class="notice">您是不是要找：<a href="/search?q={}">{}</a></p>"#, url_part(fix), esc(fix)),
-        None => String::new(),
-    };
-    let body = format!(
-        r#"<form class="search" action="/search" method="get" role="search">
-<label for="q">搜索政府信息</label>
-<div class="search-row">
-<input id="q" name="q" type="search" value="{q}" maxlength="200">
-<button class="button primary" type="submit">搜索</button>
-</div>
-</form>
-<p class="summary" role="status">{summary}</p>
-{did_you_mean}
-{relaxed}
-<ol class="results">{items}</ol>
-{pager}"#,
-        q = esc(&request.q),
-        pager = pager(request, response),
-    );
-    layout(&format!("搜索：{}", request.q), &body, false)
-}
-
-/// Previous / next links that keep the query, filters, date range, sort
-/// and page size.
-fn pager(request: &SearchRequest, response: &SearchResponse) -> String {
-    let limit = request.page_size();
+/// The query string of `request`'s list at `offset`: the query, filters,
+/// date range, sort and page size, leaving out defaults.
+pub(crate) fn list_query(request: &SearchRequest, offset: usize) -> String {
     let limit_text = request.limit.to_string();
-    let mut pairs = vec![("q", request.q.as_str())];
+    let offset_text = offset.to_string();
+    let mut pairs = Vec::new();
+    if !request.q.is_empty() {
+        pairs.push(("q", request.q.as_str()));
+    }
     for (key, values) in
         [("category", &request.category), ("publisher", &request.publisher), ("disclosure", &request.disclosure), ("year", &request.year)]
     {
@@ -315,14 +288,9 @@ fn pager(request: &SearchRequest, response: &SearchResponse) -> String {
     if request.limit != 0 {
         pairs.push(("limit", &limit_text));
     }
+    if offset != 0 {
+        pairs.push(("offset", &offset_text));
+    }
     let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", url_part(v))).collect();
-    let href = |offset: usize| format!("/search?{}&offset={offset}", query.join("&"));
-    let mut links = Vec::new();
-    if request.offset > 0 {
-        links.push(format!(r#"<a class="button" href="{}">上一页</a>"#, href(request.offset.saturating_sub(limit))));
-    }
-    if request.offset + limit < response.total {
-        links.push(format!(r#"<a class="button" href="{}">下一页</a>"#, href(request.offset + limit)));
-    }
-    format!(r#"<nav class="pager">{}</nav>"#, links.join(""))
+    query.join("&")
 }

@@ -3,7 +3,7 @@
 //! a 400, never a guess), numbers that must be numbers, and query text cut to
 //! [`MAX_QUERY_CHARS`] so an oversized query costs nothing downstream.
 
-use indexer::api::{SearchRequest, Sort, MAX_QUERY_CHARS};
+use indexer::api::{SearchRequest, Sort, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
 
 use crate::error::ApiError;
 
@@ -50,6 +50,12 @@ pub fn query_text(pairs: &Pairs) -> String {
     pairs.iter().rev().find(|(key, _)| key == "q").map(|(_, q)| cut(q)).unwrap_or_default()
 }
 
+/// The reading point a search says it came from (`point`, see
+/// [`crate::points`]); the server logs it only when it knows the tag.
+pub fn point(pairs: &Pairs) -> Option<String> {
+    pairs.iter().rev().find(|(key, _)| key == "point").map(|(_, tag)| tag.clone())
+}
+
 /// A search request from `pairs`. Unknown keys are ignored (links may carry
 /// the UI's own state such as `kiosk`); empty filter values mean "no filter".
 /// Bounds on `limit` and `offset` are the archive's to check.
@@ -92,6 +98,21 @@ pub fn search_request(pairs: &Pairs) -> Result<SearchRequest, ApiError> {
         }
     }
     Ok(request)
+}
+
+/// A result list for the search page, from its address: as
+/// [`search_request`], but a stale or mistyped link still gives a list: a
+/// sort, page size or offset the API would refuse falls back to its
+/// default (the API itself stays strict).
+pub fn list_request(pairs: &Pairs) -> SearchRequest {
+    let usable = |(key, value): &&(String, String)| match key.as_str() {
+        "sort" => sort(value).is_ok(),
+        "limit" => number("limit", value).is_ok_and(|n| n <= MAX_LIMIT),
+        "offset" => number("offset", value).is_ok_and(|n| n <= MAX_OFFSET),
+        _ => true,
+    };
+    let kept: Pairs = pairs.iter().filter(usable).cloned().collect();
+    search_request(&kept).unwrap_or_default()
 }
 
 fn cut(q: &str) -> String {
@@ -151,6 +172,14 @@ mod tests {
     fn long_queries_are_cut_to_the_limit() {
         let raw = format!("q={}", "低".repeat(MAX_QUERY_CHARS * 3));
         assert_eq!(request(&raw).unwrap().q.chars().count(), MAX_QUERY_CHARS);
+    }
+
+    #[test]
+    fn a_list_from_a_stale_link_falls_back_to_defaults() {
+        let r = list_request(&pairs(Some("q=a&sort=sideways&offset=99999999&limit=1000&category=b")).unwrap());
+        assert_eq!((r.q.as_str(), r.sort, r.offset, r.limit, r.category), ("a", Sort::Relevance, 0, 0, vec!["b".to_string()]));
+        let r = list_request(&pairs(Some("sort=date_asc&offset=20&limit=5")).unwrap());
+        assert_eq!((r.sort, r.offset, r.limit), (Sort::DateAsc, 20, 5));
     }
 
     #[test]

@@ -29,6 +29,9 @@ struct Line<'a> {
     total: usize,
     relaxed: bool,
     took_ms: f64,
+    /// The reading point's tag ([`crate::points`]); absent for web users.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    point: Option<&'a str>,
 }
 
 impl QueryLog {
@@ -38,15 +41,17 @@ impl QueryLog {
         Ok(QueryLog::File(Mutex::new(file)))
     }
 
-    /// Record one answered search. A log that cannot be written is reported
-    /// in the server log; it never fails the search.
-    pub fn record(&self, request: &SearchRequest, response: &SearchResponse) {
+    /// Record one answered search, from the reading point tagged `point`
+    /// if any. A log that cannot be written is reported in the server log;
+    /// it never fails the search.
+    pub fn record(&self, request: &SearchRequest, response: &SearchResponse, point: Option<&str>) {
         let line = Line {
             time: OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
             request,
             total: response.total,
             relaxed: response.relaxed,
             took_ms: response.took_ms,
+            point,
         };
         let Ok(json) = serde_json::to_string(&line) else { return };
         match self {

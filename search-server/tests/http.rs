@@ -78,13 +78,27 @@ fn repeatable_filters_combine_and_facets_count_values() {
 }
 
 #[test]
+fn facet_counts_of_a_filtered_group_leave_out_its_own_filter() {
+    let found = get(server(), &format!("/api/search?q={}&category={}", enc("低保"), enc("社会救助"))).json();
+    assert_eq!(hit_ids(&found), vec![DIBAO], "{found}");
+    // The category counts are those without the category filter; the other
+    // groups count what the filter leaves.
+    assert_eq!(found["facets"]["category"], serde_json::json!({"社会救助": 1, "通知公告": 1}), "{found}");
+    assert_eq!(found["facets"]["year"], serde_json::json!({"2022": 1}), "{found}");
+    let both = get(server(), &format!("/api/search?q={}&category={}&year=2023", enc("低保"), enc("社会救助"))).json();
+    assert_eq!(both["total"], 0, "{both}");
+    assert_eq!(both["facets"]["category"], serde_json::json!({"通知公告": 1}), "{both}");
+    assert_eq!(both["facets"]["year"], serde_json::json!({"2022": 1}), "{both}");
+}
+
+#[test]
 fn sort_by_date_orders_hits_and_a_bad_sort_is_a_400() {
     let newest = get(server(), "/api/search?disclosure=public&sort=date_desc").json();
     let dates: Vec<&str> = newest["hits"].as_array().unwrap().iter().map(|h| h["published_date"].as_str().unwrap()).collect();
     let mut sorted = dates.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(dates, sorted);
-    assert_eq!(dates.len(), 4, "{newest}");
+    assert_eq!(dates.len(), 5, "{newest}");
     assert_json_error(&get(server(), "/api/search?q=a&sort=sideways"), 400, "sort=sideways");
 }
 
@@ -229,7 +243,7 @@ fn limit_and_offset_are_bounded() {
     }
     let page = get(server(), "/api/search?disclosure=public&limit=2&offset=1").json();
     assert_eq!(page["hits"].as_array().unwrap().len(), 2, "{page}");
-    assert_eq!(page["total"], 4);
+    assert_eq!(page["total"], 5);
     assert_eq!(get(server(), "/api/search?q=a&limit=100&offset=10000").status, 200);
 }
 
@@ -287,12 +301,12 @@ fn the_reading_view_highlights_escapes_and_links() {
 
 #[test]
 fn the_list_without_javascript_pages_on_with_the_same_filters_sort_and_page_size() {
-    let html = get(server(), "/search?disclosure=public&from=2015-01-01&sort=date_desc&limit=2").text();
+    let html = get(server(), "/?disclosure=public&from=2015-01-01&sort=date_desc&limit=2").text();
     assert_eq!(html.matches(r#"<li class="result">"#).count(), 2, "{html}");
-    let next = "/search?q=&disclosure=public&from=2015-01-01&sort=date_desc&limit=2&offset=2";
-    assert!(html.contains(&format!(r#"href="{next}">下一页"#)), "{html}");
+    let next = "/?disclosure=public&from=2015-01-01&sort=date_desc&limit=2&offset=2";
+    assert!(html.contains(&format!(r#"href="{}">下一页"#, next.replace('&', "&amp;"))), "{html}");
     let second = get(server(), next).text();
-    assert!(second.contains(r#"limit=2&offset=0">上一页"#), "{second}");
+    assert!(second.contains(r#"limit=2">上一页"#), "{second}");
     let newest = get(server(), "/api/search?disclosure=public&from=2015-01-01&sort=date_desc&limit=4").json();
     let titles = |html: &str| html.matches(r#"class="result-title""#).count();
     assert_eq!(titles(&second), 2);
@@ -320,6 +334,36 @@ fn the_search_page_and_its_assets_are_served_without_inline_script() {
         assert!(html.contains(path) || path.ends_with("reading.js"), "{path} not linked");
     }
     assert_eq!(get(server(), "/static/nope.js").status, 404);
+}
+
+#[test]
+fn the_search_page_renders_its_list_on_the_server() {
+    let html = get(server(), &format!("/?q={}&category={}&sort=date_desc", enc("低保"), enc("社会救助"))).text();
+    assert!(html.contains(r#"<section id="start" class="start" hidden"#), "the start screen gives way");
+    assert!(html.contains(r#"<section id="results-area" class="results-area" aria-label="搜索结果">"#), "{html}");
+    assert!(html.contains(r#"aria-live="polite">找到 1 份文件</p>"#), "{html}");
+    assert!(html.contains(r#"value="低保""#), "the query in the box");
+    assert!(html.contains(r#"<option value="date_desc" selected>"#), "the sort chosen");
+    // Filters are links that keep the query and sort; the chosen one removes itself.
+    let keep = format!("q={}&amp;category={}&amp;category={}&amp;sort=date_desc", enc("低保"), enc("社会救助"), enc("通知公告"));
+    assert!(html.contains(&format!(r#"href="/?{keep}""#)), "{html}");
+    assert!(html.contains(&format!(r#"href="/?q={}&amp;sort=date_desc" aria-label="去掉筛选：分类：社会救助""#, enc("低保"))), "{html}");
+    assert!(html.contains(&format!(r#"href="/documents/{DIBAO}?q={}&amp;category={}&amp;sort=date_desc""#, enc("低保"), enc("社会救助"))));
+    // The sort form carries the query and filters.
+    assert!(html.contains(r#"<input type="hidden" name="category" value="社会救助">"#), "{html}");
+    // The script's data block: the API's answer, nothing in it can end the element.
+    let start = html.find(r#"id="initial-results""#).unwrap();
+    let json = &html[html[start..].find('>').unwrap() + start + 1..html[start..].find("</script>").unwrap() + start];
+    let data: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(data["total"], 1);
+    assert!(!json.contains('<'));
+    // Examples on the start page are links.
+    let start_page = get(server(), "/").text();
+    assert!(start_page.contains(&format!(r#"<a class="chip" href="/?q={}" data-q="怎么申请低保">"#, enc("怎么申请低保"))), "{start_page}");
+    // A stale link still lists.
+    let stale = get(server(), &format!("/?q={}&sort=sideways&offset=99999999", enc("低保")));
+    assert_eq!(stale.status, 200);
+    assert!(stale.text().contains("找到 2 份文件"));
 }
 
 #[test]
@@ -382,7 +426,8 @@ fn suggestions_come_from_titles_and_a_title_opens_its_document() {
 #[test]
 fn the_reading_page_names_the_words_it_marked_not_the_query_syntax() {
     let page = get(server(), &format!("/documents/{DIBAO}?q={}", enc("怎么申请低保 -\"征地\""))).text();
-    assert!(page.contains("处“申请”、“低保”、“最低生活保障”，已用黄色标出"), "{page}");
+    assert!(page.contains("“申请”或“低保”或“最低生活保障”在本文中共出现 "), "{page}");
+    assert!(page.contains(" 处（每个词分别计数），已用黄底粗体标出。"), "{page}");
     assert!(!page.contains("-&quot;征地&quot;"), "{page}");
 }
 
@@ -391,8 +436,9 @@ fn a_homophone_slip_is_answered_with_did_you_mean_on_both_result_pages() {
     let response = search("征地补尝");
     assert_eq!(response["did_you_mean"], "征地补偿", "{response}");
     assert!(search("征地补偿").get("did_you_mean").is_none(), "absent when the query finds documents");
-    let page = get(server(), &format!("/search?q={}", enc("征地补尝"))).text();
-    assert!(page.contains(&format!(r#"您是不是要找：<a href="/search?q={}">征地补偿</a>"#, enc("征地补偿"))), "{page}");
+    let page = get(server(), &format!("/?q={}", enc("征地补尝"))).text();
+    let link = format!(r#"您是不是要找：<a id="did-you-mean-link" class="link-button" href="/?q={}">征地补偿</a>"#, enc("征地补偿"));
+    assert!(page.contains(&link), "{page}");
 }
 
 /// The sample corpus (`corpus/`) ingested once, as the server serves it out of the box.
@@ -445,7 +491,7 @@ fn kiosk_questions_typed_without_spaces_find_the_right_document_first() {
 fn stats_count_by_category_publisher_year_and_disclosure() {
     let stats = get(server(), "/api/stats").json();
     assert_eq!(stats["documents"], SERVED);
-    assert_eq!(stats["disclosure"]["public"], 4, "{stats}");
+    assert_eq!(stats["disclosure"]["public"], 5, "{stats}");
     assert_eq!(stats["disclosure"]["on_request"], 1, "{stats}");
     assert_eq!(stats["category"]["社会救助"], 1, "{stats}");
     assert_eq!(stats["year"]["2022"], 2, "{stats}");
@@ -478,6 +524,26 @@ fn a_request_over_the_timeout_answers_503() {
         assert_json_error(reply, 503, "timeout");
         assert_eq!(reply.header("retry-after"), Some("1"));
     }
+}
+
+#[test]
+fn a_reading_points_searches_carry_its_tag_into_the_query_log() {
+    let log = scratch("querylog-point").join("queries.jsonl");
+    let mut config = config();
+    config.query_log = QueryLog::to_file(&log).unwrap();
+    let addr = serve(data(), config);
+    get(addr, &format!("/api/search?q={}&point=dag", enc("低保")));
+    get(addr, &format!("/api/search?q={}&point=nowhere", enc("低保")));
+    get(addr, &format!("/api/search?q={}", enc("低保")));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let points: Vec<Option<String>> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap().get("point").map(|p| p.as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(points, vec![Some("dag".to_string()), None, None], "only a known point is logged: {text}");
+    let profile = get(addr, "/api/points/dag").json();
+    assert_eq!(profile, serde_json::json!({"point": "dag", "name": "临河区档案馆阅览室", "categories": ["财政预决算", "征地拆迁"]}));
+    assert_json_error(&get(addr, "/api/points/nowhere"), 404, "unknown point");
 }
 
 #[test]

@@ -19,6 +19,7 @@ pub const DIBAO: &str = "dibao-2022";
 pub const ZHENGDI: &str = "zhengdi-2022";
 pub const SANGONG: &str = "sangong-2024";
 pub const SCRIPT_TITLE: &str = "script-title";
+pub const BUDGET: &str = "budget-2023";
 pub const ON_REQUEST: &str = "xinfang-plan";
 /// Words found only in documents that must not be served.
 pub const ON_REQUEST_TITLE_WORD: &str = "积案化解";
@@ -56,6 +57,13 @@ const FILES: &[(&str, &str, Option<&str>)] = &[
         ),
     ),
     (
+        "财政预决算/临河区教育局2023年部门预算.md",
+        "# 临河区教育局2023年部门预算\n\n## 一、收支总体情况\n\n2023年收支预算如下表。\n\n\
+         | 项目 | 金额（万元） |\n| :--- | ---: |\n| **一般公共预算拨款** | 3,560.00 |\n| 学生资助 | 420.50 |\n| 合计 | 3,980.50 |\n\n\
+         ## 二、说明\n\n- 学生资助含家庭经济困难学生生活补助\n- 数据来源：区财政局批复\n\n<script>alert(3)</script>\n",
+        Some(r#"{"id":"budget-2023","publisher":"临河区教育局","published_date":"2023-03-01"}"#),
+    ),
+    (
         "社会救助/困难群众隐私花名册.txt",
         "困难群众隐私花名册\n\n张三 身份证号 …… 低保\n",
         Some(r#"{"id":"withheld-list","disclosure":"withheld"}"#),
@@ -63,7 +71,7 @@ const FILES: &[(&str, &str, Option<&str>)] = &[
 ];
 
 /// Documents the fixture archive serves (everything but the withheld one).
-pub const SERVED: u64 = 5;
+pub const SERVED: u64 = 6;
 
 /// Write the fixture files into `source`.
 pub fn write_corpus(source: &Path) {
@@ -123,10 +131,16 @@ pub fn serve(data: &Path, config: Config) -> SocketAddr {
     addr
 }
 
-/// Configuration for a test server at `addr`'s public URL.
+/// Configuration for a test server at `addr`'s public URL, with one
+/// reading point, `dag` (the archive).
 pub fn config() -> Config {
-    Config::new("http://yuelan.test")
+    let mut config = Config::new("http://yuelan.test");
+    config.points = search_server::points::Points::from_json(ARCHIVE_POINT).unwrap();
+    config
 }
+
+/// The reading point of [`config`].
+pub const ARCHIVE_POINT: &str = r#"{"dag": {"name": "临河区档案馆阅览室", "categories": ["财政预决算", "征地拆迁"]}}"#;
 
 /// One HTTP response.
 #[derive(Debug)]
