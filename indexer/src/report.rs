@@ -95,6 +95,19 @@ pub struct Documents {
     pub per_year: BTreeMap<String, YearCounts>,
 }
 
+impl Documents {
+    /// Each count by one catalog field, with the field's name.
+    pub fn tables(&self) -> [(&'static str, &BTreeMap<String, u64>); 5] {
+        [
+            ("category", &self.category),
+            ("publisher", &self.publisher),
+            ("year", &self.year),
+            ("disclosure", &self.disclosure),
+            ("validity", &self.validity),
+        ]
+    }
+}
+
 /// The documents of one year, by what became of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct YearCounts {
@@ -324,14 +337,7 @@ fn rows<'a>(rows: impl Iterator<Item = (&'a str, u64)>) -> String {
 
 fn documents_text(d: &Documents) -> String {
     let mut out = format!("\nDocuments: {}\n", d.total);
-    let tables = [
-        ("category", &d.category),
-        ("publisher", &d.publisher),
-        ("year", &d.year),
-        ("disclosure", &d.disclosure),
-        ("validity", &d.validity),
-    ];
-    for (name, counts) in tables {
+    for (name, counts) in d.tables() {
         out.push_str(&format!("\nDocuments by {name}\n"));
         out.push_str(&rows(counts.iter().map(|(k, v)| (k.as_str(), *v))));
     }
@@ -369,14 +375,7 @@ pub fn csv(report: &Report) -> Result<String> {
     }
     let d = &report.documents;
     row("documents", "total", "", d.total).map_err(failed)?;
-    let tables = [
-        ("category", &d.category),
-        ("publisher", &d.publisher),
-        ("year", &d.year),
-        ("disclosure", &d.disclosure),
-        ("validity", &d.validity),
-    ];
-    for (name, counts) in tables {
+    for (name, counts) in d.tables() {
         for (key, n) in counts {
             row(&format!("documents_by_{name}"), key, "", *n).map_err(failed)?;
         }

@@ -5,6 +5,8 @@
 
 use std::fmt::Write;
 
+use crate::highlight::escape_html;
+
 use super::{percent, period_label, Documents, QueryCount, Report, Searches, TOP, WEB};
 
 /// Width of a chart in CSS pixels, the part of it for the labels, and the
@@ -22,32 +24,16 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}td.n,th.n{text-align
 .fact b{display:block;font-size:22px}svg text{font-size:13px;fill:#1a1a1a}svg rect{fill:#8b1a1a}\
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}svg,table{break-inside:avoid}}";
 
-/// Escape text for HTML content and attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A horizontal bar chart of `rows` (label, count), longest bar = largest count.
 fn bar_chart(title: &str, rows: &[(String, u64)]) -> String {
     if rows.is_empty() {
-        return format!("<p>{}: —</p>", escape(title));
+        return format!("<p>{}: —</p>", escape_html(title));
     }
     let max = rows.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
     let height = ROW_HEIGHT * rows.len() as u32 + 4;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{CHART_WIDTH}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
-        escape(title)
+        escape_html(title)
     );
     let bar_room = CHART_WIDTH - LABEL_WIDTH - 70;
     for (i, (label, n)) in rows.iter().enumerate() {
@@ -61,7 +47,7 @@ fn bar_chart(title: &str, rows: &[(String, u64)]) -> String {
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><rect x=\"{LABEL_WIDTH}\" y=\"{y}\" width=\"{width}\" height=\"{}\"/><text x=\"{}\" y=\"{}\">{n}</text>",
             LABEL_WIDTH - 8,
             y + 15,
-            escape(&shown),
+            escape_html(&shown),
             ROW_HEIGHT - 6,
             LABEL_WIDTH + width + 6,
             y + 15
@@ -96,7 +82,7 @@ pub fn page(report: &Report) -> String {
     let _ = write!(
         body,
         "<h1>阅览 · 检索与公开目录统计报告</h1><p class=\"period\">检索日志 {}；“{WEB}”为网站用户</p>",
-        escape(&period_label(report))
+        escape_html(&period_label(report))
     );
     searches_section(&mut body, &report.searches);
     documents_section(&mut body, &report.documents);
@@ -123,11 +109,11 @@ fn searches_section(body: &mut String, s: &Searches) {
     let points: Vec<&String> = s.by_point.keys().collect();
     let mut table = String::from("<table><tr><th>日期</th>");
     for point in &points {
-        let _ = write!(table, "<th class=\"n\">{}</th>", escape(point));
+        let _ = write!(table, "<th class=\"n\">{}</th>", escape_html(point));
     }
     table.push_str("</tr>");
     for (day, per_point) in &s.by_day {
-        let _ = write!(table, "<tr><td>{}</td>", escape(day));
+        let _ = write!(table, "<tr><td>{}</td>", escape_html(day));
         for point in &points {
             let _ = write!(table, "<td class=\"n\">{}</td>", per_point.get(*point).copied().unwrap_or(0));
         }
@@ -151,7 +137,7 @@ fn documents_section(body: &mut String, d: &Documents) {
         let _ = write!(
             body,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            escape(year),
+            escape_html(year),
             c.made,
             c.repealed,
             c.in_force,
