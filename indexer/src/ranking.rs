@@ -153,13 +153,20 @@ pub fn title_query(fields: &Fields, groups: &[Vec<String>]) -> Option<Box<dyn Qu
     (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
 }
 
-/// One text in the title: its pair terms when it has a pair between each
-/// two atoms, else its atoms in sequence (`Err`).
+/// One text in the title: [`by_pairs`].
 fn in_title(fields: &Fields, text: &str) -> Option<Result<Vec<Term>, Box<dyn Query>>> {
-    let atoms = atoms(&analyze(text));
-    let pairs = pair_terms(fields.title_pairs, &atoms);
+    by_pairs(fields, fields.title, &atoms(&analyze(text)))
+}
+
+/// Atoms in an atoms field by the pair terms of its pairs field, when
+/// there is a pair between each two of them, else in sequence (`Err`):
+/// without positions, the pairs stand together or (rarely, for three
+/// atoms or more) apart; where only a few documents are wanted, the
+/// reader of them checks.
+fn by_pairs(fields: &Fields, field: Field, atoms: &[(usize, String)]) -> Option<Result<Vec<Term>, Box<dyn Query>>> {
+    let pairs = fields.pairs_of(field).map(|pairs| pair_terms(pairs, atoms)).unwrap_or_default();
     if atoms.len() < 2 || pairs.len() + 1 < atoms.len() {
-        return sequence(fields, fields.title, &atoms, 0).map(Err);
+        return sequence(fields, field, atoms, 0).map(Err);
     }
     Some(Ok(pairs))
 }
@@ -170,8 +177,8 @@ fn all_terms(terms: Vec<Term>) -> Box<dyn Query> {
 }
 
 /// Bodies holding, for each group, one of its texts: a dictionary word
-/// by its posting in the body words, other text by its characters in
-/// sequence; `None` without a group. Cheaper than [`plan_query`] where
+/// by its posting in the body words, other text by its pairs
+/// ([`by_pairs`]); `None` without a group. Cheaper than [`plan_query`] where
 /// only a few good documents are wanted: one group of words is a union of
 /// term queries, whose best documents tantivy finds without scoring every
 /// document that holds them (block-max WAND).
@@ -188,13 +195,13 @@ pub fn body_query(fields: &Fields, groups: &[Vec<String>]) -> Option<Box<dyn Que
 }
 
 /// One text in the body: its word posting when it is one dictionary word,
-/// else its characters in sequence.
+/// else its pairs.
 fn body_text(fields: &Fields, text: &str) -> Option<Box<dyn Query>> {
     let pieces = analyze(text);
     let atoms = atoms(&pieces);
     match whole_word(&pieces, &atoms) {
         Some(word) => Some(Box::new(TermQuery::new(Term::from_field_text(fields.body_words, &word.text), IndexRecordOption::WithFreqs))),
-        None => sequence(fields, fields.body, &atoms, 0),
+        None => by_pairs(fields, fields.body, &atoms).map(|text| text.map_or_else(|query| query, all_terms)),
     }
 }
 
