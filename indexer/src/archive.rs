@@ -471,7 +471,15 @@ impl Archive {
         let get = |field| first_str(&doc, field).unwrap_or_default();
         let disclosure = get(f.disclosure);
         let snippet = if disclosure == Disclosure::Public.as_str() {
-            self.text_of(&doc)?.map(|text| snippet(&text, needles)).unwrap_or_default()
+            // A damaged original costs its own snippet, not the whole list
+            // (`indexer verify` reports it, `ingest --verify` stores it again).
+            match self.text_of(&doc) {
+                Ok(text) => text.map(|text| snippet(&text, needles)).unwrap_or_default(),
+                Err(error) => {
+                    tracing::warn!("no snippet for {}: {error}", first_str(&doc, f.id).unwrap_or_default());
+                    String::new()
+                }
+            }
         } else {
             String::new()
         };

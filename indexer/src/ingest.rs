@@ -40,7 +40,7 @@ use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
 use crate::schema::{build_schema, date_key, first_value, index_dir, register_analyzer, Fields, FORMAT_VERSION};
 use crate::store::{sha256_hex, BlobStore, KEPT_WITH_DOCUMENT};
-use crate::withdrawal::{catalog_hash, Withdrawals};
+use crate::withdrawal::{catalog_hash, Withdrawal, Withdrawals};
 use indexed::{IndexedFile, PathIndex};
 use walk::{Folder, Found, FoundFile};
 
@@ -192,8 +192,17 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
         run.withdrawals.save(&options.data_dir)?;
     }
     let walked: Vec<String> = sources.iter().map(|s| s.to_string_lossy().to_string()).collect();
-    let withdrawn = run.withdrawals.active().filter(|w| walked.contains(&w.source)).map(|w| w.name.clone());
-    run.summary.withheld.extend(withdrawn.collect::<Vec<_>>());
+    // A withdrawal whose record is published as corrected holds nothing down.
+    let searcher = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map(|r: IndexReader| r.searcher())?;
+    let id_field = Fields::of(&index.schema()).id;
+    let published = |id: &str| searcher.doc_freq(&Term::from_field_text(id_field, id)).map(|n| n > 0);
+    let mut withdrawn = Vec::new();
+    for w in run.withdrawals.active().filter(|w| walked.contains(&w.source)) {
+        if !published(&w.id)? {
+            withdrawn.push(w.name.clone());
+        }
+    }
+    run.summary.withheld.extend(withdrawn);
     fs::remove_file(&unfinished).map_err(Error::io(format!("removing {}", unfinished.display())))?;
     // Unchanged files report their withheld records as they are walked,
     // changed ones when their batch is applied: list all in path order.
@@ -617,7 +626,7 @@ impl Run {
             let id = catalog.id.clone().unwrap_or_else(|| derived_id(&name));
             let stored = Stored { sha: &sha, original, stamp: work.stamp, fingerprint, name: &work.name, encoding };
             let doc = self.document(&work.key, &stored, &catalog, &record, public);
-            if let Some(withdrawal) = self.withdrawals.withholding(&work.key.0, rel, || catalog_hash(&doc, &self.fields)) {
+            if let Some(withdrawal) = self.withdrawals.withholding(&work.key.0, rel, &sha, || catalog_hash(&doc, &self.fields)) {
                 outcomes.push(Outcome::Withdrawn(withdrawal.id.clone()));
                 continue;
             }
@@ -728,9 +737,12 @@ impl Run {
         self.catalogs.get(&folder.path)
     }
 
-    /// Settle the withdrawals of a file read again: those that held a
-    /// record down stay; its others lapse (its catalog data changed, the
-    /// record is gone) and its undone ones are done (it is back).
+    /// Settle the withdrawals of a file read again: its undone ones are
+    /// done (the record is back) and leave the list. Those that held no
+    /// record down (its catalog data changed, or the record is gone) stay
+    /// listed, said in a warning: the record is published as corrected,
+    /// and held down again if the catalog data it was withdrawn with comes
+    /// back (a catalog.csv missing for one run ends nothing).
     fn settle_withdrawals(&mut self, key: &FileKey, outcomes: &[Outcome]) {
         let held: Vec<&String> = outcomes
             .iter()
@@ -739,17 +751,19 @@ impl Run {
                 _ => None,
             })
             .collect();
-        let (settled, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.withdrawals.entries)
-            .into_iter()
-            .partition(|w| w.source == key.0 && w.path == key.1 && !(w.undone.is_none() && held.contains(&&w.id)));
-        self.withdrawals.entries = kept;
-        for w in settled {
-            self.withdrawals_changed = true;
-            if w.undone.is_none() {
-                let reason = format!("the withdrawal of {} lapsed: no record of the file has the catalog data it was withdrawn with", w.id);
-                self.warn(&key.1, reason);
-            }
+        let of_file = |w: &Withdrawal| w.source == key.0 && w.path == key.1;
+        let lapsed: Vec<String> =
+            self.withdrawals.active().filter(|w| of_file(w) && !held.contains(&&w.id)).map(|w| w.id.clone()).collect();
+        for id in lapsed {
+            let reason = format!(
+                "the withdrawal of {id} holds no record down: no record of the file has the catalog data it was withdrawn with; \
+                 it stays listed and holds the record down again if that data comes back (`indexer withdraw --undo {id}` ends it)"
+            );
+            self.warn(&key.1, reason);
         }
+        let before = self.withdrawals.entries.len();
+        self.withdrawals.entries.retain(|w| !(of_file(w) && w.undone.is_some()));
+        self.withdrawals_changed |= self.withdrawals.entries.len() != before;
     }
 
     fn document(&self, key: &FileKey, stored: &Stored, catalog: &Catalog, record: &Record, public: bool) -> TantivyDocument {

@@ -60,8 +60,14 @@ pub struct Withdrawal {
     /// Why, as the archivist wrote it.
     pub reason: String,
     /// sha256 of its catalog fields when it was withdrawn
-    /// ([`catalog_hash`]): a record with other catalog data is indexed again.
+    /// ([`catalog_hash`]): a record with other catalog data is indexed, and
+    /// held down again if its catalog data comes back.
     pub catalog: String,
+    /// sha256 of its original (empty when none was stored): the same file
+    /// with the same catalog data stays down wherever it is found again
+    /// (moved, copied, its source folder mounted elsewhere).
+    #[serde(default)]
+    pub sha256: String,
     /// When the withdrawal was undone: the next ingest of its source
     /// brings the document back and drops this entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,6 +83,9 @@ pub struct Withdrawals {
     /// ingest asks about every document, and most files have none.
     #[serde(skip)]
     files: HashSet<(String, String)>,
+    /// The originals (sha256) any entry names when the list was read.
+    #[serde(skip)]
+    originals: HashSet<String>,
 }
 
 impl Withdrawals {
@@ -96,6 +105,7 @@ impl Withdrawals {
         };
         let mut list: Withdrawals = serde_json::from_slice(&bytes).map_err(|e| Error::Withdrawals { path, reason: e.to_string() })?;
         list.files = list.entries.iter().map(|w| (w.source.clone(), w.path.clone())).collect();
+        list.originals = list.entries.iter().map(|w| w.sha256.clone()).filter(|sha| !sha.is_empty()).collect();
         Ok(list)
     }
 
@@ -124,15 +134,17 @@ impl Withdrawals {
         self.entries.iter().filter(|w| w.undone.is_none())
     }
 
-    /// The withdrawal in force of the file `(source, path)` whose catalog
-    /// fields hash to `catalog()` ([`catalog_hash`], computed only for a
-    /// file that has withdrawals), if any.
-    pub fn withholding(&self, source: &str, path: &str, catalog: impl FnOnce() -> String) -> Option<&Withdrawal> {
-        if !self.names(source, path) {
+    /// The withdrawal in force of a record of the file `(source, path)`,
+    /// or of the original `sha256` found anywhere, whose catalog fields
+    /// hash to `catalog()` ([`catalog_hash`], computed only for a record
+    /// some withdrawal names), if any.
+    pub fn withholding(&self, source: &str, path: &str, sha256: &str, catalog: impl FnOnce() -> String) -> Option<&Withdrawal> {
+        if !self.names(source, path) && !self.originals.contains(sha256) {
             return None;
         }
+        let same_original = |sha: &str| !sha.is_empty() && sha == sha256;
         let hash = catalog();
-        self.active().find(|w| w.source == source && w.path == path && w.catalog == hash)
+        self.active().find(|w| w.catalog == hash && ((w.source == source && w.path == path) || same_original(&w.sha256)))
     }
 
     /// Whether any withdrawal of the file `(source, path)` was undone.
@@ -233,6 +245,7 @@ fn entry(searcher: &Searcher, fields: &Fields, doc: &TantivyDocument, source: St
         time: now(),
         reason: reason.to_string(),
         catalog: catalog_hash(doc, fields),
+        sha256: text(fields.sha256),
         undone: None,
     })
 }

@@ -173,10 +173,46 @@ fn a_withdrawal_lapses_when_its_catalog_data_changes() {
     let corrected = ingest(&src, &data);
     assert_eq!((corrected.added, corrected.withheld.len()), (1, 0));
     let notes: Vec<&str> = corrected.warnings.iter().map(|w| w.reason.as_str()).collect();
-    assert_eq!(notes, [format!("the withdrawal of {id} lapsed: no record of the file has the catalog data it was withdrawn with")]);
+    assert_eq!(
+        notes,
+        [format!(
+            "the withdrawal of {id} holds no record down: no record of the file has the catalog data it was withdrawn with; \
+             it stays listed and holds the record down again if that data comes back (`indexer withdraw --undo {id}` ends it)"
+        )]
+    );
     archive.reload().unwrap();
     assert_eq!(archive.document(&id).unwrap().unwrap().title, "关于做好2023年冬季取暖补贴发放工作的通知（更正）");
-    assert!(Withdrawals::load(&data).unwrap().entries.is_empty());
+    // The sidecar was a mistake: the catalog data it was withdrawn with
+    // comes back, and so does the withdrawal.
+    fs::remove_file(src.join("通知.txt.meta.json")).unwrap();
+    assert_eq!(ingest(&src, &data).withheld, ["通知.txt"]);
+    assert!(found(&archive, "取暖补贴").is_empty());
+    assert_eq!(Withdrawals::load(&data).unwrap().entries.len(), 1);
+}
+
+#[test]
+fn a_withdrawn_file_stays_down_when_it_moves_or_its_source_is_mounted_elsewhere() {
+    let _serial = one_at_a_time();
+    let (tmp, src, data) = dirs();
+    write(&src, "社会救助/低保对象名册.txt", roster());
+    write(&src, "通知.txt", NOTICE);
+    ingest(&src, &data);
+    let archive = Archive::open(&data).unwrap();
+    let id = found(&archive, "低保对象名册").pop().unwrap();
+    withdraw(&data, &id);
+    // Moved into a subfolder of the same source.
+    fs::create_dir_all(src.join("社会救助/2023")).unwrap();
+    fs::rename(src.join("社会救助/低保对象名册.txt"), src.join("社会救助/2023/低保对象名册.txt")).unwrap();
+    let options = IngestOptions { prune: true, ..IngestOptions::new(vec![src.clone()], data.clone()) };
+    ingest::run(&options).unwrap();
+    assert!(found(&archive, "低保对象名册").is_empty(), "a moved file is published again");
+    // The whole source folder somewhere else.
+    let elsewhere = tmp.path().join("new-disk");
+    fs::rename(&src, &elsewhere).unwrap();
+    let summary = ingest(&elsewhere, &data);
+    assert_eq!(summary.added, 1, "only the notice is added at the new place");
+    assert!(found(&archive, "低保对象名册").is_empty(), "a source mounted elsewhere publishes it again");
+    assert_eq!(found(&archive, "取暖补贴").len(), 2);
 }
 
 #[test]

@@ -691,3 +691,22 @@ fn a_word_a_later_commit_brings_is_offered_as_a_correction_without_reopening() {
     let stats = archive.stats().unwrap();
     assert_eq!((stats.documents, stats.category.get("land")), (2, Some(&1)), "the counts are the new commit's");
 }
+
+#[test]
+fn a_damaged_original_costs_its_snippet_not_the_search() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "long.txt", long_notice());
+    write(&src, "short.txt", "关于最低生活保障资金发放的说明\n最低生活保障资金按月发放。\n");
+    ingest(&src, &data, false);
+    let blob = walkdir::WalkDir::new(data.join("blobs")).into_iter().flatten().find(|e| e.file_type().is_file()).unwrap();
+    let mut bytes = fs::read(blob.path()).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    fs::write(blob.path(), bytes).unwrap();
+    let archive = Archive::open(&data).unwrap();
+    let request = SearchRequest { q: "最低生活保障".into(), ..SearchRequest::default() };
+    let hits = archive.search(&request).unwrap().hits;
+    let snippets: Vec<(&str, bool)> = hits.iter().map(|h| (h.path.as_str(), h.snippet.is_empty())).collect();
+    assert_eq!(snippets.len(), 2, "{snippets:?}");
+    assert!(snippets.contains(&("long.txt", true)) && snippets.contains(&("short.txt", false)), "{snippets:?}");
+}
