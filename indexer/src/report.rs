@@ -348,12 +348,22 @@ fn documents_text(d: &Documents) -> String {
     out
 }
 
+/// A cell a spreadsheet shows as text: queries are what the public typed,
+/// and one starting with `=`, `+`, `-` or `@` (or a tab or carriage
+/// return) would be run as a formula; such a cell starts with `'`.
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
 /// The report as one table, `section,key,detail,count`, for a spreadsheet.
 pub fn csv(report: &Report) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let failed = |e: csv::Error| Error::io("writing the report")(e.into());
     w.write_record(["section", "key", "detail", "count"]).map_err(failed)?;
-    let mut row = |section: &str, key: &str, detail: &str, n: u64| w.write_record([section, key, detail, &n.to_string()]);
+    let mut row = |section: &str, key: &str, detail: &str, n: u64| w.write_record([section, &*inert(key), &*inert(detail), &n.to_string()]);
     let s = &report.searches;
     for (key, n) in
         [("total", s.total), ("zero_results", s.zero_results), ("partial_only", s.partial_only), ("unreadable_lines", s.unreadable_lines)]
@@ -392,6 +402,13 @@ pub fn csv(report: &Report) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_query_that_looks_like_a_formula_is_text_in_the_csv() {
+        assert_eq!(super::inert("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        assert_eq!(super::inert("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(super::inert("低保 -2018"), "低保 -2018");
+    }
+
     use super::*;
 
     #[test]
