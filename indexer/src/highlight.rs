@@ -181,7 +181,8 @@ fn plain_words(window: &str) -> String {
     text.split(|c: char| c.is_whitespace() || c == '|')
         .filter(|word| !word.is_empty())
         .filter(|word| !word.chars().all(|c| matches!(c, '#' | '|' | '-' | '*' | ':')))
-        .map(|word| word.trim_start_matches('#').replace("**", ""))
+        // A window cut through `**` leaves one `*` at its edge.
+        .map(|word| word.trim_start_matches('#').replace("**", "").trim_matches('*').to_string())
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -247,6 +248,7 @@ mod tests {
         assert_eq!(snippet(text, &["低保".to_string()]), "第一章 总则 项目 标准 <mark>低保</mark> 580元");
         let tight = "|项目|标准|\n|:--|--:|\n|**低保**|580元|";
         assert_eq!(snippet(tight, &["低保".to_string()]), "项目 标准 <mark>低保</mark> 580元");
+        assert_eq!(plain_words("*第八条 收集单位应当**分类**运输。**"), "第八条 收集单位应当分类运输。");
     }
 
     #[test]
