@@ -818,7 +818,9 @@ impl Run {
         doc.add_text(f.disclosure, disclosure.as_str());
         doc.add_text(f.format, extract::extension_of(stored.name));
         doc.add_u64(f.bytes, stored.original.map_or(0, |o| o.len() as u64));
-        doc.add_text(f.sha256, stored.sha);
+        // The sha256 names the original served, and nothing is said of one
+        // not served (the hash of an on_request record's text included).
+        doc.add_text(f.sha256, if stored.original.is_some() { stored.sha } else { "" });
         match stored.original {
             Some(original) if original.len() <= KEPT_WITH_DOCUMENT => doc.add_bytes(f.original, original),
             Some(_) => doc.add_text(f.blob, stored.sha),

@@ -710,3 +710,16 @@ fn a_damaged_original_costs_its_snippet_not_the_search() {
     assert_eq!(snippets.len(), 2, "{snippets:?}");
     assert!(snippets.contains(&("long.txt", true)) && snippets.contains(&("short.txt", false)), "{snippets:?}");
 }
+
+#[test]
+fn nothing_derived_from_an_on_request_records_text_is_served() {
+    let (_tmp, src, data) = dirs();
+    let public = r#"{"id":"p1","title":"救助标准调整公告","text":"救助标准调整为每月780元","disclosure":"public"}"#;
+    let on_request = r#"{"id":"r1","title":"困难群众救助名单","text":"困难群众救助名单 王某某 住址","disclosure":"on_request"}"#;
+    write(&src, "export.jsonl", format!("{public}\n{on_request}\n"));
+    ingest(&src, &data, false);
+    let archive = Archive::open(&data).unwrap();
+    let view = archive.document("r1").unwrap().unwrap();
+    assert_eq!((view.text.as_deref(), view.sha256.as_str(), view.bytes), (None, "", 0));
+    assert_eq!(archive.document("p1").unwrap().unwrap().sha256.len(), 64, "a public record's original is named by its sha256");
+}
