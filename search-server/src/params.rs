@@ -4,6 +4,7 @@
 //! [`MAX_QUERY_CHARS`] so an oversized query costs nothing downstream.
 
 use indexer::api::{SearchRequest, Sort, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
+use indexer::catalog::parse_date;
 
 use crate::error::ApiError;
 
@@ -102,17 +103,26 @@ pub fn search_request(pairs: &Pairs) -> Result<SearchRequest, ApiError> {
 
 /// A result list for the search page, from its address: as
 /// [`search_request`], but a stale or mistyped link still gives a list: a
-/// sort, page size or offset the API would refuse falls back to its
-/// default (the API itself stays strict).
+/// sort, page size, offset or date the API would refuse falls back to its
+/// default, and a date range given end first is read start first (the API
+/// itself stays strict).
 pub fn list_request(pairs: &Pairs) -> SearchRequest {
     let usable = |(key, value): &&(String, String)| match key.as_str() {
         "sort" => sort(value).is_ok(),
         "limit" => number("limit", value).is_ok_and(|n| n <= MAX_LIMIT),
         "offset" => number("offset", value).is_ok_and(|n| n <= MAX_OFFSET),
+        "from" | "to" => value.is_empty() || parse_date(value).is_some(),
         _ => true,
     };
     let kept: Pairs = pairs.iter().filter(usable).cloned().collect();
-    search_request(&kept).unwrap_or_default()
+    let mut request = search_request(&kept).unwrap_or_default();
+    let iso = |date: &Option<String>| date.as_deref().and_then(parse_date);
+    if let (Some(from), Some(to)) = (iso(&request.from), iso(&request.to)) {
+        if from > to {
+            std::mem::swap(&mut request.from, &mut request.to);
+        }
+    }
+    request
 }
 
 fn cut(q: &str) -> String {
@@ -166,6 +176,16 @@ mod tests {
         for raw in ["limit=-1", "offset=1.5", "limit=ten", "offset=99999999999999999999999"] {
             assert!(matches!(request(raw), Err(ApiError::BadRequest(_))), "{raw}");
         }
+    }
+
+    #[test]
+    fn a_stale_list_link_keeps_its_query_without_a_bad_date_and_reads_a_range_start_first() {
+        let list = |raw: &str| list_request(&pairs(Some(raw)).unwrap());
+        let bad = list("q=%E4%BD%8E%E4%BF%9D&from=2020-13-45&to=2021-01-01");
+        assert_eq!((bad.q.as_str(), bad.from, bad.to.as_deref()), ("低保", None, Some("2021-01-01")));
+        let reversed = list("q=a&from=2024-01-01&to=2018-01-01");
+        assert_eq!((reversed.from.as_deref(), reversed.to.as_deref()), (Some("2018-01-01"), Some("2024-01-01")));
+        assert!(request("from=2020-13-45").is_ok(), "the API refuses the date where it searches");
     }
 
     #[test]
