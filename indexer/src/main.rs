@@ -276,6 +276,11 @@ fn report_command(data: &Path, log: &Path, from: Option<String>, to: Option<Stri
         date.map(|d| catalog::parse_date(&d).ok_or(format!("--{flag} must be a date like 2016-12-30, found {d:?}"))).transpose()
     };
     let period = report::Period { from: day("from", from)?, to: day("to", to)? };
+    if let (Some(from), Some(to)) = (&period.from, &period.to) {
+        if from > to {
+            return Err(format!("--from {from} is after --to {to}"));
+        }
+    }
     let archive = Archive::open(data).map_err(|e| e.to_string())?;
     let size = std::fs::metadata(log).map(|m| m.len()).unwrap_or(0);
     let bar = ProgressBar::new(size);
@@ -352,6 +357,9 @@ fn withdraw_command(
     list: bool,
     json: bool,
 ) -> Result<(), String> {
+    if !data.join("index").is_dir() {
+        return Err(format!("{} is not a data folder (no index in it): check --data", data.display()));
+    }
     let shown: Vec<Withdrawal> = if list {
         Withdrawals::load(data).map_err(|e| e.to_string())?.active().cloned().collect()
     } else if let Some(id) = undo {

@@ -159,6 +159,8 @@ fn a_withdrawal_lapses_when_its_catalog_data_changes() {
     let archive = Archive::open(&data).unwrap();
     let id = found(&archive, "取暖补贴").pop().unwrap();
     assert_eq!(withdraw_cli(&data, &[&id]).0, Some(2), "a withdrawal needs a reason");
+    let (code, listed) = withdraw_cli(&src.join("no-such-folder"), &["--list"]);
+    assert_eq!((code, listed.as_str()), (Some(1), ""), "a mistyped data folder is not an empty list");
     assert_eq!(withdraw_cli(&data, &[&id, "--reason", "误公开"]).0, Some(0));
     let (code, listed) = withdraw_cli(&data, &["--list", "--json"]);
     let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
