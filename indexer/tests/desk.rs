@@ -69,6 +69,17 @@ fn stray_index_files(data: &Path) -> Vec<String> {
     files.filter(|name| !name.starts_with('.') && name != "meta.json" && !segments.iter().any(|s| name.starts_with(s.as_str()))).collect()
 }
 
+/// An archive of one notice: (its temporary folder, source, data folder,
+/// the archive opened, the notice's id).
+fn one_notice() -> (tempfile::TempDir, PathBuf, PathBuf, Archive, String) {
+    let (tmp, src, data) = dirs();
+    write(&src, "通知.txt", NOTICE);
+    ingest(&src, &data);
+    let archive = Archive::open(&data).unwrap();
+    let id = found(&archive, "取暖补贴").pop().unwrap();
+    (tmp, src, data, archive, id)
+}
+
 fn withdraw(data: &Path, id: &str) {
     withdrawal::withdraw(data, &[id.to_string()], "名册含身份证号码，误公开").unwrap();
 }
@@ -153,11 +164,7 @@ fn withdraw_cli(data: &Path, args: &[&str]) -> (Option<i32>, String) {
 #[test]
 fn a_withdrawal_lapses_when_its_catalog_data_changes() {
     let _serial = one_at_a_time();
-    let (_tmp, src, data) = dirs();
-    write(&src, "通知.txt", NOTICE);
-    ingest(&src, &data);
-    let archive = Archive::open(&data).unwrap();
-    let id = found(&archive, "取暖补贴").pop().unwrap();
+    let (_tmp, src, data, archive, id) = one_notice();
     assert_eq!(withdraw_cli(&data, &[&id]).0, Some(2), "a withdrawal needs a reason");
     let (code, listed) = withdraw_cli(&src.join("no-such-folder"), &["--list"]);
     assert_eq!((code, listed.as_str()), (Some(1), ""), "a mistyped data folder is not an empty list");
@@ -253,11 +260,7 @@ fn an_unreadable_list_of_withdrawals_stops_ingest_rather_than_publish_again() {
 #[test]
 fn withdrawing_an_unknown_id_withdraws_nothing() {
     let _serial = one_at_a_time();
-    let (_tmp, src, data) = dirs();
-    write(&src, "通知.txt", NOTICE);
-    ingest(&src, &data);
-    let archive = Archive::open(&data).unwrap();
-    let id = found(&archive, "取暖补贴").pop().unwrap();
+    let (_tmp, _src, data, archive, id) = one_notice();
     let result = withdrawal::withdraw(&data, &[id.clone(), "nosuchid".into()], "误公开");
     assert!(matches!(result, Err(Error::NoDocument(ref missing)) if missing == "nosuchid"), "{result:?}");
     assert_eq!(found(&archive, "取暖补贴"), [id]);
