@@ -466,10 +466,10 @@ impl Run {
     /// that are missing from the blob store (after a power loss, a deleted
     /// folder): the file itself, or its records re-read from it. Only bytes
     /// whose sha256 is one of `wanted` are stored.
-    fn restore_originals(&self, name: &str, bytes: &[u8], wanted: &[String]) -> std::result::Result<(), String> {
-        let missing: Vec<&String> = wanted.iter().filter(|sha| !self.blobs.contains(sha)).collect();
+    fn restore_originals(&self, name: &str, bytes: &[u8], wanted: &[String]) -> std::result::Result<Vec<String>, String> {
+        let missing: Vec<&String> = wanted.iter().filter(|sha| !self.blobs.contains(sha) || self.is_damaged(sha)).collect();
         if missing.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let file_sha = sha256_hex(bytes);
         let records = if missing.iter().all(|sha| **sha == file_sha) {
@@ -478,16 +478,34 @@ impl Run {
             extract::extract(name, bytes, &self.limits).map_err(|e| e.to_string())?
         };
         let originals = std::iter::once(bytes).chain(records.iter().filter_map(|r| r.original.as_deref()));
+        let mut repaired = Vec::new();
         for original in originals {
             let sha = sha256_hex(original);
-            if missing.contains(&&sha) {
-                self.blobs.put(&sha, original).map_err(|e| e.to_string())?;
+            if missing.contains(&&sha) && self.store_original(&sha, original).map_err(|e| e.to_string())? {
+                repaired.push(sha);
             }
         }
         match missing.iter().find(|sha| !self.blobs.contains(sha)) {
             Some(sha) => Err(format!("no record of the file has the sha256 {sha} any more")),
-            None => Ok(()),
+            None => Ok(repaired),
         }
+    }
+
+    /// Whether `--verify` finds the stored original `sha` damaged (it
+    /// reads every stored original back).
+    fn is_damaged(&self, sha: &str) -> bool {
+        self.verify && matches!(self.blobs.get(sha), Err(Error::CorruptBlob(_)))
+    }
+
+    /// Store an original unless it is stored; a damaged one is stored
+    /// again (true).
+    fn store_original(&self, sha: &str, original: &[u8]) -> Result<bool> {
+        let damaged = self.is_damaged(sha);
+        if damaged {
+            self.blobs.remove(sha)?;
+        }
+        self.blobs.put(sha, original)?;
+        Ok(damaged)
     }
 
     /// Read, extract and analyze a batch on every core, then hand its
@@ -576,9 +594,14 @@ impl Run {
         let fingerprint = fingerprint(&file_sha, &inputs.raw);
         let same_content = work.old.as_ref().filter(|old| old.fingerprint == fingerprint);
         if let Some(old) = same_content.filter(|old| old.stamp == work.stamp) {
-            if let Err(reason) = self.restore_originals(&work.name, &bytes, &old.blobs) {
-                let reason = format!("indexed, but its missing original could not be stored again: {reason}");
-                prepared.decision = Decision::Rejected(reason);
+            match self.restore_originals(&work.name, &bytes, &old.blobs) {
+                Ok(repaired) => prepared
+                    .warnings
+                    .extend(repaired.iter().map(|sha| Rejection { path: work.key.1.clone(), reason: restored_note(&work.name, sha) })),
+                Err(reason) => {
+                    let reason = format!("indexed, but its missing original could not be stored again: {reason}");
+                    prepared.decision = Decision::Rejected(reason);
+                }
             }
             return Ok(prepared);
         }
@@ -631,7 +654,9 @@ impl Run {
                 continue;
             }
             if let Some(original) = original.filter(|o| o.len() > KEPT_WITH_DOCUMENT) {
-                self.blobs.put(&sha, original)?;
+                if self.store_original(&sha, original)? {
+                    prepared.warnings.push(Rejection { path: rel.clone(), reason: restored_note(&name, &sha) });
+                }
             }
             outcomes.push(Outcome::Indexed { id, doc });
         }
@@ -908,6 +933,11 @@ fn add_analyzed(doc: &mut TantivyDocument, fields: &[Field], text: &str) {
     for &field in fields {
         doc.add_text(field, text);
     }
+}
+
+/// What ingest says of a damaged stored original it stored again.
+fn restored_note(name: &str, sha: &str) -> String {
+    format!("{name}: its stored original {sha} was damaged; stored again from the file")
 }
 
 /// The first 8 bytes of the sha256 of `parts`, as a number.

@@ -709,6 +709,13 @@ fn a_damaged_original_costs_its_snippet_not_the_search() {
     let snippets: Vec<(&str, bool)> = hits.iter().map(|h| (h.path.as_str(), h.snippet.is_empty())).collect();
     assert_eq!(snippets.len(), 2, "{snippets:?}");
     assert!(snippets.contains(&("long.txt", true)) && snippets.contains(&("short.txt", false)), "{snippets:?}");
+    // `--verify` stores it again from the unchanged file.
+    let repaired = verify(&src, &data);
+    assert_eq!(repaired.warnings.len(), 1, "{:?}", repaired.warnings);
+    assert!(repaired.warnings[0].reason.contains("was damaged; stored again from the file"), "{:?}", repaired.warnings);
+    archive.reload().unwrap();
+    let id = archive.search(&request).unwrap().hits.into_iter().find(|h| h.path == "long.txt").unwrap().id;
+    assert!(matches!(archive.original(&id).unwrap(), Original::Found { bytes, .. } if bytes == long_notice().as_bytes()));
 }
 
 #[test]
