@@ -105,9 +105,10 @@ enum Command {
     /// A withdrawn document is deleted in a commit of its own (a running
     /// search server stops serving it, its original, suggestions and
     /// counts within its reload delay) and purged from the index files.
-    /// It stays down across later ingests of its source, which list it
-    /// under `withheld`, until the withdrawal is undone or its catalog
-    /// data changes (the withdrawal then lapses, with a note). The
+    /// It stays down across later ingests, wherever its file is found,
+    /// which list it under `withheld`, until the withdrawal is undone or
+    /// its catalog data changes (it is then published with a note, and
+    /// held down again if the withdrawn catalog data comes back). The
     /// withdrawals (id, path, title, time, reason) are kept in
     /// DATA_DIR/withdrawals.json.
     #[command(group = clap::ArgGroup::new("what").required(true).args(["ids", "undo", "list"]))]

@@ -7,11 +7,13 @@
 //! terms), and removes its blob when no other document holds it.
 //!
 //! The data folder keeps the list of withdrawals (`withdrawals.json`): the
-//! document's id, source folder, path, title, time, reason and a hash of
-//! its catalog fields. Ingest reads it: a record of that file whose catalog
+//! document's id, source folder, path, title, time, reason, a hash of
+//! its catalog fields and the sha256 of its original. Ingest reads it: a
+//! record of that file, or with that original anywhere, whose catalog
 //! fields hash the same is not indexed again, and is listed under
 //! `withheld`; one whose catalog data changed (the archivist corrected it)
-//! is indexed and the withdrawal lapses. Undoing a withdrawal marks it
+//! is indexed with a note, and the withdrawal stays listed to hold it down
+//! again if that catalog data comes back. Undoing a withdrawal marks it
 //! undone: the next ingest of its source reads its file again, brings the
 //! document back and drops the entry.
 
