@@ -432,7 +432,15 @@
     var at = next[key].indexOf(value);
     if (at >= 0) next[key].splice(at, 1); else next[key].push(value);
     next.offset = 0;
+    // On a phone the chosen filter shows as a chip above the results.
+    foldFiltersOnPhone();
     go(next, true);
+  }
+
+  // On a phone the filters would push the results off the screen: they
+  // stay folded behind the 筛选 button.
+  function foldFiltersOnPhone() {
+    if (window.matchMedia('(max-width: 59.99rem)').matches) filterPanel.open = false;
   }
 
   function renderPager(total) {
@@ -633,9 +641,7 @@
     render();
   });
 
-  // On a phone the filters would push the results off the first screen:
-  // they start folded there, behind the 筛选 button.
-  if (window.matchMedia('(max-width: 59.99rem)').matches) filterPanel.open = false;
+  foldFiltersOnPhone();
   status.tabIndex = -1;
   history.scrollRestoration = 'manual';
   fillCategories(document.getElementById('category-buttons'), document.getElementById('categories'));
