@@ -418,12 +418,21 @@ impl SpokenDocNumber {
 /// Read `text` (the whole query, spaces removed) as a 文号, if it is one:
 /// 2–16 Han characters, an optional four-digit year in any brackets or
 /// followed by 年, an optional 第, a number, 号, and an optional 文 or 文件.
+/// The year and number may be said in Chinese numerals, as read aloud
+/// (临政发二零一九年十二号: year digit by digit, then 年; number up to 99).
 pub fn spoken_doc_number(text: &str) -> Option<SpokenDocNumber> {
     static SPOKEN: OnceLock<Regex> = OnceLock::new();
+    static SPOKEN_HAN: OnceLock<Regex> = OnceLock::new();
     let re = regex_of(&SPOKEN, r"^(\p{Han}{2,16}?)(?:[〔\[(（【［〖]?([0-9]{4})[〕\])）】］〗年]?)?第?0*([0-9]{1,5})号(?:文件|文)?$");
     let folded: String = text.chars().filter(|c| !c.is_whitespace()).map(fold_digit).collect();
+    if let Some(caps) = re.captures(&folded) {
+        let year = caps.get(2).map(|m| m.as_str().to_string());
+        return Some(SpokenDocNumber { prefix: caps[1].to_string(), year, number: caps[3].to_string() });
+    }
+    let re = regex_of(&SPOKEN_HAN, r"^(\p{Han}{2,16}?)([〇零一二三四五六七八九]{4})年第?([一二三四五六七八九十]{1,3})号(?:文件|文)?$");
     let caps = re.captures(&folded)?;
-    Some(SpokenDocNumber { prefix: caps[1].to_string(), year: caps.get(2).map(|m| m.as_str().to_string()), number: caps[3].to_string() })
+    let number = han_number(&caps[3])?.to_string();
+    Some(SpokenDocNumber { prefix: caps[1].to_string(), year: Some(han_digits(&caps[2])), number })
 }
 
 /// Catalog fields read from a document's text, as a 公文 lays them out:
@@ -630,6 +639,10 @@ mod tests {
         assert_eq!(doc_number_keys("秦政发(2016)012号"), ["秦政发〔2016〕012号", "秦政发〔2016〕12号", "秦政发〔〕12号"]);
         assert_eq!(spoken_doc_number("最低生活保障"), None);
         assert_eq!(spoken_doc_number("7号"), None);
+        let said = |text: &str| spoken_doc_number(text).map(|s| s.key());
+        assert_eq!(said("临政发二零一九年十二号").as_deref(), Some("临政发〔2019〕12号"));
+        assert_eq!(said("临政发二〇一九年第七号文件").as_deref(), Some("临政发〔2019〕7号"));
+        assert_eq!(said("临政发二零一九年一百号"), None, "numbers past 99 are said in digits");
     }
 
     #[test]

@@ -137,6 +137,8 @@ fn a_doc_number_said_any_way_finds_its_document_first_and_never_a_longer_number(
         "临政发(2019)7号",
         "临政发[2019]7号文件",
         "临政发 〔2019〕 7号",
+        "临政发二零一九年七号",
+        "临政发二〇一九年第七号",
     ] {
         let hits = search(q).hits;
         assert_eq!(hits.first().map(|h| h.path.as_str()), Some("numbers/7.txt"), "{q}: {hits:?}");
