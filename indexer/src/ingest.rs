@@ -192,14 +192,17 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
         run.withdrawals.save(&options.data_dir)?;
     }
     let walked: Vec<String> = sources.iter().map(|s| s.to_string_lossy().to_string()).collect();
-    // A withdrawal whose record is published as corrected holds nothing down.
-    let searcher = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map(|r: IndexReader| r.searcher())?;
-    let id_field = Fields::of(&index.schema()).id;
-    let published = |id: &str| searcher.doc_freq(&Term::from_field_text(id_field, id)).map(|n| n > 0);
+    // A withdrawal whose record is published as corrected holds nothing
+    // down. The index is looked at only when some withdrawal is listed.
     let mut withdrawn = Vec::new();
-    for w in run.withdrawals.active().filter(|w| walked.contains(&w.source)) {
-        if !published(&w.id)? {
-            withdrawn.push(w.name.clone());
+    let listed: Vec<&Withdrawal> = run.withdrawals.active().filter(|w| walked.contains(&w.source)).collect();
+    if !listed.is_empty() {
+        let searcher = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map(|r: IndexReader| r.searcher())?;
+        let id_field = Fields::of(&index.schema()).id;
+        for w in listed {
+            if searcher.doc_freq(&Term::from_field_text(id_field, &w.id))? == 0 {
+                withdrawn.push(w.name.clone());
+            }
         }
     }
     run.summary.withheld.extend(withdrawn);

@@ -139,11 +139,12 @@ fn all_parts(fields: &Fields, parts: &[String]) -> Option<Box<dyn Query>> {
 pub fn title_query(fields: &Fields, groups: &[Vec<String>]) -> Option<Box<dyn Query>> {
     let mut clauses: Vec<Clause> = Vec::new();
     for texts in groups {
-        let mut any: Vec<Result<Vec<Term>, Box<dyn Query>>> = texts.iter().filter_map(|text| in_title(fields, text)).collect();
+        let mut any: Vec<Result<Vec<Term>, Box<dyn Query>>> =
+            texts.iter().filter_map(|text| by_pairs(fields, fields.title, &atoms(&analyze(text)))).collect();
         match (any.pop(), any.is_empty()) {
             (None, _) => return None,
             // One text of pairs: its terms join the others', one intersection.
-            (Some(Ok(pairs)), true) => clauses.extend(pairs.into_iter().map(|term| (Occur::Must, basic(term)))),
+            (Some(Ok(pairs)), true) => clauses.extend(every(pairs)),
             (Some(last), _) => {
                 let any = any.into_iter().chain([last]).map(|text| text.map_or_else(|query| query, all_terms));
                 clauses.push((Occur::Must, AnyOf::new(any.collect())));
@@ -151,11 +152,6 @@ pub fn title_query(fields: &Fields, groups: &[Vec<String>]) -> Option<Box<dyn Qu
         }
     }
     (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
-}
-
-/// One text in the title: [`by_pairs`].
-fn in_title(fields: &Fields, text: &str) -> Option<Result<Vec<Term>, Box<dyn Query>>> {
-    by_pairs(fields, fields.title, &atoms(&analyze(text)))
 }
 
 /// Atoms in an atoms field by the pair terms of its pairs field, when
@@ -173,7 +169,12 @@ fn by_pairs(fields: &Fields, field: Field, atoms: &[(usize, String)]) -> Option<
 
 /// Documents holding every term.
 fn all_terms(terms: Vec<Term>) -> Box<dyn Query> {
-    Box::new(BooleanQuery::new(terms.into_iter().map(|term| (Occur::Must, basic(term))).collect()))
+    Box::new(BooleanQuery::new(every(terms).collect()))
+}
+
+/// Each term as a clause that must match, looked up for documents only.
+fn every(terms: Vec<Term>) -> impl Iterator<Item = Clause> {
+    terms.into_iter().map(|term| (Occur::Must, basic(term)))
 }
 
 /// Bodies holding, for each group, one of its texts: a dictionary word
@@ -314,7 +315,7 @@ fn sequence_unless(fields: &Fields, field: Field, atoms: &[(usize, String)], slo
         }
     };
     let pairs = fields.pairs_of(field).filter(|_| slop == 0).map(|pairs| pair_terms(pairs, atoms)).unwrap_or_default();
-    let mut filter: Vec<Clause> = pairs.into_iter().map(|term| (Occur::Must, basic(term))).collect();
+    let mut filter: Vec<Clause> = every(pairs).collect();
     filter.extend(unless.map(|term| (Occur::MustNot, basic(term))));
     if filter.is_empty() {
         return Some(phrase);
