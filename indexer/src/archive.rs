@@ -28,6 +28,7 @@ use crate::schema::{build_schema, date_key, index_dir, register_analyzer, stored
 use crate::spelling::Spelling;
 use crate::store::{original_of, BlobStore};
 
+mod directory;
 mod suggest;
 pub use suggest::{Suggestions, TitleSuggestion};
 
@@ -177,7 +178,8 @@ impl Archive {
         }
         crate::analysis::init().map_err(Error::Analysis)?;
         let opening = |source| Error::Index { path: index_dir.clone(), source };
-        let mut index = Index::open_in_dir(&index_dir).map_err(opening)?;
+        let directory = directory::ServingDirectory::open(&index_dir).map_err(|e| opening(e.into()))?;
+        let mut index = Index::open(directory).map_err(opening)?;
         if index.schema() != build_schema() {
             return Err(Error::OldFormat(data_dir.to_path_buf()));
         }
