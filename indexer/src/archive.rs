@@ -66,7 +66,7 @@ impl DocumentView {
     }
 }
 
-/// A document as [`Archive::catalog_where`] asks about it, from the
+/// A document as [`Snapshot::catalog_where`] asks about it, from the
 /// index's columns alone.
 #[derive(Debug, Clone)]
 pub struct Listed {
@@ -567,32 +567,13 @@ impl Archive {
     /// key, [`date_key`]) only those dated that day or later. Memory: a
     /// date, an id and an address per document, to order them.
     pub fn catalog(&self, since: Option<u64>, each: impl FnMut(DocumentView) -> Result<()>) -> Result<()> {
-        self.catalog_where(|listed| !since.is_some_and(|since| listed.date < since), each)
+        self.snapshot().catalog_where(|listed| !since.is_some_and(|since| listed.date < since), each)
     }
 
-    /// [`Archive::catalog`] of the documents `wanted` picks: it is asked
-    /// about every document (from the index's columns, before any document
-    /// is read), and only those it accepts are read and given to `each`.
-    pub fn catalog_where(&self, mut wanted: impl FnMut(&Listed) -> bool, mut each: impl FnMut(DocumentView) -> Result<()>) -> Result<()> {
-        let searcher = self.reader.searcher();
-        let mut order = Vec::new();
-        list(&searcher, |listed, address| {
-            if wanted(&listed) {
-                order.push((listed.date, listed.id, address));
-            }
-        })?;
-        order.sort_unstable();
-        for (_, _, address) in order {
-            each(self.view(&searcher.doc(address)?)?)?;
-        }
-        Ok(())
-    }
-
-    /// Every document, from the index's columns alone (no document is read).
-    pub fn listed(&self) -> Result<Vec<Listed>> {
-        let mut all = Vec::new();
-        list(&self.reader.searcher(), |listed, _| all.push(listed))?;
-        Ok(all)
+    /// The newest commit, held while it is read: what it lists and the
+    /// documents read from it agree even when an ingest commits meanwhile.
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot { archive: self, searcher: self.reader.searcher() }
     }
 
     /// How many documents each (year, 有效性) pair has, `""` where one is
@@ -658,6 +639,38 @@ impl Archive {
     /// counted for the newest commit before it served.
     pub fn stats(&self) -> Result<Stats> {
         Ok(self.tables.stats(&self.reader.searcher())?.as_ref().clone())
+    }
+}
+
+/// One commit of an archive ([`Archive::snapshot`]).
+pub struct Snapshot<'a> {
+    archive: &'a Archive,
+    searcher: tantivy::Searcher,
+}
+
+impl Snapshot<'_> {
+    /// Every document, from the index's columns alone (no document is read).
+    pub fn listed(&self) -> Result<Vec<Listed>> {
+        let mut all = Vec::new();
+        list(&self.searcher, |listed, _| all.push(listed))?;
+        Ok(all)
+    }
+
+    /// [`Archive::catalog`] of the documents `wanted` picks: it is asked
+    /// about every document (from the index's columns, before any document
+    /// is read), and only those it accepts are read and given to `each`.
+    pub fn catalog_where(&self, mut wanted: impl FnMut(&Listed) -> bool, mut each: impl FnMut(DocumentView) -> Result<()>) -> Result<()> {
+        let mut order = Vec::new();
+        list(&self.searcher, |listed, address| {
+            if wanted(&listed) {
+                order.push((listed.date, listed.id, address));
+            }
+        })?;
+        order.sort_unstable();
+        for (_, _, address) in order {
+            each(self.archive.view(&self.searcher.doc(address)?)?)?;
+        }
+        Ok(())
     }
 }
 

@@ -200,16 +200,18 @@ pub fn export(options: &ExportOptions, progress: impl Fn() + Sync) -> Result<Man
     let mut counts = Counts::default();
     let mut bulk = BulkWriter::new(out, options.bulk_file_bytes);
     let known = previous.map(|p| p.documents).unwrap_or_default();
-    // Every live document enters the new state; those new or changed are read.
+    // One commit throughout, whatever an ingest commits meanwhile: every
+    // document of it enters the new state; those new or changed are read.
+    let snapshot = archive.snapshot();
     let live: BTreeMap<String, String> =
-        archive.listed()?.into_iter().map(|listed| (listed.id, format!("{:016x}", listed.fingerprint))).collect();
+        snapshot.listed()?.into_iter().map(|listed| (listed.id, format!("{:016x}", listed.fingerprint))).collect();
     // Deletes first: what is gone is gone with the first file applied.
     for id in known.keys().filter(|id| !live.contains_key(*id)) {
         bulk.write(Action::Delete, &action_line("delete", id))?;
         counts.deleted += 1;
     }
     let mut batch = Vec::with_capacity(BATCH);
-    archive.catalog_where(
+    snapshot.catalog_where(
         |listed| known.get(&listed.id) != live.get(&listed.id),
         |view| {
             batch.push(view);
