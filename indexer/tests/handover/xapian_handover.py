@@ -228,7 +228,6 @@ class Client:
     word, the documents matching any follow (as Yuelan's partial matches)."""
 
     TITLE_WEIGHT = 3.0
-    WORD_WEIGHT = 1.0
 
     def __init__(self, shards, fold):
         self.db, self.fold = shards.both(), fold
@@ -236,13 +235,15 @@ class Client:
     def is_word(self, text):
         return any(self.db.term_exists(PREFIX[f] + text) for f in ("title_words", "words"))
 
-    def words(self, run):
-        """Forward longest match against the words fields' vocabulary."""
+    def words(self, han):
+        """A run of Han characters cut into words: the longest (up to 8
+        characters) the words fields hold, from the left; a character
+        that starts none stands alone."""
         out, i = [], 0
-        while i < len(run):
-            for j in range(min(len(run), i + 8), i, -1):
-                if j - i == 1 or self.is_word(run[i:j]):
-                    out.append(run[i:j])
+        while i < len(han):
+            for j in range(min(len(han), i + 8), i, -1):
+                if j - i == 1 or self.is_word(han[i:j]):
+                    out.append(han[i:j])
                     i = j
                     break
         return out
@@ -277,13 +278,13 @@ class Client:
         return xapian.Query(xapian.Query.OP_OR, [title, self.match(PREFIX["meta_chars"], tokens), self.match(PREFIX["chars"], tokens)])
 
     def boost(self, parts):
+        """The words of several characters as words-field terms (None when
+        there are none): an exact word scores more."""
         word_terms = []
-        for tokens in parts:
-            word = "".join(tokens)
-            if len(tokens) > 1:
-                word_terms.append(xapian.Query(xapian.Query.OP_SCALE_WEIGHT, xapian.Query(PREFIX["title_words"] + word), self.TITLE_WEIGHT))
-                word_terms.append(xapian.Query(PREFIX["words"] + word))
-        return xapian.Query(xapian.Query.OP_SCALE_WEIGHT, xapian.Query(xapian.Query.OP_OR, word_terms), self.WORD_WEIGHT) if word_terms else None
+        for word in ("".join(tokens) for tokens in parts if len(tokens) > 1):
+            word_terms.append(xapian.Query(xapian.Query.OP_SCALE_WEIGHT, xapian.Query(PREFIX["title_words"] + word), self.TITLE_WEIGHT))
+            word_terms.append(xapian.Query(PREFIX["words"] + word))
+        return xapian.Query(xapian.Query.OP_OR, word_terms) if word_terms else None
 
     def top(self, query):
         parts = [p for p in self.parts(query) if p]
