@@ -59,6 +59,26 @@ pub struct DocumentView {
     pub text: Option<String>,
 }
 
+impl DocumentView {
+    /// The text a reader may be given: a public document's, never an
+    /// on_request one's (its view has none; this says so once more).
+    pub fn public_text(&self) -> Option<&str> {
+        self.text.as_deref().filter(|_| self.disclosure == Disclosure::Public.as_str())
+    }
+}
+
+/// A document as [`Snapshot::catalog_where`] asks about it, from the
+/// index's columns alone.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// Published, else written date as a `YYYYMMDD` key (0: undated).
+    pub date: u64,
+    pub id: String,
+    /// The hash of everything its file's documents were built from (the
+    /// schema's `fingerprint`): equal, the document is as it was.
+    pub fingerprint: u64,
+}
+
 /// What `GET /api/documents/{id}/original` can answer.
 #[derive(Debug)]
 pub enum Original {
@@ -548,26 +568,14 @@ impl Archive {
     /// date (published, else written; undated first) then id; with `since` (a `YYYYMMDD`
     /// key, [`date_key`]) only those dated that day or later. Memory: a
     /// date, an id and an address per document, to order them.
-    pub fn catalog(&self, since: Option<u64>, mut each: impl FnMut(DocumentView) -> Result<()>) -> Result<()> {
-        let searcher = self.reader.searcher();
-        let mut order = Vec::new();
-        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-            let fast = segment.fast_fields();
-            let (dates, ids) = (fast.u64("date")?, fast.str("id")?);
-            for doc_id in segment.doc_ids_alive() {
-                let date = dates.first(doc_id).unwrap_or(0);
-                if since.is_some_and(|since| date < since) {
-                    continue;
-                }
-                let id = ids.as_ref().map(|ids| crate::schema::first_value(ids, doc_id)).unwrap_or_default();
-                order.push((date, id, DocAddress::new(ord as u32, doc_id)));
-            }
-        }
-        order.sort_unstable();
-        for (_, _, address) in order {
-            each(self.view(&searcher.doc(address)?)?)?;
-        }
-        Ok(())
+    pub fn catalog(&self, since: Option<u64>, each: impl FnMut(DocumentView) -> Result<()>) -> Result<()> {
+        self.snapshot().catalog_where(|listed| !since.is_some_and(|since| listed.date < since), each)
+    }
+
+    /// The newest commit, held while it is read: what it lists and the
+    /// documents read from it agree even when an ingest commits meanwhile.
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot { archive: self, searcher: self.reader.searcher() }
     }
 
     /// How many documents each (year, 有效性) pair has, `""` where one is
@@ -633,6 +641,38 @@ impl Archive {
     /// counted for the newest commit before it served.
     pub fn stats(&self) -> Result<Stats> {
         Ok(self.tables.stats(&self.reader.searcher())?.as_ref().clone())
+    }
+}
+
+/// One commit of an archive ([`Archive::snapshot`]).
+pub struct Snapshot<'a> {
+    archive: &'a Archive,
+    searcher: tantivy::Searcher,
+}
+
+impl Snapshot<'_> {
+    /// Every document, from the index's columns alone (no document is read).
+    pub fn listed(&self) -> Result<Vec<Listed>> {
+        let mut all = Vec::new();
+        list(&self.searcher, |listed, _| all.push(listed))?;
+        Ok(all)
+    }
+
+    /// [`Archive::catalog`] of the documents `wanted` picks: it is asked
+    /// about every document (from the index's columns, before any document
+    /// is read), and only those it accepts are read and given to `each`.
+    pub fn catalog_where(&self, mut wanted: impl FnMut(&Listed) -> bool, mut each: impl FnMut(DocumentView) -> Result<()>) -> Result<()> {
+        let mut order = Vec::new();
+        list(&self.searcher, |listed, address| {
+            if wanted(&listed) {
+                order.push((listed.date, listed.id, address));
+            }
+        })?;
+        order.sort_unstable();
+        for (_, _, address) in order {
+            each(self.archive.view(&self.searcher.doc(address)?)?)?;
+        }
+        Ok(())
     }
 }
 
@@ -704,6 +744,20 @@ fn count_stats(searcher: &tantivy::Searcher) -> tantivy::Result<Stats> {
         year: take("year"),
         disclosure: take("disclosure"),
     })
+}
+
+/// Call `visit` with every live document of `searcher` and its address.
+fn list(searcher: &tantivy::Searcher, mut visit: impl FnMut(Listed, DocAddress)) -> Result<()> {
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let fast = segment.fast_fields();
+        let (dates, ids, fingerprints) = (fast.u64("date")?, fast.str("id")?, fast.u64("fingerprint")?);
+        for doc_id in segment.doc_ids_alive() {
+            let id = ids.as_ref().map(|ids| crate::schema::first_value(ids, doc_id)).unwrap_or_default();
+            let listed = Listed { date: dates.first(doc_id).unwrap_or(0), id, fingerprint: fingerprints.first(doc_id).unwrap_or(0) };
+            visit(listed, DocAddress::new(ord as u32, doc_id));
+        }
+    }
+    Ok(())
 }
 
 fn first_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<String> {

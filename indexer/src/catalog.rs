@@ -507,6 +507,14 @@ fn signature(tail: &[&str]) -> (Option<String>, Option<String>) {
     (None, None)
 }
 
+/// The catalog line of a document: its 文号, 索引号, publisher and
+/// category (in this order, those it has), one a line. What the index
+/// analyzes into its `meta` field, so that a query finds a document by
+/// them as it does by its title.
+pub fn catalog_line(fields: [&Option<String>; 4]) -> String {
+    fields.into_iter().flatten().map(String::as_str).collect::<Vec<&str>>().join("\n")
+}
+
 /// The organs of a jointly issued document, written side by side in its
 /// signature or catalog (`临河区民政局　　临河区财政局`, `甲局、乙局`).
 pub fn split_publishers(publishers: &str) -> Vec<&str> {

@@ -97,8 +97,7 @@ fn value_of(view: &DocumentView, name: &str, chinese: bool) -> String {
         "format" => view.format.clone(),
         "bytes" => view.bytes.to_string(),
         "sha256" => view.sha256.clone(),
-        // The view of an on_request document has no text; never export one even so.
-        "text" if view.disclosure == Disclosure::Public.as_str() => text(&view.text),
+        "text" => view.public_text().unwrap_or_default().to_string(),
         _ => String::new(),
     }
 }

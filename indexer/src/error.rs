@@ -30,6 +30,10 @@ pub enum Error {
     Withdrawals { path: PathBuf, reason: String },
     #[error("source folder {0} does not exist or is not a folder")]
     NoSource(PathBuf),
+    #[error("cannot write the export into {path}: {reason}; pass --out a new or empty folder you can write to")]
+    ExportOut { path: PathBuf, reason: String },
+    #[error("cannot continue from the export state {path}: {reason}; pass --since the state.json of the last `indexer export opensearch` of this data folder, or export without --since (everything, into a new index)")]
+    ExportState { path: PathBuf, reason: String },
 }
 
 impl Error {

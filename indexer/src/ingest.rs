@@ -804,12 +804,8 @@ impl Run {
         doc.add_text(f.path, &key.1);
         add_analyzed(&mut doc, &[f.title, f.title_words, f.title_pairs], &title);
         doc.add_text(f.title_raw, &title);
-        let meta: Vec<&str> = [&catalog.doc_number, &catalog.index_no, &catalog.publisher, &catalog.category]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect();
-        add_analyzed(&mut doc, &[f.meta, f.meta_pairs], &meta.join("\n"));
+        let line = catalog::catalog_line([&catalog.doc_number, &catalog.index_no, &catalog.publisher, &catalog.category]);
+        add_analyzed(&mut doc, &[f.meta, f.meta_pairs], &line);
         if public {
             add_analyzed(&mut doc, &[f.body, f.body_words, f.body_pairs], &record.text);
             match stored.encoding {

@@ -23,6 +23,7 @@ pub mod fixity;
 pub mod highlight;
 pub mod ingest;
 pub mod markdown;
+pub mod opensearch_export;
 pub mod query;
 pub mod ranking;
 pub mod report;

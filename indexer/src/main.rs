@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use indexer::catalog_export::{self, ExportEncoding, ExportFormat};
 use indexer::ingest::{self, IngestOptions, Summary};
+use indexer::opensearch_export::{self, ExportOptions};
 use indexer::withdrawal::{self, Withdrawal, Withdrawals};
 use indexer::{catalog, fixity, report};
 use indexer::{eval, Archive};
@@ -67,6 +68,12 @@ enum Command {
     Catalog {
         #[command(subcommand)]
         command: CatalogCommand,
+    },
+    /// Hand the archive over to a search engine that runs beyond one
+    /// server (OpenSearch, Elasticsearch).
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
     },
     /// What the public searched for and the counts of the annual
     /// disclosure report, for the reading rooms and the archivists.
@@ -188,6 +195,48 @@ enum CatalogCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Write an OpenSearch index template and _bulk files of the archive
+    /// into --out, and the state to continue from next time.
+    ///
+    /// Files written: template.json (settings and mappings, for
+    /// `PUT _index_template/yuelan`; built-in analyzers only, no plugin),
+    /// bulk-0001.ndjson, … (bodies for `POST _bulk`, at most 10 MB each,
+    /// to apply in order), state.json (every exported document's id and
+    /// fingerprint: pass it as --since to the next export) and
+    /// manifest.json, written last: counts, and the bytes and sha256 of
+    /// every file.
+    ///
+    /// A document carries its catalog fields as keywords and dates (文号
+    /// and 索引号 also as the keys Yuelan finds them by), and its title,
+    /// catalog line and text normalized as Yuelan normalizes them (NFKC,
+    /// lowercase, traditional → simplified) for one token per Han
+    /// character with positions (phrases), with Yuelan's words and
+    /// sub-words for scoring. Withheld and withdrawn documents are never
+    /// in it; 依申请公开 ones carry their catalog fields only, no text.
+    ///
+    /// With --since, only what changed since that export: `delete`
+    /// actions (first) for documents removed, withdrawn or withheld since,
+    /// `index` actions for new and changed ones.
+    ///
+    ///     curl -XPUT http://HOST:9200/_index_template/yuelan -H 'Content-Type: application/json' --data-binary @template.json
+    ///     curl -XPOST http://HOST:9200/_bulk -H 'Content-Type: application/x-ndjson' --data-binary @bulk-0001.ndjson
+    #[command(verbatim_doc_comment)]
+    Opensearch {
+        /// Data folder to export.
+        #[arg(long, value_name = "DATA_DIR")]
+        data: PathBuf,
+        /// Folder to write the export into: a new or empty one.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// state.json of the previous export of this data folder: export
+        /// only what changed since.
+        #[arg(long, value_name = "STATE")]
+        since: Option<PathBuf>,
+    },
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Format {
     Csv,
@@ -220,6 +269,7 @@ fn main() -> ExitCode {
         Command::Catalog { command: CatalogCommand::Export { data, format, encoding, since } } => {
             export_command(&data, format, encoding, since.as_deref())
         }
+        Command::Export { command: ExportCommand::Opensearch { data, out, since } } => opensearch_command(data, out, since),
         Command::Withdraw { data, ids, reason, undo, list, json } => withdraw_command(&data, &ids, reason, undo, list, json),
         Command::Eval { corpus, queries, qrels, data, run, json, min_ndcg } => eval_command(corpus, queries, qrels, data, run, json)
             .and_then(|ndcg| match min_ndcg {
@@ -322,6 +372,36 @@ fn export_command(data: &Path, format: Format, encoding: Encoding, since: Option
     let written = catalog_export::export(&archive, format, encoding, since, &mut out, || bar.inc(1)).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     eprintln!("{written} documents exported");
+    Ok(())
+}
+
+fn opensearch_command(data: PathBuf, out: PathBuf, since: Option<PathBuf>) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} documents analyzed, {elapsed}") {
+        bar.set_style(style);
+    }
+    let options = ExportOptions { since, ..ExportOptions::new(data, out.clone()) };
+    let manifest = opensearch_export::export(&options, || bar.inc(1)).map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    let took = started.elapsed().as_secs_f64().max(1e-9);
+    let c = &manifest.counts;
+    let (source, written) = (c.source_bytes as f64 / 1e6, c.output_bytes as f64 / 1e6);
+    println!(
+        "{} indexed ({} on request, without text), {} deleted, {} unchanged, into {} bulk files in {}",
+        c.indexed,
+        c.on_request,
+        c.deleted,
+        c.unchanged,
+        manifest.bulk.len(),
+        out.display()
+    );
+    println!(
+        "{source:.1} MB of originals, {written:.1} MB written in {took:.2}s ({:.1} MB/s of originals, {:.1} MB/s written)",
+        source / took,
+        written / took
+    );
+    println!("next time: --since {}", out.join(&manifest.state.file).display());
     Ok(())
 }
 
