@@ -36,6 +36,7 @@ use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::catalog::{self, Catalog, CatalogCsv, Disclosure};
+use crate::directory::IndexDirectory;
 use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
 use crate::schema::{build_schema, date_key, first_value, index_dir, register_analyzer, Fields, FORMAT_VERSION};
@@ -286,7 +287,7 @@ pub(crate) fn open_existing(data_dir: &Path) -> Result<Index> {
     if !dir.join("meta.json").exists() {
         return Err(Error::NoIndex(data_dir.to_path_buf()));
     }
-    let index = Index::open_in_dir(&dir).map_err(|source| Error::Index { path: dir.clone(), source })?;
+    let index = open_index(&dir)?;
     if index.schema() != build_schema() {
         return Err(Error::OldFormat(data_dir.to_path_buf()));
     }
@@ -294,13 +295,16 @@ pub(crate) fn open_existing(data_dir: &Path) -> Result<Index> {
     Ok(index)
 }
 
+/// The existing index in folder `dir`.
+fn open_index(dir: &Path) -> Result<Index> {
+    let index_error = |source| Error::Index { path: dir.to_path_buf(), source };
+    let directory = IndexDirectory::open(dir).map_err(|e| index_error(e.into()))?;
+    Index::open(directory).map_err(index_error)
+}
+
 fn open_or_create(data_dir: &Path) -> Result<Index> {
     let dir = index_dir(data_dir);
-    let existing = if dir.join("meta.json").exists() {
-        Some(Index::open_in_dir(&dir).map_err(|source| Error::Index { path: dir.clone(), source })?)
-    } else {
-        None
-    };
+    let existing = if dir.join("meta.json").exists() { Some(open_index(&dir)?) } else { None };
     // An index written with another schema is rebuilt from the sources:
     // every file then counts as added.
     if existing.as_ref().is_some_and(|index| index.schema() != build_schema()) {
@@ -317,7 +321,8 @@ fn open_or_create(data_dir: &Path) -> Result<Index> {
             docstore_blocksize: 64 << 10,
             ..IndexSettings::default()
         };
-        Index::builder().schema(build_schema()).settings(settings).create_in_dir(&dir)?
+        let directory = IndexDirectory::open(&dir).map_err(|e| Error::Index { path: dir.clone(), source: e.into() })?;
+        Index::create(directory, build_schema(), settings)?
     };
     register_analyzer(&index);
     Ok(index)
