@@ -28,6 +28,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 use tantivy::collector::{Count, DocSetCollector};
+use tantivy::directory::{Directory, META_LOCK};
 use tantivy::index::{SegmentId, SegmentMeta};
 use tantivy::indexer::{IndexWriterOptions, LogMergePolicy, MergeCandidate, MergePolicy};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
@@ -40,7 +41,7 @@ use crate::directory::IndexDirectory;
 use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
 use crate::schema::{build_schema, date_key, first_value, index_dir, register_analyzer, Fields, FORMAT_VERSION};
-use crate::store::{sha256_hex, BlobStore, KEPT_WITH_DOCUMENT};
+use crate::store::{sha256_hex, wait_for_readers, BlobStore, KEPT_WITH_DOCUMENT};
 use crate::withdrawal::{catalog_hash, Withdrawal, Withdrawals};
 use indexed::{IndexedFile, PathIndex};
 use walk::{Folder, Found, FoundFile};
@@ -877,23 +878,35 @@ impl Run {
     /// Remove the blobs no document references any more: those whose
     /// documents this run deleted or, on a `sweep`, every blob (and any
     /// leftover of a killed run). Runs after the commit, so a blob is
-    /// never missing; an original that became 依申请公开 leaves the folder
-    /// the server reads.
+    /// never missing, and [`crate::store::READERS_GRACE`] after it, so that a server
+    /// still on the commit before has taken up the last one; an original
+    /// that became 依申请公开 leaves the folder the server reads.
     fn collect_garbage(&mut self, sweep: bool) -> Result<()> {
         let searcher = self.index.reader()?.searcher();
         let referenced = |sha: &str| {
             let query = TermQuery::new(Term::from_field_text(self.fields.blob, sha), IndexRecordOption::Basic);
             searcher.search(&query, &Count).map(|n| n > 0)
         };
+        let mut unreferenced = Vec::new();
+        for sha in std::mem::take(&mut self.released) {
+            if !referenced(&sha)? {
+                unreferenced.push(sha);
+            }
+        }
+        if !sweep && unreferenced.is_empty() {
+            return Ok(());
+        }
+        wait_for_readers(self.committed);
+        // Under tantivy's meta lock, as its own garbage collection: a
+        // copy of the folder taken under it holds every blob its commit names.
+        let _meta = self.index.directory().acquire_lock(&META_LOCK).map_err(tantivy::TantivyError::from)?;
         if sweep {
             // An error keeps the blob: a missing original is worse than a stray one.
             self.blobs.retain(|sha| referenced(sha).unwrap_or(true))?;
             return Ok(());
         }
-        for sha in std::mem::take(&mut self.released) {
-            if !referenced(&sha)? {
-                self.blobs.remove(&sha)?;
-            }
+        for sha in unreferenced {
+            self.blobs.remove(&sha)?;
         }
         Ok(())
     }
