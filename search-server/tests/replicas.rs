@@ -27,9 +27,16 @@ const WORD: &str = "巡检";
 /// reloads within about a second; the bound leaves room for a busy machine).
 const VISIBLE_WITHIN: Duration = Duration::from_secs(15);
 
-/// A `search-server` process, killed when dropped.
+/// A `search-server` process, killed when dropped (also when a test
+/// fails: the threads checking it hold only its [`Endpoint`]).
 struct Server {
     child: Child,
+    endpoint: Endpoint,
+}
+
+/// Where a server listens, and its name in messages.
+#[derive(Clone)]
+struct Endpoint {
     addr: SocketAddr,
     name: String,
 }
@@ -47,7 +54,7 @@ impl Server {
             let _ = child.wait();
             panic!("{name} did not start: {line:?}\n{}", std::fs::read_to_string(log).unwrap_or_default());
         };
-        Server { child, addr, name: name.to_string() }
+        Server { child, endpoint: Endpoint { addr, name: name.to_string() } }
     }
 }
 
@@ -124,7 +131,7 @@ struct Watch {
 /// Check one server until `stop`: every search for [`WORD`] answers 200
 /// with a total no smaller than the last, and each hit's document,
 /// reading page and original are served, the original byte for byte.
-fn watch(server: &Server, stop: &AtomicBool) -> Watch {
+fn watch(server: &Endpoint, stop: &AtomicBool) -> Watch {
     let (addr, name) = (server.addr, server.name.as_str());
     let mut seen = Watch::default();
     let mut last_total = 0;
@@ -170,7 +177,7 @@ fn check_served(addr: SocketAddr, name: &str, id: &str) {
 }
 
 /// Watch every server on a thread of its own until `stop`.
-fn watch_all(servers: &[Arc<Server>], stop: &Arc<AtomicBool>) -> Vec<JoinHandle<Watch>> {
+fn watch_all(servers: &[Endpoint], stop: &Arc<AtomicBool>) -> Vec<JoinHandle<Watch>> {
     servers
         .iter()
         .map(|server| {
@@ -181,7 +188,7 @@ fn watch_all(servers: &[Arc<Server>], stop: &Arc<AtomicBool>) -> Vec<JoinHandle<
 }
 
 /// Wait until `server` answers notice `n` first for its 文号; returns when.
-fn wait_first(server: &Server, n: usize) -> Instant {
+fn wait_first(server: &Endpoint, n: usize) -> Instant {
     let deadline = Instant::now() + VISIBLE_WITHIN;
     loop {
         let found = get(server.addr, &format!("/api/search?q={}", enc(&doc_number(n)))).json();
@@ -252,15 +259,15 @@ fn median(sorted: &[u128]) -> u128 {
 /// commit at a time; every answer is checked, and after the last commit
 /// every server answers the last notice first within [`VISIBLE_WITHIN`].
 fn serve_through_live_ingest(what: &str, servers: Vec<Server>, source: &Path, data: &Path, rounds: usize) {
-    let servers: Vec<Arc<Server>> = servers.into_iter().map(Arc::new).collect();
+    let endpoints: Vec<Endpoint> = servers.iter().map(|s| s.endpoint.clone()).collect();
     let stop = Arc::new(AtomicBool::new(false));
-    let watchers = watch_all(&servers, &stop);
+    let watchers = watch_all(&endpoints, &stop);
     let commits = live_ingest(source, data, rounds, Duration::from_millis(300));
     let last = commits.last().unwrap().expect("the last round only adds").returned;
-    let first: Vec<u128> = servers.iter().map(|s| wait_first(s, rounds).saturating_duration_since(last).as_millis()).collect();
+    let first: Vec<u128> = endpoints.iter().map(|s| wait_first(s, rounds).saturating_duration_since(last).as_millis()).collect();
     stop.store(true, Ordering::Relaxed);
     let watches: Vec<Watch> = watchers.into_iter().map(|w| w.join().expect("a watcher failed")).collect();
-    for (server, seen) in servers.iter().zip(&watches) {
+    for (server, seen) in endpoints.iter().zip(&watches) {
         assert!(seen.searches > rounds, "{}: only {} searches checked", server.name, seen.searches);
         assert_eq!(get(server.addr, "/healthz").json()["documents"], SERVED + rounds as u64, "{}", server.name);
         let total = get(server.addr, &format!("/api/search?q={}", enc(WORD))).json()["total"].as_u64().unwrap();
@@ -324,7 +331,8 @@ fn a_replica_copied_by_rsync_from_a_live_primary_never_serves_a_torn_state() {
     copy_round(&data, &snapshot, &replica, 0);
     let mut command = Command::new(binary());
     command.args(server_args(&replica));
-    let server = Arc::new(Server::start("rsync replica", command, &root.join("replica.log")));
+    let process = Server::start("rsync replica", command, &root.join("replica.log"));
+    let server = process.endpoint.clone();
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = watch_all(std::slice::from_ref(&server), &stop).pop().unwrap();
     let restarts = {
