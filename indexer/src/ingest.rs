@@ -28,6 +28,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 use tantivy::collector::{Count, DocSetCollector};
+use tantivy::directory::{Directory, META_LOCK};
 use tantivy::index::{SegmentId, SegmentMeta};
 use tantivy::indexer::{IndexWriterOptions, LogMergePolicy, MergeCandidate, MergePolicy};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
@@ -36,10 +37,11 @@ use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::catalog::{self, Catalog, CatalogCsv, Disclosure};
+use crate::directory::IndexDirectory;
 use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
 use crate::schema::{build_schema, date_key, first_value, index_dir, register_analyzer, Fields, FORMAT_VERSION};
-use crate::store::{sha256_hex, BlobStore, KEPT_WITH_DOCUMENT};
+use crate::store::{sha256_hex, wait_for_readers, BlobStore, KEPT_WITH_DOCUMENT};
 use crate::withdrawal::{catalog_hash, Withdrawal, Withdrawals};
 use indexed::{IndexedFile, PathIndex};
 use walk::{Folder, Found, FoundFile};
@@ -286,7 +288,7 @@ pub(crate) fn open_existing(data_dir: &Path) -> Result<Index> {
     if !dir.join("meta.json").exists() {
         return Err(Error::NoIndex(data_dir.to_path_buf()));
     }
-    let index = Index::open_in_dir(&dir).map_err(|source| Error::Index { path: dir.clone(), source })?;
+    let index = open_index(&dir)?;
     if index.schema() != build_schema() {
         return Err(Error::OldFormat(data_dir.to_path_buf()));
     }
@@ -294,13 +296,16 @@ pub(crate) fn open_existing(data_dir: &Path) -> Result<Index> {
     Ok(index)
 }
 
+/// The existing index in folder `dir`.
+fn open_index(dir: &Path) -> Result<Index> {
+    let index_error = |source| Error::Index { path: dir.to_path_buf(), source };
+    let directory = IndexDirectory::open(dir).map_err(|e| index_error(e.into()))?;
+    Index::open(directory).map_err(index_error)
+}
+
 fn open_or_create(data_dir: &Path) -> Result<Index> {
     let dir = index_dir(data_dir);
-    let existing = if dir.join("meta.json").exists() {
-        Some(Index::open_in_dir(&dir).map_err(|source| Error::Index { path: dir.clone(), source })?)
-    } else {
-        None
-    };
+    let existing = if dir.join("meta.json").exists() { Some(open_index(&dir)?) } else { None };
     // An index written with another schema is rebuilt from the sources:
     // every file then counts as added.
     if existing.as_ref().is_some_and(|index| index.schema() != build_schema()) {
@@ -317,7 +322,8 @@ fn open_or_create(data_dir: &Path) -> Result<Index> {
             docstore_blocksize: 64 << 10,
             ..IndexSettings::default()
         };
-        Index::builder().schema(build_schema()).settings(settings).create_in_dir(&dir)?
+        let directory = IndexDirectory::open(&dir).map_err(|e| Error::Index { path: dir.clone(), source: e.into() })?;
+        Index::create(directory, build_schema(), settings)?
     };
     register_analyzer(&index);
     Ok(index)
@@ -868,23 +874,35 @@ impl Run {
     /// Remove the blobs no document references any more: those whose
     /// documents this run deleted or, on a `sweep`, every blob (and any
     /// leftover of a killed run). Runs after the commit, so a blob is
-    /// never missing; an original that became 依申请公开 leaves the folder
-    /// the server reads.
+    /// never missing, and [`crate::store::READERS_GRACE`] after it, so that a server
+    /// still on the commit before has taken up the last one; an original
+    /// that became 依申请公开 leaves the folder the server reads.
     fn collect_garbage(&mut self, sweep: bool) -> Result<()> {
         let searcher = self.index.reader()?.searcher();
         let referenced = |sha: &str| {
             let query = TermQuery::new(Term::from_field_text(self.fields.blob, sha), IndexRecordOption::Basic);
             searcher.search(&query, &Count).map(|n| n > 0)
         };
+        let mut unreferenced = Vec::new();
+        for sha in std::mem::take(&mut self.released) {
+            if !referenced(&sha)? {
+                unreferenced.push(sha);
+            }
+        }
+        if !sweep && unreferenced.is_empty() {
+            return Ok(());
+        }
+        wait_for_readers(self.committed);
+        // Under tantivy's meta lock, as its own garbage collection: a
+        // copy of the folder taken under it holds every blob its commit names.
+        let _meta = self.index.directory().acquire_lock(&META_LOCK).map_err(tantivy::TantivyError::from)?;
         if sweep {
             // An error keeps the blob: a missing original is worse than a stray one.
             self.blobs.retain(|sha| referenced(sha).unwrap_or(true))?;
             return Ok(());
         }
-        for sha in std::mem::take(&mut self.released) {
-            if !referenced(&sha)? {
-                self.blobs.remove(&sha)?;
-            }
+        for sha in unreferenced {
+            self.blobs.remove(&sha)?;
         }
         Ok(())
     }

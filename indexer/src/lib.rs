@@ -16,6 +16,7 @@ pub mod api;
 pub mod archive;
 pub mod catalog;
 pub mod catalog_export;
+pub mod directory;
 pub mod error;
 pub mod eval;
 pub mod extract;

@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use tantivy::schema::Value;
@@ -41,6 +42,21 @@ pub fn original_of(doc: &TantivyDocument, fields: &Fields, blobs: &BlobStore) ->
         return Err(Error::CorruptBlob(sha.to_string()));
     }
     Ok(Some(kept.to_vec()))
+}
+
+/// How long the search servers of a data folder are given to take up a
+/// new commit before the blobs only the commit before it named are
+/// removed: a server looks at `meta.json` every 500 ms (tantivy's reload
+/// policy), then opens and warms the new commit (0.33 s at 10⁶ notices,
+/// README), with room for a busy machine. A server still on the old
+/// commit answers 404 for such an original until it reloads.
+pub const READERS_GRACE: Duration = Duration::from_secs(2);
+
+/// Sleep until [`READERS_GRACE`] has passed since `committed`.
+pub fn wait_for_readers(committed: Instant) {
+    if let Some(left) = (committed + READERS_GRACE).checked_duration_since(Instant::now()) {
+        std::thread::sleep(left);
+    }
 }
 
 /// zstd level for originals. Measured on the laws corpus, level 9 saves

@@ -4,7 +4,9 @@
 //! (a running server stops serving it within its reload delay), then merges
 //! the segments that held it so that no term, title or original kept with
 //! it is left in the index files (suggestions and "did you mean" read the
-//! terms), and removes its blob when no other document holds it.
+//! terms), and removes its blob when no other document holds it, once the
+//! servers have had [`crate::store::READERS_GRACE`] to leave the commit
+//! that still named it.
 //!
 //! The data folder keeps the list of withdrawals (`withdrawals.json`): the
 //! document's id, source folder, path, title, time, reason, a hash of
@@ -21,9 +23,11 @@ use std::collections::HashSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, DocSetCollector};
+use tantivy::directory::{Directory, META_LOCK};
 use tantivy::indexer::{IndexWriterOptions, NoMergePolicy};
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
@@ -35,7 +39,7 @@ use crate::catalog::is_safe_id;
 use crate::error::{Error, Result};
 use crate::ingest::{file_query, lock, open_existing};
 use crate::schema::{first_value, stored_catalog, Fields};
-use crate::store::{sha256_hex, BlobStore};
+use crate::store::{sha256_hex, wait_for_readers, BlobStore};
 
 /// The list of withdrawals, in the data folder.
 pub const WITHDRAWALS_FILE: &str = "withdrawals.json";
@@ -216,13 +220,23 @@ pub fn withdraw(data_dir: &Path, ids: &[String], reason: &str) -> Result<Vec<Wit
     // Listed before the commit: a run killed in between leaves the
     // document listed, and withdrawing it again finishes the work.
     list.save(data_dir)?;
-    purge(&index, &fields, ids, segments)?;
+    let committed = purge(&index, &fields, ids, segments)?;
     let blob_store = BlobStore::new(data_dir);
     reader.reload()?;
     let searcher = reader.searcher();
+    let mut unreferenced = Vec::new();
     for sha in blobs {
         let query = TermQuery::new(Term::from_field_text(fields.blob, &sha), IndexRecordOption::Basic);
         if searcher.search(&query, &Count)? == 0 {
+            unreferenced.push(sha);
+        }
+    }
+    if !unreferenced.is_empty() {
+        // As ingest removes blobs: once the servers left the commit that
+        // named them, under tantivy's meta lock.
+        wait_for_readers(committed);
+        let _meta = index.directory().acquire_lock(&META_LOCK).map_err(tantivy::TantivyError::from)?;
+        for sha in unreferenced {
             blob_store.remove(&sha)?;
         }
     }
@@ -253,8 +267,9 @@ fn entry(searcher: &Searcher, fields: &Fields, doc: &TantivyDocument, source: St
 }
 
 /// Delete the documents `ids` in a commit, then merge the `segments` that
-/// held them so that nothing of them is left in the index files.
-fn purge(index: &Index, fields: &Fields, ids: &[String], segments: HashSet<tantivy::index::SegmentId>) -> Result<()> {
+/// held them so that nothing of them is left in the index files. Returns
+/// when the deletions were committed.
+fn purge(index: &Index, fields: &Fields, ids: &[String], segments: HashSet<tantivy::index::SegmentId>) -> Result<Instant> {
     let options =
         IndexWriterOptions::builder().num_worker_threads(1).memory_budget_per_thread(WRITER_HEAP_BYTES).num_merge_threads(1).build();
     let mut writer: IndexWriter = index.writer_with_options(options)?;
@@ -263,13 +278,14 @@ fn purge(index: &Index, fields: &Fields, ids: &[String], segments: HashSet<tanti
         writer.delete_term(Term::from_field_text(fields.id, id));
     }
     writer.commit()?;
+    let committed = Instant::now();
     // A segment left with no document was dropped by the commit.
     let remaining: Vec<_> = index.searchable_segment_ids()?.into_iter().filter(|s| segments.contains(s)).collect();
     if !remaining.is_empty() {
         writer.merge(&remaining).wait()?;
     }
     writer.wait_merging_threads()?;
-    Ok(())
+    Ok(committed)
 }
 
 /// Undo the withdrawal of `id`: the next ingest of its source reads its
