@@ -19,7 +19,7 @@ use tantivy::{DocAddress, DocId, Index, IndexReader, Order, ReloadPolicy, Score,
 use crate::analysis::normalize;
 use crate::api::{Facets, Hit, SearchError, SearchRequest, SearchResponse, Sort, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS};
 use crate::catalog::Disclosure;
-use crate::directory::IndexDirectory;
+use crate::directory::{IndexDirectory, Reads};
 use crate::error::{Error, Result};
 use crate::extract::{decode_with, encoding_named};
 use crate::highlight::snippet;
@@ -198,7 +198,7 @@ impl Archive {
         }
         crate::analysis::init().map_err(Error::Analysis)?;
         let opening = |source| Error::Index { path: index_dir.clone(), source };
-        let directory = IndexDirectory::open(&index_dir).map_err(|e| opening(e.into()))?;
+        let directory = IndexDirectory::open(&index_dir, Reads::Stores).map_err(|e| opening(e.into()))?;
         let mut index = Index::open(directory).map_err(opening)?;
         if index.schema() != build_schema() {
             return Err(Error::OldFormat(data_dir.to_path_buf()));

@@ -4,14 +4,9 @@
 //!
 //! Three things differ from tantivy's `MmapDirectory`, which it wraps:
 //!
-//! - The document stores (`.store`) are read with positioned reads, not
-//!   mapped. A search reads a stored document's compressed block once and
-//!   keeps it decompressed in tantivy's store cache (bounded in blocks per
-//!   segment); a mapped store would keep every block ever read in the
-//!   server's resident memory besides, and suggestions read many. Posting,
-//!   position, term and column files stay mapped: their pages are read
-//!   again and again, and a positioned read would copy a whole posting
-//!   list per term.
+//! - Some files are read with positioned reads, not mapped ([`Reads`]): a
+//!   mapped file keeps every page ever read of it in the process's
+//!   resident memory, a positioned read only what is in use.
 //! - `meta.json` and `.managed.json` are written readable by everyone the
 //!   umask allows, like the segment files (tantivy writes them through a
 //!   temporary file created `0600`: a server running as another user could
@@ -49,6 +44,24 @@ use tantivy::HasLen;
 pub struct IndexDirectory {
     inner: MmapDirectory,
     root: PathBuf,
+    reads: Reads,
+}
+
+/// Which files of an index are read with positioned reads (`pread`)
+/// rather than mapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reads {
+    /// A server: the document stores only. A search reads a stored
+    /// document's compressed block once and keeps it decompressed in
+    /// tantivy's store cache (bounded in blocks per segment); suggestions
+    /// read many. Posting, position, term and column files stay mapped:
+    /// their pages are read again and again, and a positioned read copies
+    /// a whole posting list per term.
+    Stores,
+    /// An ingest: every file. A merge reads each input once, term by
+    /// term; mapped, every page of its inputs would stay resident until
+    /// the merge ends (a merge of 350,000 notices reads 800 MB).
+    Everything,
 }
 
 impl fmt::Debug for IndexDirectory {
@@ -58,16 +71,25 @@ impl fmt::Debug for IndexDirectory {
 }
 
 impl IndexDirectory {
-    /// Open the existing folder `root`.
-    pub fn open(root: &Path) -> Result<IndexDirectory, OpenDirectoryError> {
-        Ok(IndexDirectory { inner: MmapDirectory::open(root)?, root: root.to_path_buf() })
+    /// Open the existing folder `root`, reading the files `reads` names
+    /// with positioned reads.
+    pub fn open(root: &Path, reads: Reads) -> Result<IndexDirectory, OpenDirectoryError> {
+        Ok(IndexDirectory { inner: MmapDirectory::open(root)?, root: root.to_path_buf(), reads })
+    }
+
+    /// Whether the index file `path` is read with positioned reads.
+    fn positioned(&self, path: &Path) -> bool {
+        match self.reads {
+            Reads::Stores => path.extension().is_some_and(|e| e == STORE_EXTENSION),
+            Reads::Everything => true,
+        }
     }
 }
 
 /// The file extension of tantivy's document stores.
 const STORE_EXTENSION: &str = "store";
 
-/// A document store read with `pread`: each read copies only its range.
+/// An index file read with `pread`: each read copies only its range.
 #[derive(Debug)]
 struct PositionedFile {
     file: File,
@@ -113,7 +135,7 @@ fn read_only_meta_lock(path: &Path) -> Result<Option<File>, LockError> {
 
 impl Directory for IndexDirectory {
     fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
-        if path.extension().is_none_or(|e| e != STORE_EXTENSION) {
+        if !self.positioned(path) {
             return self.inner.get_file_handle(path);
         }
         let full = self.root.join(path);
@@ -179,7 +201,7 @@ mod tests {
     #[test]
     fn commit_files_are_written_with_the_mode_of_the_other_files() {
         let dir = tempfile::tempdir().unwrap();
-        let directory = IndexDirectory::open(dir.path()).unwrap();
+        let directory = IndexDirectory::open(dir.path(), Reads::Stores).unwrap();
         directory.atomic_write(Path::new("meta.json"), b"{}").unwrap();
         let plain = dir.path().join("plain");
         File::create(&plain).unwrap();
@@ -231,7 +253,7 @@ mod tests {
         writer.commit().unwrap();
         drop((writer, index));
 
-        let index = Index::open(IndexDirectory::open(folder.path()).unwrap()).unwrap();
+        let index = Index::open(IndexDirectory::open(folder.path(), Reads::Stores).unwrap()).unwrap();
         let searcher = index.reader().unwrap().searcher();
         let doc: TantivyDocument = searcher.doc(tantivy::DocAddress::new(0, 42)).unwrap();
         assert_eq!(doc.get_first(title).and_then(|v| v.as_str()), Some("关于第42号通知"));

@@ -30,14 +30,14 @@ use serde::Serialize;
 use tantivy::collector::{Count, DocSetCollector};
 use tantivy::directory::{Directory, META_LOCK};
 use tantivy::index::{SegmentId, SegmentMeta};
-use tantivy::indexer::{IndexWriterOptions, LogMergePolicy, MergeCandidate, MergePolicy};
+use tantivy::indexer::{IndexWriterOptions, LogMergePolicy, MergeCandidate, MergePolicy, NoMergePolicy};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::catalog::{self, Catalog, CatalogCsv, Disclosure};
-use crate::directory::IndexDirectory;
+use crate::directory::{IndexDirectory, Reads};
 use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
 use crate::schema::{build_schema, date_key, first_value, index_dir, register_analyzer, Fields, FORMAT_VERSION};
@@ -48,12 +48,12 @@ use walk::{Folder, Found, FoundFile};
 
 /// Memory tantivy may use for its in-progress segments, all threads together.
 const WRITER_HEAP_BYTES: usize = 256 << 20;
-/// The most documents one merge reads. A merge maps every page of the
-/// segments it reads: merging an archive of 10⁶ notices into segments of
-/// 3–5·10⁵ mapped up to 1 GB of index beside the writer's heap. Segments
-/// of half this many documents or more are not merged again, which leaves
-/// about a dozen segments per 10⁶ notices.
-const MERGE_MAX_DOCS: u32 = 150_000;
+/// The most documents one merge reads. Segments of half this many
+/// documents or more are not merged again: 10⁶ notices end in about 5
+/// segments (with [`merge_tail`]). A merge reads its inputs term by term
+/// ([`Reads::Everything`]): a first ingest of 10⁶ notices, its merges
+/// and tail included, peaked at 957 MB resident (2 cores).
+const MERGE_MAX_DOCS: u32 = 350_000;
 /// Time between intermediate commits, so an interrupted run keeps its
 /// progress. Each commit ends the segments being written: committing every
 /// 2,000 files made an archive of 10⁶ a thousand small segments that
@@ -189,6 +189,7 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     }
     run.commit(&mut writer)?;
     writer.wait_merging_threads()?;
+    merge_tail(&index, &start.segment_readers().iter().map(|r| r.segment_id()).collect())?;
     run.collect_garbage(sweep)?;
     if run.withdrawals_changed {
         run.withdrawals.save(&options.data_dir)?;
@@ -245,22 +246,60 @@ impl Default for BoundedMerges {
 impl MergePolicy for BoundedMerges {
     fn compute_merge_candidates(&self, segments: &[SegmentMeta]) -> Vec<MergeCandidate> {
         let docs: HashMap<SegmentId, u32> = segments.iter().map(|s| (s.id(), s.num_docs())).collect();
-        let mut bounded = Vec::new();
-        for candidate in self.0.compute_merge_candidates(segments) {
-            let mut group: (Vec<SegmentId>, u32) = (Vec::new(), 0);
-            for id in candidate.0 {
-                let n = docs.get(&id).copied().unwrap_or(0);
-                if group.1 + n > MERGE_MAX_DOCS {
-                    bounded.push(std::mem::take(&mut group));
-                }
-                group.0.push(id);
-                group.1 += n;
-            }
-            bounded.push(group);
-        }
-        bounded.into_iter().filter(|(ids, _)| ids.len() > 1).map(|(ids, _)| MergeCandidate(ids)).collect()
+        let sized = |ids: Vec<SegmentId>| ids.into_iter().map(|id| (id, docs.get(&id).copied().unwrap_or(0))).collect();
+        self.0
+            .compute_merge_candidates(segments)
+            .into_iter()
+            .flat_map(|candidate| bounded(sized(candidate.0)))
+            .map(MergeCandidate)
+            .collect()
     }
 }
+
+/// `segments` (ids with their numbers of documents) in runs of two or
+/// more that hold at most [`MERGE_MAX_DOCS`] documents together, in order.
+fn bounded(segments: Vec<(SegmentId, u32)>) -> Vec<Vec<SegmentId>> {
+    let mut groups: Vec<(Vec<SegmentId>, u32)> = vec![(Vec::new(), 0)];
+    for (id, n) in segments {
+        if groups.last().is_some_and(|(_, total)| total + n > MERGE_MAX_DOCS) {
+            groups.push((Vec::new(), 0));
+        }
+        if let Some((ids, total)) = groups.last_mut() {
+            ids.push(id);
+            *total += n;
+        }
+    }
+    groups.into_iter().map(|(ids, _)| ids).filter(|ids| ids.len() > 1).collect()
+}
+
+/// Merge the segments a run wrote that the merge policy left small (its
+/// levels leave a tail of them, a dozen after 10⁶ notices): each segment
+/// costs every search a look-up of every term, and one tail of a few
+/// 10⁵ notices costs less than a dozen. A run that adds one file writes
+/// one segment and merges nothing. Segments of `before` (the commit the
+/// run started from) are left as they are.
+fn merge_tail(index: &Index, before: &HashSet<SegmentId>) -> Result<()> {
+    let mut small: Vec<SegmentMeta> =
+        index.searchable_segment_metas()?.into_iter().filter(|m| !before.contains(&m.id()) && m.num_docs() < MERGE_MAX_DOCS / 2).collect();
+    small.sort_by_key(|m| m.num_docs());
+    let groups = bounded(small.iter().map(|m| (m.id(), m.num_docs())).collect());
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let options =
+        IndexWriterOptions::builder().num_worker_threads(1).memory_budget_per_thread(TAIL_WRITER_BYTES).num_merge_threads(1).build();
+    let mut writer: IndexWriter = index.writer_with_options(options)?;
+    writer.set_merge_policy(Box::new(NoMergePolicy));
+    for group in groups {
+        writer.merge(&group).wait()?;
+    }
+    // The merged segments' files go now, not at the next run's commit.
+    writer.garbage_collect_files().wait()?;
+    Ok(writer.wait_merging_threads()?)
+}
+
+/// The heap of the writer that merges a tail: it adds no document.
+const TAIL_WRITER_BYTES: usize = 15_000_000;
 
 /// Hold the data folder's ingest lock, or fail at once with a clear
 /// message. Everything that writes a data folder holds it.
@@ -299,7 +338,7 @@ pub(crate) fn open_existing(data_dir: &Path) -> Result<Index> {
 /// The existing index in folder `dir`.
 fn open_index(dir: &Path) -> Result<Index> {
     let index_error = |source| Error::Index { path: dir.to_path_buf(), source };
-    let directory = IndexDirectory::open(dir).map_err(|e| index_error(e.into()))?;
+    let directory = IndexDirectory::open(dir, Reads::Everything).map_err(|e| index_error(e.into()))?;
     Index::open(directory).map_err(index_error)
 }
 
@@ -322,7 +361,7 @@ fn open_or_create(data_dir: &Path) -> Result<Index> {
             docstore_blocksize: 64 << 10,
             ..IndexSettings::default()
         };
-        let directory = IndexDirectory::open(&dir).map_err(|e| Error::Index { path: dir.clone(), source: e.into() })?;
+        let directory = IndexDirectory::open(&dir, Reads::Everything).map_err(|e| Error::Index { path: dir.clone(), source: e.into() })?;
         Index::create(directory, build_schema(), settings)?
     };
     register_analyzer(&index);
@@ -1056,11 +1095,43 @@ mod tests {
     #[test]
     fn no_merge_reads_more_than_its_bound_and_large_segments_are_left_alone() {
         let index = Index::create_in_ram(build_schema());
-        let sizes = std::iter::repeat_n(17_000, 20).chain([120_000, 140_000]);
+        let sizes = std::iter::repeat_n(40_000, 20).chain([180_000, 300_000]);
         let segments: Vec<SegmentMeta> = sizes.map(|docs| index.new_segment_meta(SegmentId::generate_random(), docs)).collect();
         let docs: HashMap<SegmentId, u32> = segments.iter().map(|s| (s.id(), s.num_docs())).collect();
         let merges = BoundedMerges::default().compute_merge_candidates(&segments);
         let read: Vec<u32> = merges.iter().map(|m| m.0.iter().map(|id| docs[id]).sum()).collect();
-        assert_eq!(read, [136_000, 136_000, 68_000]);
+        assert_eq!(read, [320_000, 320_000, 160_000]);
+    }
+
+    /// An index of `commits` segments of 2 documents each, none merged.
+    fn segments_of_two(commits: usize) -> Index {
+        let index = Index::create_in_ram(build_schema());
+        register_analyzer(&index);
+        let id = Fields::of(&index.schema()).id;
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, TAIL_WRITER_BYTES).unwrap();
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        for n in 0..commits * 2 {
+            writer.add_document(tantivy::doc!(id => format!("d{n}"))).unwrap();
+            if n % 2 == 1 {
+                writer.commit().unwrap();
+            }
+        }
+        index
+    }
+
+    #[test]
+    fn the_small_segments_a_run_wrote_are_merged_into_one_and_older_ones_are_left_alone() {
+        let index = segments_of_two(4);
+        let older: HashSet<SegmentId> = index.searchable_segment_ids().unwrap().into_iter().take(1).collect();
+        merge_tail(&index, &older).unwrap();
+        let metas = index.searchable_segment_metas().unwrap();
+        let mut docs: Vec<u32> = metas.iter().map(|m| m.num_docs()).collect();
+        docs.sort();
+        assert_eq!(docs, [2, 6]);
+        assert!(metas.iter().any(|m| older.contains(&m.id())));
+
+        let one_new = segments_of_two(1);
+        merge_tail(&one_new, &HashSet::new()).unwrap();
+        assert_eq!(one_new.searchable_segment_ids().unwrap().len(), 1);
     }
 }
