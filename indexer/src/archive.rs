@@ -27,7 +27,7 @@ use crate::query::QueryPlan;
 use crate::ranking::{self, FactsCache, Rerank};
 use crate::schema::{build_schema, date_key, index_dir, register_analyzer, stored_catalog, Fields};
 use crate::spelling::Spelling;
-use crate::store::{original_of, BlobStore};
+use crate::store::{original_of, sha256_hex, BlobStore};
 
 mod suggest;
 pub use suggest::{Suggestions, TitleSuggestion};
@@ -193,7 +193,9 @@ impl Archive {
     /// ingest has committed there yet.
     pub fn open(data_dir: &Path) -> Result<Archive> {
         let index_dir = index_dir(data_dir);
-        if !index_dir.join("meta.json").exists() {
+        // A folder this process may not read is not an empty one.
+        let meta = index_dir.join("meta.json");
+        if !meta.try_exists().map_err(Error::io(format!("reading {}", meta.display())))? {
             return Err(Error::NoIndex(data_dir.to_path_buf()));
         }
         crate::analysis::init().map_err(Error::Analysis)?;
@@ -227,6 +229,20 @@ impl Archive {
 
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+
+    /// The commit this archive searches, as 16 hex digits: its segments
+    /// and their deletions. Servers of one data folder, or of its copies,
+    /// that show the same value serve the same commit; a server whose
+    /// value differs from its primary's has not taken up the newest one.
+    pub fn commit(&self) -> String {
+        let searcher = self.reader.searcher();
+        let mut segments: Vec<String> =
+            searcher.segment_readers().iter().map(|r| format!("{}:{}", r.segment_id().uuid_string(), r.num_deleted_docs())).collect();
+        segments.sort();
+        let mut id = sha256_hex(segments.join(",").as_bytes());
+        id.truncate(16);
+        id
     }
 
     /// Run one search: the query as typed, filters, sort and page.

@@ -206,7 +206,7 @@ async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok", "documents": state.archive.num_docs() }))
+    Json(serde_json::json!({ "status": "ok", "documents": state.archive.num_docs(), "commit": state.archive.commit() }))
 }
 
 async fn search(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Result<Json<SearchResponse>, ApiError> {

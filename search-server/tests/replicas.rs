@@ -267,9 +267,13 @@ fn serve_through_live_ingest(what: &str, servers: Vec<Server>, source: &Path, da
     let first: Vec<u128> = endpoints.iter().map(|s| wait_first(s, rounds).saturating_duration_since(last).as_millis()).collect();
     stop.store(true, Ordering::Relaxed);
     let watches: Vec<Watch> = watchers.into_iter().map(|w| w.join().expect("a watcher failed")).collect();
+    // Every server shows the commit the data folder holds now.
+    let newest = indexer::Archive::open(data).unwrap().commit();
     for (server, seen) in endpoints.iter().zip(&watches) {
         assert!(seen.searches > rounds, "{}: only {} searches checked", server.name, seen.searches);
-        assert_eq!(get(server.addr, "/healthz").json()["documents"], SERVED + rounds as u64, "{}", server.name);
+        let health = get(server.addr, "/healthz").json();
+        assert_eq!(health["documents"], SERVED + rounds as u64, "{}", server.name);
+        assert_eq!(health["commit"], newest.as_str(), "{}", server.name);
         let total = get(server.addr, &format!("/api/search?q={}", enc(WORD))).json()["total"].as_u64().unwrap();
         assert_eq!(total, rounds as u64, "{}", server.name);
     }
