@@ -51,13 +51,15 @@ enum Action {
 /// by line: an action line naming the index and an id, a document line
 /// after each `index` (whose id is the action's), none after a `delete`,
 /// every line ended by a line feed. Checks each file's size and sha256
-/// against the manifest.
+/// against the manifest, and that it is within [`SMALL_BULK`] unless it
+/// holds one document alone.
 fn actions(out: &Path, manifest: &Manifest) -> Vec<Action> {
     let mut all = Vec::new();
     for file in &manifest.bulk {
         let bytes = fs::read(out.join(&file.file.file)).unwrap();
         assert_eq!((bytes.len() as u64, sha256_hex(&bytes)), (file.file.bytes, file.file.sha256.clone()), "{}", file.file.file);
-        assert!(bytes.len() as u64 <= SMALL_BULK, "{} is {} bytes", file.file.file, bytes.len());
+        let alone = file.index + file.delete == 1;
+        assert!(bytes.len() as u64 <= SMALL_BULK || alone, "{} is {} bytes", file.file.file, bytes.len());
         assert_eq!(bytes.last(), Some(&b'\n'), "the last line of {} ends with a line feed", file.file.file);
         let text = String::from_utf8(bytes).unwrap();
         let mut lines = text[..text.len() - 1].split('\n');
@@ -68,7 +70,7 @@ fn actions(out: &Path, manifest: &Manifest) -> Vec<Action> {
             assert_eq!(object.len(), 1, "{line}");
             let (kind, target) = object.iter().next().unwrap();
             let id = target["_id"].as_str().unwrap().to_string();
-            assert_eq!(target, &json!({"_index": INDEX_NAME, "_id": id}), "{line}");
+            assert_eq!(target, &json!({"_index": manifest.index, "_id": id}), "{line}");
             match kind.as_str() {
                 "index" => {
                     let source: Value = serde_json::from_str(lines.next().expect("a document line follows an index action")).unwrap();
@@ -311,4 +313,61 @@ fn the_command_says_what_it_wrote_and_names_the_state_for_next_time_or_why_it_ca
         )),
         "{stderr}"
     );
+}
+
+/// A notice longer than what is kept with a document: its original is a
+/// blob of its own in `blobs/`, and its text is read back from it.
+fn long_notice(n: usize) -> String {
+    let body = format!("{}{}\n", notice(n), "请按标准发放补贴，做好登记。".repeat(600));
+    assert!(body.len() > indexer::store::KEPT_WITH_DOCUMENT);
+    body
+}
+
+/// Where a data folder keeps the original `bytes`.
+fn blob_of(data: &Path, bytes: &str) -> PathBuf {
+    let sha = sha256_hex(bytes.as_bytes());
+    data.join("blobs").join(&sha[..2]).join(format!("{}.zst", &sha[2..]))
+}
+
+/// A data folder of one long notice and one short one: (its temporary
+/// folder, the sources, the data folder, the long notice).
+fn a_long_notice() -> (tempfile::TempDir, PathBuf, PathBuf, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, data) = (tmp.path().join("src"), tmp.path().join("data"));
+    let long = long_notice(1);
+    write(&src, "1.txt", &long);
+    write(&src, "2.txt", notice(2));
+    ingest(&src, &data);
+    (tmp, src, data, long)
+}
+
+fn ingest_verify(src: &Path, data: &Path) {
+    ingest::run(&IngestOptions { prune: true, verify: true, ..IngestOptions::new(vec![src.to_path_buf()], data.to_path_buf()) }).unwrap();
+}
+
+#[test]
+fn a_missing_original_fails_the_export_naming_the_document_and_what_to_run_until_ingest_verify_stores_it_again() {
+    let _serial = one_at_a_time();
+    let (tmp, src, data, long) = a_long_notice();
+    let id = ids_by_title(&data)["临河区关于第1批城乡低保对象的公示"].clone();
+    let blob = blob_of(&data, &long);
+    fs::remove_file(&blob).unwrap();
+    let out = tmp.path().join("export");
+    let failed = export(&ExportOptions::new(data.clone(), out.clone()), || {});
+    match &failed {
+        Err(Error::MissingOriginal { id: missing, path, .. }) => assert_eq!((missing.as_str(), path.as_str()), (id.as_str(), "1.txt")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        failed.unwrap_err().to_string(),
+        format!(
+            "document {id} (1.txt): its stored original {} is missing; `indexer verify --data DATA_DIR` lists what is missing or damaged, `indexer ingest SOURCE_DIR --data DATA_DIR --verify` stores it again from its source",
+            blob.display()
+        )
+    );
+    ingest_verify(&src, &data);
+    let again = tmp.path().join("again");
+    let manifest = export_into(&data, &again, None);
+    let docs = indexed(&actions(&again, &manifest));
+    assert_eq!(docs[&id]["text"], json!(long));
 }
