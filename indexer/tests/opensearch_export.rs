@@ -371,3 +371,42 @@ fn a_missing_original_fails_the_export_naming_the_document_and_what_to_run_until
     let docs = indexed(&actions(&again, &manifest));
     assert_eq!(docs[&id]["text"], json!(long));
 }
+
+fn indexer_cli(args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_indexer"));
+    command.args(args);
+    command
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_and_into_a_full_disk_with_an_error_not_a_panic() {
+    let _serial = one_at_a_time();
+    let (tmp, data) = one_notice();
+    let data = data.to_str().unwrap();
+    let full = || fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let runs: [(&str, Vec<&str>); 2] =
+        [("export", vec!["export", "opensearch", "--data", data, "--out"]), ("verify", vec!["verify", "--data", data])];
+    for (n, (name, args)) in runs.iter().enumerate() {
+        let out_dir = |m: usize| tmp.path().join(format!("out-{n}-{m}"));
+        let args_for = |m: usize| {
+            let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            if *name == "export" {
+                args.push(out_dir(m).to_string_lossy().to_string());
+            }
+            args
+        };
+        let to_full = indexer_cli(&[]).args(args_for(0)).stdout(full()).output().unwrap();
+        let stderr = String::from_utf8(to_full.stderr).unwrap();
+        assert_eq!(
+            (to_full.status.code(), stderr.as_str()),
+            (Some(1), "indexer: cannot write to standard output: No space left on device (os error 28)\n"),
+            "{name}"
+        );
+
+        let mut child =
+            indexer_cli(&[]).args(args_for(1)).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        drop(child.stdout.take());
+        let closed = child.wait_with_output().unwrap();
+        assert_eq!((closed.status.code(), String::from_utf8(closed.stderr).unwrap()), (Some(0), String::new()), "{name}");
+    }
+}
