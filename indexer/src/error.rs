@@ -8,7 +8,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
-    #[error("another `indexer ingest` is already writing to {0} (lock held on ingest.lock); wait for it to finish")]
+    #[error("another `indexer ingest`, `withdraw`, `verify` or `export opensearch` is running on {0} (it holds ingest.lock); wait for it to finish, then try again")]
     Locked(PathBuf),
     #[error("{0} holds no index yet; run `indexer ingest <SOURCE_DIR> --data {0}` first")]
     NoIndex(PathBuf),

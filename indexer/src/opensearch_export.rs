@@ -46,6 +46,7 @@ use crate::analysis::{normalize, ChineseTokenizer, TokenSet};
 use crate::archive::{Archive, DocumentView};
 use crate::catalog::{self, Disclosure};
 use crate::error::{Error, Result};
+use crate::ingest;
 use crate::store::sha256_hex;
 
 /// Largest bulk file, in bytes (10 MB): OpenSearch advises bulk requests
@@ -173,7 +174,10 @@ pub struct ExportState {
 
 /// Export the data folder `options.data` into `options.out`. Errors:
 /// [`Error::NoIndex`] / [`Error::OldFormat`] for a data folder that holds
-/// no index or an index of another version, [`Error::ExportState`] for a
+/// no index or an index of another version, [`Error::Locked`] while an
+/// ingest, a withdrawal or a verify runs on it (the export holds its lock
+/// throughout: nothing withdrawn meanwhile is carried onward),
+/// [`Error::ExportState`] for a
 /// `--since` state that cannot be read or belongs to another data folder
 /// or export version, [`Error::ExportOut`] for an output folder that is
 /// not empty or cannot be written. Nothing is written before the data
@@ -181,6 +185,9 @@ pub struct ExportState {
 /// document read.
 pub fn export(options: &ExportOptions, progress: impl Fn() + Sync) -> Result<Manifest> {
     let archive = Archive::open(&options.data)?;
+    let _lock = ingest::lock(&options.data)?;
+    // What committed before the lock was taken.
+    archive.reload()?;
     let data = fs::canonicalize(&options.data).map_err(Error::io(format!("reading {}", options.data.display())))?;
     let data = data.to_string_lossy().to_string();
     let previous = match &options.since {
@@ -200,8 +207,8 @@ pub fn export(options: &ExportOptions, progress: impl Fn() + Sync) -> Result<Man
     let mut counts = Counts::default();
     let mut bulk = BulkWriter::new(out, options.bulk_file_bytes);
     let known = previous.map(|p| p.documents).unwrap_or_default();
-    // One commit throughout, whatever an ingest commits meanwhile: every
-    // document of it enters the new state; those new or changed are read.
+    // One commit throughout: every document of it enters the new state;
+    // those new or changed are read.
     let snapshot = archive.snapshot();
     let live: BTreeMap<String, String> =
         snapshot.listed()?.into_iter().map(|listed| (listed.id, format!("{:016x}", listed.fingerprint))).collect();

@@ -372,6 +372,37 @@ fn a_missing_original_fails_the_export_naming_the_document_and_what_to_run_until
     assert_eq!(docs[&id]["text"], json!(long));
 }
 
+#[test]
+fn an_export_holds_the_ingest_lock_so_no_withdrawal_can_land_while_it_runs() {
+    let _serial = one_at_a_time();
+    let (tmp, data) = one_notice();
+    let held = fs::OpenOptions::new().create(true).truncate(false).write(true).open(data.join("ingest.lock")).unwrap();
+    held.lock().unwrap();
+    let out = tmp.path().join("export");
+    match export(&ExportOptions::new(data.clone(), out.clone()), || {}) {
+        Err(error @ Error::Locked(_)) => assert_eq!(
+            error.to_string(),
+            format!("another `indexer ingest`, `withdraw`, `verify` or `export opensearch` is running on {} (it holds ingest.lock); wait for it to finish, then try again", data.display())
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(!out.exists(), "nothing written");
+    drop(held);
+
+    let id = ids_by_title(&data).into_values().next().unwrap();
+    let withdrawn_meanwhile = std::sync::Mutex::new(None);
+    let manifest = export(&ExportOptions::new(data.clone(), out.clone()), || {
+        let mut tried = withdrawn_meanwhile.lock().unwrap();
+        if tried.is_none() {
+            *tried = Some(withdrawal::withdraw(&data, &[id.clone()], "误公开").map(|_| ()));
+        }
+    })
+    .unwrap();
+    assert!(matches!(withdrawn_meanwhile.into_inner().unwrap(), Some(Err(Error::Locked(_)))), "a withdrawal during the export waits");
+    assert_eq!(indexed(&actions(&out, &manifest)).keys().cloned().collect::<Vec<_>>(), [id.clone()]);
+    withdrawal::withdraw(&data, &[id], "误公开").unwrap();
+}
+
 fn indexer_cli(args: &[&str]) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_indexer"));
     command.args(args);
