@@ -214,7 +214,11 @@ enum ExportCommand {
     /// to apply in order), state.json (every exported document's id and
     /// fingerprint: pass it as --since to the next export) and
     /// manifest.json, written last: counts, and the bytes and sha256 of
-    /// every file.
+    /// every file. They are written into OUT.partial-PID beside --out,
+    /// which becomes --out once complete: a failed export leaves --out as
+    /// it was. The export holds the data folder's ingest lock while it
+    /// runs: an ingest or a withdrawal started meanwhile fails, saying so,
+    /// and so does an export started while one of them runs.
     ///
     /// A document carries its catalog fields as keywords and dates (文号
     /// and 索引号 also as the keys Yuelan finds them by), and its title,

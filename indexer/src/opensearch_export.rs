@@ -177,12 +177,15 @@ pub struct ExportState {
 /// no index or an index of another version, [`Error::Locked`] while an
 /// ingest, a withdrawal or a verify runs on it (the export holds its lock
 /// throughout: nothing withdrawn meanwhile is carried onward),
-/// [`Error::ExportState`] for a
-/// `--since` state that cannot be read or belongs to another data folder
-/// or export version, [`Error::ExportOut`] for an output folder that is
-/// not empty or cannot be written. Nothing is written before the data
-/// folder and the state are found good. `progress` is called after each
-/// document read.
+/// [`Error::ExportState`] for a `--since` state that cannot be read or
+/// belongs to another data folder or export version,
+/// [`Error::ExportOut`] for an output folder that is not empty or cannot
+/// be written, [`Error::CorruptBlob`] / [`Error::MissingOriginal`] for a
+/// public document whose text cannot be read from its original. Nothing
+/// is written before the data folder and the state are found good; the
+/// files are written into a folder beside `out` ([`Partial`]) that
+/// becomes `out` once complete: a failed export leaves `out` as it was.
+/// `progress` is called after each document read.
 pub fn export(options: &ExportOptions, progress: impl Fn() + Sync) -> Result<Manifest> {
     let archive = Archive::open(&options.data)?;
     let _lock = ingest::lock(&options.data)?;
@@ -194,8 +197,21 @@ pub fn export(options: &ExportOptions, progress: impl Fn() + Sync) -> Result<Man
         Some(path) => Some(load_state(path, &data)?),
         None => None,
     };
-    prepare_out(&options.out)?;
-    let out = Out(&options.out);
+    let partial = Partial::create(&options.out)?;
+    let manifest = write_export(options, &archive, data, previous, Out { dir: &partial.dir, out: &options.out }, progress)?;
+    partial.finish()?;
+    Ok(manifest)
+}
+
+/// Write the export of `archive` into `out`, [`MANIFEST_FILE`] last.
+fn write_export(
+    options: &ExportOptions,
+    archive: &Archive,
+    data: String,
+    previous: Option<ExportState>,
+    out: Out,
+    progress: impl Fn() + Sync,
+) -> Result<Manifest> {
     let template = out.write_json(TEMPLATE_FILE, &template())?;
     let mut state = ExportState {
         format: EXPORT_FORMAT.to_string(),
@@ -477,31 +493,73 @@ fn is_fingerprint(s: &str) -> bool {
     s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Create the export folder, or check that it is empty.
-fn prepare_out(out: &Path) -> Result<()> {
-    let bad = |reason: String| Error::ExportOut { path: out.to_path_buf(), reason };
-    fs::create_dir_all(out).map_err(|e| bad(e.to_string()))?;
-    let mut entries = fs::read_dir(out).map_err(|e| bad(e.to_string()))?;
-    if entries.next().is_some() {
-        return Err(bad("it already holds files (an earlier export?)".to_string()));
-    }
-    Ok(())
+/// The folder an export is written into: `OUT.partial-PID` beside `--out`
+/// (`OUT`), renamed to `OUT` once complete, removed when the export fails
+/// (dropped unfinished). One a killed export left behind may be deleted.
+struct Partial {
+    dir: PathBuf,
+    out: PathBuf,
+    done: bool,
 }
 
-/// The export folder, written file by file.
+impl Partial {
+    /// Check that `out` is a new or empty folder, and make the folder
+    /// beside it.
+    fn create(out: &Path) -> Result<Partial> {
+        let bad = |reason: String| Error::ExportOut { path: out.to_path_buf(), reason };
+        match fs::metadata(out) {
+            Ok(found) if !found.is_dir() => return Err(bad("it is a file, not a folder".to_string())),
+            Ok(_) => {
+                if fs::read_dir(out).map_err(|e| bad(e.to_string()))?.next().is_some() {
+                    return Err(bad("it already holds files (an earlier export?)".to_string()));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(bad(e.to_string())),
+        }
+        let name = out.file_name().ok_or_else(|| bad("it names no folder (give the folder's name, not . or ..)".to_string()))?;
+        let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        fs::create_dir_all(parent).map_err(|e| bad(e.to_string()))?;
+        let dir = parent.join(format!("{}.partial-{}", name.to_string_lossy(), std::process::id()));
+        fs::create_dir(&dir).map_err(|e| bad(format!("{}: {e}", dir.display())))?;
+        Ok(Partial { dir, out: out.to_path_buf(), done: false })
+    }
+
+    /// Make the complete export `--out` (rename(2) replaces an empty folder).
+    fn finish(mut self) -> Result<()> {
+        fs::rename(&self.dir, &self.out).map_err(|e| Error::ExportOut { path: self.out.clone(), reason: e.to_string() })?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.done {
+            if let Err(e) = fs::remove_dir_all(&self.dir) {
+                tracing::warn!("the unfinished export {} could not be removed: {e}", self.dir.display());
+            }
+        }
+    }
+}
+
+/// The export folder being written ([`Partial`]), for the export `out`.
 #[derive(Clone, Copy)]
-struct Out<'a>(&'a Path);
+struct Out<'a> {
+    dir: &'a Path,
+    out: &'a Path,
+}
 
 impl Out<'_> {
     fn failed(&self, e: std::io::Error) -> Error {
-        Error::ExportOut { path: self.0.to_path_buf(), reason: e.to_string() }
+        Error::ExportOut { path: self.out.to_path_buf(), reason: e.to_string() }
     }
 
     /// Write `value` as a whole file of indented JSON.
     fn write_json(&self, name: &str, value: &impl Serialize) -> Result<ExportFile> {
         let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| self.failed(e.into()))?;
         bytes.push(b'\n');
-        fs::write(self.0.join(name), &bytes).map_err(|e| self.failed(e))?;
+        fs::write(self.dir.join(name), &bytes).map_err(|e| self.failed(e))?;
         Ok(ExportFile { file: name.to_string(), bytes: bytes.len() as u64, sha256: sha256_hex(&bytes) })
     }
 }
@@ -539,7 +597,7 @@ impl<'a> BulkWriter<'a> {
         }
         if self.open.is_none() {
             let name = format!("bulk-{:04}.ndjson", self.done.len() + 1);
-            let created = fs::File::create(self.out.0.join(&name)).map_err(|e| self.out.failed(e))?;
+            let created = fs::File::create(self.out.dir.join(&name)).map_err(|e| self.out.failed(e))?;
             let file = BulkFile { file: ExportFile { file: name, bytes: 0, sha256: String::new() }, index: 0, delete: 0 };
             self.open = Some(OpenBulk { writer: BufWriter::new(created), hasher: Sha256::new(), file });
         }

@@ -345,6 +345,13 @@ fn ingest_verify(src: &Path, data: &Path) {
     ingest::run(&IngestOptions { prune: true, verify: true, ..IngestOptions::new(vec![src.to_path_buf()], data.to_path_buf()) }).unwrap();
 }
 
+/// The names in `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+    names.sort();
+    names
+}
+
 #[test]
 fn a_missing_original_fails_the_export_naming_the_document_and_what_to_run_until_ingest_verify_stores_it_again() {
     let _serial = one_at_a_time();
@@ -370,6 +377,35 @@ fn a_missing_original_fails_the_export_naming_the_document_and_what_to_run_until
     let manifest = export_into(&data, &again, None);
     let docs = indexed(&actions(&again, &manifest));
     assert_eq!(docs[&id]["text"], json!(long));
+}
+
+#[test]
+fn a_failed_export_leaves_out_as_it_was_and_the_same_out_takes_the_next_try() {
+    let _serial = one_at_a_time();
+    let (tmp, src, data, long) = a_long_notice();
+    let blob = blob_of(&data, &long);
+    let mut bytes = fs::read(&blob).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    fs::write(&blob, bytes).unwrap();
+    let (new, empty) = (tmp.path().join("new"), tmp.path().join("empty"));
+    fs::create_dir(&empty).unwrap();
+    for out in [&new, &empty] {
+        let options = ExportOptions { bulk_file_bytes: SMALL_BULK, ..ExportOptions::new(data.clone(), out.clone()) };
+        assert!(matches!(export(&options, || {}), Err(Error::CorruptBlob(_))));
+    }
+    assert!(!new.exists(), "a new --out is not made");
+    assert_eq!(names_in(&empty), Vec::<String>::new(), "an empty --out stays empty");
+    assert_eq!(names_in(tmp.path()), ["data", "empty", "src"], "nothing is left beside them");
+    ingest_verify(&src, &data);
+    for out in [&new, &empty] {
+        let manifest = export_into(&data, out, None);
+        assert_eq!(manifest.counts.indexed, 2);
+        let mut expected: Vec<String> = manifest.bulk.iter().map(|b| b.file.file.clone()).collect();
+        expected.extend(["manifest.json", "state.json", "template.json"].map(String::from));
+        expected.sort();
+        assert_eq!(names_in(out), expected);
+    }
 }
 
 #[test]
