@@ -66,6 +66,14 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 /// other fields, and only a full export brings them all to this one.
 pub const EXPORT_FORMAT: &str = "yuelan-opensearch-1";
 
+/// Longest `text`, `chars` or `words` of a document written, in UTF-8
+/// bytes (16 MiB: ingest keeps no longer text, `extract::Limits`'
+/// `max_text_bytes`); longer ones are cut with a warning. A field of at
+/// most this many bytes has at most this many UTF-16 code units, what
+/// OpenSearch's `index.highlight.max_analyzed_offset` counts: the
+/// template sets it to this.
+pub const MAX_TEXT_BYTES: usize = 16 << 20;
+
 /// Documents analyzed together on every core, then written in order.
 const BATCH: usize = 256;
 
@@ -297,7 +305,8 @@ fn action_line(action: &str, id: &str) -> Vec<u8> {
 }
 
 /// The document OpenSearch indexes for `view`: the fields it has (none
-/// empty), its text and what is made of it only when it is public.
+/// empty), its text and what is made of it only when it is public, each
+/// cut to [`MAX_TEXT_BYTES`] (with a warning).
 pub fn source_of(view: &DocumentView) -> Value {
     let mut doc = Map::new();
     let mut put = |name: &str, value: Value| {
@@ -334,11 +343,26 @@ pub fn source_of(view: &DocumentView) -> Value {
     put("bytes", json!(view.bytes));
     put("sha256", json!(view.sha256));
     if let Some(text) = view.public_text() {
+        let text = capped(&view.id, "text", text);
         put("text", json!(text));
-        put("chars", json!(normalize(text).text()));
-        put("words", json!(words(text)));
+        put("chars", json!(capped(&view.id, "normalized text", &normalize(text).text())));
+        put("words", json!(capped(&view.id, "words", &words(text))));
     }
     Value::Object(doc)
+}
+
+/// `field` of the document `id` cut to at most [`MAX_TEXT_BYTES`] at a
+/// character boundary, with a warning when it is cut.
+fn capped<'a>(id: &str, field: &str, value: &'a str) -> &'a str {
+    if value.len() <= MAX_TEXT_BYTES {
+        return value;
+    }
+    let mut cut = MAX_TEXT_BYTES;
+    while !value.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    tracing::warn!("document {id}: its {field} is longer than {MAX_TEXT_BYTES} bytes; only the first {cut} bytes are exported");
+    &value[..cut]
 }
 
 /// The words and sub-words Yuelan's analyzer finds in `text`
@@ -363,7 +387,9 @@ fn words(text: &str) -> String {
 /// normalized text; the `standard` tokenizer makes one token of each Han
 /// character (Unicode word boundaries, UAX #29, put none between
 /// ideographs) and one of each run of letters or digits; `whitespace`
-/// reads the words field as Yuelan wrote it.
+/// reads the words field as Yuelan wrote it. The highlighter may analyze a whole text field
+/// (`index.highlight.max_analyzed_offset`: [`MAX_TEXT_BYTES`], at least
+/// the UTF-16 code units of any field written).
 pub fn template() -> Value {
     let keyword = || json!({ "type": "keyword", "ignore_above": 8191 });
     let date = || json!({ "type": "date", "format": "strict_date" });
@@ -404,6 +430,7 @@ pub fn template() -> Value {
         "index_patterns": [INDEX_NAME],
         "template": {
             "settings": {
+                "index.highlight.max_analyzed_offset": MAX_TEXT_BYTES,
                 "analysis": {
                     "char_filter": { "yuelan_fold": { "type": "mapping", "mappings": fold_mappings() } },
                     "analyzer": {
@@ -645,6 +672,36 @@ mod tests {
         // U+F900, a compatibility ideograph: NFKC makes it 豈 (U+8C48), simplified 岂.
         assert!(mappings.contains(&"\u{F900} => 岂".to_string()), "a compatibility ideograph folds as its unified one");
         assert!(!mappings.iter().any(|m| m.starts_with("国 ")), "a simplified character is left as it is");
+    }
+
+    #[test]
+    fn a_text_longer_than_the_cap_is_cut_at_a_character_and_the_highlighter_reads_all_of_what_is_written() {
+        let text = "政府".repeat((MAX_TEXT_BYTES / 6) + 100);
+        let view = DocumentView {
+            id: "a1".into(),
+            path: "a.txt".into(),
+            title: "政府".into(),
+            index_no: None,
+            publisher: None,
+            doc_number: None,
+            written_date: None,
+            published_date: None,
+            category: None,
+            disclosure: "public".into(),
+            validity: None,
+            format: "txt".into(),
+            bytes: text.len() as u64,
+            sha256: String::new(),
+            text: Some(text.clone()),
+        };
+        let source = source_of(&view);
+        // 16 MiB is 3 × 5,592,405 bytes and one: the cut is at the character before.
+        assert_eq!(source["text"].as_str().map(str::len), Some(16_777_215));
+        assert_eq!(source["chars"].as_str().map(str::len), Some(16_777_215));
+        assert!(source["words"].as_str().unwrap().len() <= MAX_TEXT_BYTES);
+        assert!(text.starts_with(source["text"].as_str().unwrap()));
+        let settings = &template()["template"]["settings"];
+        assert_eq!(settings["index.highlight.max_analyzed_offset"], json!(16_777_216));
     }
 
     #[test]
