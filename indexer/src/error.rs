@@ -1,6 +1,6 @@
 //! Errors of the indexer library, each with a message a person can act on.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -10,7 +10,9 @@ pub enum Error {
     Io { context: String, source: std::io::Error },
     #[error("another `indexer ingest`, `withdraw`, `verify` or `export opensearch` is running on {0} (it holds ingest.lock); wait for it to finish, then try again")]
     Locked(PathBuf),
-    #[error("{0} holds no index yet; run `indexer ingest <SOURCE_DIR> --data {0}` first")]
+    /// A data folder without an index: the message says whether the
+    /// path is missing, a file, or a folder no ingest has committed to.
+    #[error("{}", no_index(.0))]
     NoIndex(PathBuf),
     #[error("the index in {path} cannot be used: {source}")]
     Index { path: PathBuf, source: tantivy::TantivyError },
@@ -43,5 +45,15 @@ impl Error {
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
         move |source| Error::Io { context, source }
+    }
+}
+
+/// What is wrong with the data folder `path` that holds no index.
+fn no_index(path: &Path) -> String {
+    let check = "check the data folder's path (--data)";
+    match std::fs::metadata(path) {
+        Err(_) => format!("{} does not exist; {check}", path.display()),
+        Ok(found) if !found.is_dir() => format!("{} is a file, not a data folder; {check}", path.display()),
+        Ok(_) => format!("{0} holds no index yet; run `indexer ingest <SOURCE_DIR> --data {0}` first", path.display()),
     }
 }

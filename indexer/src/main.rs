@@ -457,7 +457,11 @@ fn opensearch_command(data: PathBuf, out: PathBuf, since: Option<PathBuf>) -> Re
         source / took,
         written / took
     )?;
-    say!("next time: --since {}", out.join(&manifest.state.file).display())?;
+    let state = out.join(&manifest.state.file).to_string_lossy().to_string();
+    // As a shell takes it (a path with spaces quoted); a path no shell can
+    // be given (a NUL) is not quoted.
+    let state = shlex::try_quote(&state).map(|quoted| quoted.to_string()).unwrap_or(state);
+    say!("next time: --since {state}")?;
     Ok(())
 }
 
@@ -495,7 +499,7 @@ fn withdraw_command(
     json: bool,
 ) -> Result<(), Failure> {
     if !data.join("index").is_dir() {
-        return Err(format!("{} is not a data folder (no index in it): check --data", data.display()).into());
+        return Err(indexer::Error::NoIndex(data.to_path_buf()).into());
     }
     let shown: Vec<Withdrawal> = if list {
         Withdrawals::load(data).map_err(|e| e.to_string())?.active().cloned().collect()

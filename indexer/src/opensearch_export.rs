@@ -505,7 +505,10 @@ fn load_state(path: &Path, data: &str) -> Result<ExportState> {
         return Err(bad(format!("it was written by export version {}, this is {EXPORT_FORMAT}", state.format)));
     }
     if state.data != data {
-        return Err(bad(format!("it is the state of the export of {}, not of {data}", state.data)));
+        return Err(bad(format!(
+            "it is the state of the export of {}, not of {data} (a data folder moved or copied elsewhere needs a full export, without --since)",
+            state.data
+        )));
     }
     if state.index != INDEX_NAME {
         return Err(bad(format!("it is the state of index {}, this export writes {INDEX_NAME}", state.index)));

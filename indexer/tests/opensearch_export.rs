@@ -477,3 +477,55 @@ fn output_into_a_closed_pipe_ends_quietly_and_into_a_full_disk_with_an_error_not
         assert_eq!((closed.status.code(), String::from_utf8(closed.stderr).unwrap()), (Some(0), String::new()), "{name}");
     }
 }
+
+#[test]
+fn an_out_that_is_a_file_and_a_data_folder_that_is_missing_or_a_file_are_named_as_such() {
+    let _serial = one_at_a_time();
+    let (tmp, data) = one_notice();
+    let file = tmp.path().join("a-file");
+    fs::write(&file, "x").unwrap();
+    let error = export(&ExportOptions::new(data.clone(), file.clone()), || {}).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "cannot write the export into {}: it is a file, not a folder; pass --out a new or empty folder you can write to",
+            file.display()
+        )
+    );
+    let missing = tmp.path().join("no-such-data");
+    let said = |data: &Path| Archive::open(data).err().map(|e| e.to_string());
+    assert_eq!(said(&missing), Some(format!("{} does not exist; check the data folder's path (--data)", missing.display())));
+    assert_eq!(said(&file), Some(format!("{} is a file, not a data folder; check the data folder's path (--data)", file.display())));
+    let empty = tmp.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    assert_eq!(said(&empty), Some(format!("{0} holds no index yet; run `indexer ingest <SOURCE_DIR> --data {0}` first", empty.display())));
+    let verified = indexer::fixity::verify(&missing, false).err().map(|e| e.to_string());
+    assert_eq!(verified, said(&missing), "verify says the same");
+    assert!(!missing.exists());
+}
+
+#[test]
+fn the_state_for_next_time_is_shell_quoted_and_a_moved_data_folder_is_told_to_export_in_full() {
+    let _serial = one_at_a_time();
+    let (tmp, data) = one_notice();
+    let out = tmp.path().join("export 30 Nov");
+    let run = indexer_cli(&["export", "opensearch", "--data"]).arg(&data).arg("--out").arg(&out).output().unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    let state = out.join("state.json");
+    assert!(stdout.ends_with(&format!("next time: --since '{}'\n", state.display())), "{stdout}");
+
+    let moved = tmp.path().join("moved");
+    fs::rename(&data, &moved).unwrap();
+    let error = export(&ExportOptions { since: Some(state.clone()), ..ExportOptions::new(moved.clone(), tmp.path().join("next")) }, || {})
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "cannot continue from the export state {}: it is the state of the export of {}, not of {} (a data folder moved or copied elsewhere needs a full export, without --since); pass --since the state.json of the last `indexer export opensearch` of this data folder, or export without --since (everything, into a new index)",
+            state.display(),
+            data.display(),
+            moved.display()
+        )
+    );
+}
