@@ -36,6 +36,8 @@ pub enum Error {
     NoSource(PathBuf),
     #[error("cannot write the export into {path}: {reason}; pass --out a new or empty folder you can write to")]
     ExportOut { path: PathBuf, reason: String },
+    #[error("{name} cannot name an OpenSearch index: {reason}; pass --index a name in lowercase, without spaces or any of \\ / * ? \" < > | , # :, not starting with - _ +, of at most 255 bytes")]
+    IndexName { name: String, reason: String },
     #[error("cannot continue from the export state {path}: {reason}; pass --since the state.json of the last `indexer export opensearch` of this data folder, or export without --since (everything, into a new index)")]
     ExportState { path: PathBuf, reason: String },
 }

@@ -209,7 +209,8 @@ enum ExportCommand {
     /// into --out, and the state to continue from next time.
     ///
     /// Files written: template.json (settings and mappings, for
-    /// `PUT _index_template/yuelan`; built-in analyzers only, no plugin),
+    /// `PUT _index_template/yuelan`, or the name given to --index;
+    /// built-in analyzers only, no plugin),
     /// bulk-0001.ndjson, … (bodies for `POST _bulk`, at most 10 MB each,
     /// to apply in order), state.json (every exported document's id and
     /// fingerprint: pass it as --since to the next export) and
@@ -246,6 +247,13 @@ enum ExportCommand {
         /// only what changed since.
         #[arg(long, value_name = "STATE")]
         since: Option<PathBuf>,
+        /// The index to fill: the template's index_patterns and every
+        /// action's _index (a name OpenSearch accepts: lowercase, none of
+        /// \ / * ? " < > | , # : or spaces, not starting with - _ +, at
+        /// most 255 bytes). Two archives can go to two indices of one
+        /// cluster; a --since state continues its own index only.
+        #[arg(long, value_name = "NAME", default_value = opensearch_export::INDEX_NAME)]
+        index: String,
     },
 }
 
@@ -281,7 +289,9 @@ fn main() -> ExitCode {
         Command::Catalog { command: CatalogCommand::Export { data, format, encoding, since } } => {
             export_command(&data, format, encoding, since.as_deref())
         }
-        Command::Export { command: ExportCommand::Opensearch { data, out, since } } => opensearch_command(data, out, since),
+        Command::Export { command: ExportCommand::Opensearch { data, out, since, index } } => {
+            opensearch_command(ExportOptions { since, index, ..ExportOptions::new(data, out) })
+        }
         Command::Withdraw { data, ids, reason, undo, list, json } => withdraw_command(&data, &ids, reason, undo, list, json),
         Command::Eval { corpus, queries, qrels, data, run, json, min_ndcg } => eval_command(corpus, queries, qrels, data, run, json)
             .and_then(|ndcg| match min_ndcg {
@@ -431,13 +441,12 @@ fn export_command(data: &Path, format: Format, encoding: Encoding, since: Option
     Ok(())
 }
 
-fn opensearch_command(data: PathBuf, out: PathBuf, since: Option<PathBuf>) -> Result<(), Failure> {
+fn opensearch_command(options: ExportOptions) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let bar = ProgressBar::new_spinner();
     if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} documents analyzed, {elapsed}") {
         bar.set_style(style);
     }
-    let options = ExportOptions { since, ..ExportOptions::new(data, out.clone()) };
     let manifest = opensearch_export::export(&options, || bar.inc(1)).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     let took = started.elapsed().as_secs_f64().max(1e-9);
@@ -450,14 +459,14 @@ fn opensearch_command(data: PathBuf, out: PathBuf, since: Option<PathBuf>) -> Re
         c.deleted,
         c.unchanged,
         manifest.bulk.len(),
-        out.display()
+        options.out.display()
     )?;
     say!(
         "{source:.1} MB of originals, {written:.1} MB written in {took:.2}s ({:.1} MB/s of originals, {:.1} MB/s written)",
         source / took,
         written / took
     )?;
-    let state = out.join(&manifest.state.file).to_string_lossy().to_string();
+    let state = options.out.join(&manifest.state.file).to_string_lossy().to_string();
     // As a shell takes it (a path with spaces quoted); a path no shell can
     // be given (a NUL) is not quoted.
     let state = shlex::try_quote(&state).map(|quoted| quoted.to_string()).unwrap_or(state);

@@ -3,7 +3,8 @@
 //! the archive goes to an engine a province platform already runs; this
 //! writes what it needs, into one folder:
 //!
-//! * `template.json`: the index template (`PUT _index_template/yuelan`):
+//! * `template.json`: the index template (`PUT _index_template/INDEX`,
+//!   [`INDEX_NAME`] unless [`ExportOptions::index`] names another):
 //!   settings and mappings, with analyzers built into OpenSearch only.
 //! * `bulk-0001.ndjson`, …: `_bulk` request bodies, each at most
 //!   [`BULK_FILE_BYTES`] (a single document larger than that stands alone
@@ -53,7 +54,8 @@ use crate::store::sha256_hex;
 /// of 5–15 MB, and accepts up to `http.max_content_length` (100 MB).
 pub const BULK_FILE_BYTES: u64 = 10_000_000;
 
-/// The index the template and the bulk actions name.
+/// The index the template and the bulk actions name unless told another
+/// ([`ExportOptions::index`]).
 pub const INDEX_NAME: &str = "yuelan";
 
 /// The files of an export folder, besides its bulk files.
@@ -89,12 +91,16 @@ pub struct ExportOptions {
     pub since: Option<PathBuf>,
     /// Largest bulk file, in bytes ([`BULK_FILE_BYTES`]).
     pub bulk_file_bytes: u64,
+    /// The index the template matches and every action names
+    /// ([`INDEX_NAME`] unless told; [`check_index_name`]): two archives
+    /// can go to two indices of one cluster.
+    pub index: String,
 }
 
 impl ExportOptions {
     /// A full export of `data` into `out`, in bulk files of [`BULK_FILE_BYTES`].
     pub fn new(data: PathBuf, out: PathBuf) -> ExportOptions {
-        ExportOptions { data, out, since: None, bulk_file_bytes: BULK_FILE_BYTES }
+        ExportOptions { data, out, since: None, bulk_file_bytes: BULK_FILE_BYTES, index: INDEX_NAME.to_string() }
     }
 }
 
@@ -181,12 +187,13 @@ pub struct ExportState {
 }
 
 /// Export the data folder `options.data` into `options.out`. Errors:
+/// [`Error::IndexName`] for an index name OpenSearch refuses,
 /// [`Error::NoIndex`] / [`Error::OldFormat`] for a data folder that holds
 /// no index or an index of another version, [`Error::Locked`] while an
 /// ingest, a withdrawal or a verify runs on it (the export holds its lock
 /// throughout: nothing withdrawn meanwhile is carried onward),
 /// [`Error::ExportState`] for a `--since` state that cannot be read or
-/// belongs to another data folder or export version,
+/// belongs to another data folder, index or export version,
 /// [`Error::ExportOut`] for an output folder that is not empty or cannot
 /// be written, [`Error::CorruptBlob`] / [`Error::MissingOriginal`] for a
 /// public document whose text cannot be read from its original. Nothing
@@ -195,6 +202,7 @@ pub struct ExportState {
 /// becomes `out` once complete: a failed export leaves `out` as it was.
 /// `progress` is called after each document read.
 pub fn export(options: &ExportOptions, progress: impl Fn() + Sync) -> Result<Manifest> {
+    check_index_name(&options.index)?;
     let archive = Archive::open(&options.data)?;
     let _lock = ingest::lock(&options.data)?;
     // What committed before the lock was taken.
@@ -202,7 +210,7 @@ pub fn export(options: &ExportOptions, progress: impl Fn() + Sync) -> Result<Man
     let data = fs::canonicalize(&options.data).map_err(Error::io(format!("reading {}", options.data.display())))?;
     let data = data.to_string_lossy().to_string();
     let previous = match &options.since {
-        Some(path) => Some(load_state(path, &data)?),
+        Some(path) => Some(load_state(path, &data, &options.index)?),
         None => None,
     };
     let partial = Partial::create(&options.out)?;
@@ -220,10 +228,11 @@ fn write_export(
     out: Out,
     progress: impl Fn() + Sync,
 ) -> Result<Manifest> {
-    let template = out.write_json(TEMPLATE_FILE, &template())?;
+    let index = options.index.as_str();
+    let template = out.write_json(TEMPLATE_FILE, &template(index))?;
     let mut state = ExportState {
         format: EXPORT_FORMAT.to_string(),
-        index: INDEX_NAME.to_string(),
+        index: index.to_string(),
         data: data.clone(),
         exported_at: now(),
         documents: BTreeMap::new(),
@@ -238,7 +247,7 @@ fn write_export(
         snapshot.listed()?.into_iter().map(|listed| (listed.id, format!("{:016x}", listed.fingerprint))).collect();
     // Deletes first: what is gone is gone with the first file applied.
     for id in known.keys().filter(|id| !live.contains_key(*id)) {
-        bulk.write(Action::Delete, &action_line("delete", id))?;
+        bulk.write(Action::Delete, &action_line("delete", index, id))?;
         counts.deleted += 1;
     }
     let mut batch = Vec::with_capacity(BATCH);
@@ -247,12 +256,12 @@ fn write_export(
         |view| {
             batch.push(view);
             if batch.len() == BATCH {
-                write_batch(&mut bulk, &mut batch, &mut counts, &progress)?;
+                write_batch(&mut bulk, index, &mut batch, &mut counts, &progress)?;
             }
             Ok(())
         },
     )?;
-    write_batch(&mut bulk, &mut batch, &mut counts, &progress)?;
+    write_batch(&mut bulk, index, &mut batch, &mut counts, &progress)?;
     let files = bulk.finish()?;
     counts.documents = live.len() as u64;
     counts.unchanged = counts.documents - counts.indexed;
@@ -261,7 +270,7 @@ fn write_export(
     counts.output_bytes = template.bytes + state.bytes + files.iter().map(|f| f.file.bytes).sum::<u64>();
     let manifest = Manifest {
         format: EXPORT_FORMAT.to_string(),
-        index: INDEX_NAME.to_string(),
+        index: index.to_string(),
         data,
         exported_at: now(),
         since: options.since.as_ref().map(|p| p.to_string_lossy().to_string()),
@@ -275,11 +284,17 @@ fn write_export(
 }
 
 /// Analyze a batch of documents on every core, then write their actions in order.
-fn write_batch(bulk: &mut BulkWriter, batch: &mut Vec<DocumentView>, counts: &mut Counts, progress: &(impl Fn() + Sync)) -> Result<()> {
+fn write_batch(
+    bulk: &mut BulkWriter,
+    index: &str,
+    batch: &mut Vec<DocumentView>,
+    counts: &mut Counts,
+    progress: &(impl Fn() + Sync),
+) -> Result<()> {
     let lines: Vec<Vec<u8>> = batch
         .par_iter()
         .map(|view| {
-            let mut lines = action_line("index", &view.id);
+            let mut lines = action_line("index", index, &view.id);
             lines.extend(source_of(view).to_string().into_bytes());
             lines.push(b'\n');
             progress();
@@ -296,9 +311,9 @@ fn write_batch(bulk: &mut BulkWriter, batch: &mut Vec<DocumentView>, counts: &mu
 }
 
 /// The action line of a bulk request: `{"index":{"_index":…,"_id":…}}` and a line end.
-fn action_line(action: &str, id: &str) -> Vec<u8> {
+fn action_line(action: &str, index: &str, id: &str) -> Vec<u8> {
     let mut names = Map::new();
-    names.insert(action.to_string(), json!({ "_index": INDEX_NAME, "_id": id }));
+    names.insert(action.to_string(), json!({ "_index": index, "_id": id }));
     let mut line = Value::Object(names).to_string().into_bytes();
     line.push(b'\n');
     line
@@ -387,10 +402,11 @@ fn words(text: &str) -> String {
 /// normalized text; the `standard` tokenizer makes one token of each Han
 /// character (Unicode word boundaries, UAX #29, put none between
 /// ideographs) and one of each run of letters or digits; `whitespace`
-/// reads the words field as Yuelan wrote it. The highlighter may analyze a whole text field
+/// reads the words field as Yuelan wrote it. `index`: the index it is for
+/// (its `index_patterns`). The highlighter may analyze a whole text field
 /// (`index.highlight.max_analyzed_offset`: [`MAX_TEXT_BYTES`], at least
 /// the UTF-16 code units of any field written).
-pub fn template() -> Value {
+pub fn template(index: &str) -> Value {
     let keyword = || json!({ "type": "keyword", "ignore_above": 8191 });
     let date = || json!({ "type": "date", "format": "strict_date" });
     let chars = || json!({ "type": "text", "analyzer": "yuelan_chars" });
@@ -427,7 +443,7 @@ pub fn template() -> Value {
     properties.insert("bytes".to_string(), json!({ "type": "long" }));
     properties.insert("text".to_string(), json!({ "type": "text", "index": false }));
     json!({
-        "index_patterns": [INDEX_NAME],
+        "index_patterns": [index],
         "template": {
             "settings": {
                 "index.highlight.max_analyzed_offset": MAX_TEXT_BYTES,
@@ -496,8 +512,8 @@ pub fn fold_mappings() -> Vec<String> {
 }
 
 /// Read and check the state `path` of the previous export of the data
-/// folder `data` (absolute).
-fn load_state(path: &Path, data: &str) -> Result<ExportState> {
+/// folder `data` (absolute) into `index`.
+fn load_state(path: &Path, data: &str, index: &str) -> Result<ExportState> {
     let bad = |reason: String| Error::ExportState { path: path.to_path_buf(), reason };
     let bytes = fs::read(path).map_err(|e| bad(format!("it cannot be read ({e})")))?;
     let state: ExportState = serde_json::from_slice(&bytes).map_err(|e| bad(format!("it is not the state.json of an export ({e})")))?;
@@ -510,8 +526,8 @@ fn load_state(path: &Path, data: &str) -> Result<ExportState> {
             state.data
         )));
     }
-    if state.index != INDEX_NAME {
-        return Err(bad(format!("it is the state of index {}, this export writes {INDEX_NAME}", state.index)));
+    if state.index != index {
+        return Err(bad(format!("it is the state of index {}, this export writes {index}", state.index)));
     }
     if let Some((id, _)) = state.documents.iter().find(|(id, fp)| !catalog::is_safe_id(id) || !is_fingerprint(fp)) {
         return Err(bad(format!("its entry for {id:?} is not an id with a 16-hex-digit fingerprint")));
@@ -571,6 +587,33 @@ impl Drop for Partial {
             }
         }
     }
+}
+
+/// The characters an OpenSearch index name may not hold (its
+/// `MetadataCreateIndexService.validateIndexOrAliasName`: the invalid
+/// file name characters, `#` and `:`).
+const NOT_IN_INDEX_NAMES: [char; 12] = ['\\', '/', '*', '?', '"', '<', '>', '|', ' ', ',', '#', ':'];
+
+/// Check that OpenSearch takes `name` for an index: not empty, lowercase,
+/// none of [`NOT_IN_INDEX_NAMES`], not starting with `-`, `_` or `+`, not
+/// `.` or `..`, at most 255 bytes. Error: [`Error::IndexName`].
+pub fn check_index_name(name: &str) -> Result<()> {
+    let reason = if name.is_empty() {
+        "it is empty".to_string()
+    } else if name.len() > 255 {
+        format!("it is {} bytes long, more than 255", name.len())
+    } else if name.to_lowercase() != name {
+        "it has capital letters".to_string()
+    } else if let Some(c) = name.chars().find(|c| NOT_IN_INDEX_NAMES.contains(c)) {
+        format!("it holds {c:?}")
+    } else if name.starts_with(['-', '_', '+']) {
+        "it starts with - _ or +".to_string()
+    } else if name == "." || name == ".." {
+        "it is . or ..".to_string()
+    } else {
+        return Ok(());
+    };
+    Err(Error::IndexName { name: name.to_string(), reason })
 }
 
 /// The export folder being written ([`Partial`]), for the export `out`.
@@ -678,6 +721,35 @@ mod tests {
     }
 
     #[test]
+    fn an_index_name_opensearch_refuses_is_refused_with_the_rule_it_breaks() {
+        for good in ["yuelan", "linhe-2026", "临河区", "a.b", "x".repeat(255).as_str()] {
+            assert!(check_index_name(good).is_ok(), "{good}");
+        }
+        let long = "x".repeat(256);
+        let refused = [
+            ("", "it is empty"),
+            ("Linhe", "it has capital letters"),
+            ("a b", "it holds ' '"),
+            ("a,b", "it holds ','"),
+            ("a#b", "it holds '#'"),
+            ("a:b", "it holds ':'"),
+            ("a/b", "it holds '/'"),
+            ("a\\b", "it holds '\\\\'"),
+            ("-a", "it starts with - _ or +"),
+            ("_a", "it starts with - _ or +"),
+            ("+a", "it starts with - _ or +"),
+            ("..", "it is . or .."),
+            (long.as_str(), "it is 256 bytes long, more than 255"),
+        ];
+        for (name, why) in refused {
+            match check_index_name(name) {
+                Err(Error::IndexName { name: named, reason }) => assert_eq!((named.as_str(), reason.as_str()), (name, why)),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn a_text_longer_than_the_cap_is_cut_at_a_character_and_the_highlighter_reads_all_of_what_is_written() {
         let text = "政府".repeat((MAX_TEXT_BYTES / 6) + 100);
         let view = DocumentView {
@@ -703,7 +775,7 @@ mod tests {
         assert_eq!(source["chars"].as_str().map(str::len), Some(16_777_215));
         assert!(source["words"].as_str().unwrap().len() <= MAX_TEXT_BYTES);
         assert!(text.starts_with(source["text"].as_str().unwrap()));
-        let settings = &template()["template"]["settings"];
+        let settings = &template("yuelan")["template"]["settings"];
         assert_eq!(settings["index.highlight.max_analyzed_offset"], json!(16_777_216));
     }
 

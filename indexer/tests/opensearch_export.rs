@@ -529,3 +529,34 @@ fn the_state_for_next_time_is_shell_quoted_and_a_moved_data_folder_is_told_to_ex
         )
     );
 }
+
+#[test]
+fn index_names_an_index_of_its_own_in_the_template_and_every_action() {
+    let _serial = one_at_a_time();
+    let (tmp, data) = one_notice();
+    let out = tmp.path().join("export");
+    let run = indexer_cli(&["export", "opensearch", "--index", "linhe-2026", "--data"]).arg(&data).arg("--out").arg(&out).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let manifest: Manifest = serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest.index, "linhe-2026");
+    let template: Value = serde_json::from_slice(&fs::read(out.join("template.json")).unwrap()).unwrap();
+    assert_eq!(template["index_patterns"], json!(["linhe-2026"]));
+    assert_eq!(actions(&out, &manifest).len(), 1, "every action names linhe-2026");
+    let state: ExportState = serde_json::from_slice(&fs::read(out.join("state.json")).unwrap()).unwrap();
+    assert_eq!(state.index, "linhe-2026");
+
+    let other = tmp.path().join("other");
+    let since = out.join("state.json");
+    let again =
+        indexer_cli(&["export", "opensearch", "--data"]).arg(&data).arg("--out").arg(&other).arg("--since").arg(&since).output().unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8(again.stderr).unwrap().contains(": it is the state of index linhe-2026, this export writes yuelan;"));
+
+    let bad = indexer_cli(&["export", "opensearch", "--index", "Linhe", "--data"]).arg(&data).arg("--out").arg(&other).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(bad.stderr).unwrap(),
+        "indexer: Linhe cannot name an OpenSearch index: it has capital letters; pass --index a name in lowercase, without spaces or any of \\ / * ? \" < > | , # :, not starting with - _ +, of at most 255 bytes\n"
+    );
+    assert!(!other.exists());
+}
