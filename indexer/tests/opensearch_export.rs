@@ -478,6 +478,53 @@ fn output_into_a_closed_pipe_ends_quietly_and_into_a_full_disk_with_an_error_not
     }
 }
 
+/// The README's lines that apply an export, run by bash in `folder` with
+/// `curl` answering as OpenSearch does when every action succeeds (and
+/// failing as curl does on a file it cannot read), noting the files it
+/// is given: (the files in the order given, what the
+/// lines printed).
+fn apply_as_the_readme_says(folder: &Path) -> (Vec<String>, String) {
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let start = readme.find("    # on a machine that reaches the cluster, from the export folder").expect("the apply lines in the README");
+    let end = start + readme[start..].find("    done\n").expect("the end of the apply loop") + "    done\n".len();
+    let lines: String = readme[start..end].lines().map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l))).collect();
+    // As curl does: a file it cannot read fails it (exit 26), with no answer.
+    let fake_curl = r#"curl() {
+  for a in "$@"; do case $a in @*) [ -r "${a#@}" ] || { echo "curl: (26) Failed to open/read local data from file/application" >&2; return 26; }
+    echo "${a#@}" >> "$APPLIED";; esac; done
+  case " $* " in *" -XPUT "*) echo '{"acknowledged":true}';; *) echo '{"took":3,"errors":false,"items":[]}';; esac
+}
+"#;
+    let applied = folder.parent().unwrap().join(format!("{}.applied", folder.file_name().unwrap().to_string_lossy()));
+    let run = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("{fake_curl}{lines}"))
+        .current_dir(folder)
+        .env("APPLIED", &applied)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let files = fs::read_to_string(&applied).unwrap_or_default().lines().map(String::from).collect();
+    (files, String::from_utf8(run.stdout).unwrap())
+}
+
+#[test]
+fn the_readme_applies_every_bulk_file_in_order_and_reports_no_failure_for_an_export_with_none() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, data, full, nothing) = (tmp.path().join("src"), tmp.path().join("data"), tmp.path().join("full"), tmp.path().join("nothing"));
+    sources(&src);
+    ingest(&src, &data);
+    let manifest = export_into(&data, &full, None);
+    let unchanged = export_into(&data, &nothing, Some(&full.join("state.json")));
+    assert_eq!(unchanged.bulk.len(), 0);
+    let mut expected = vec!["template.json".to_string()];
+    expected.extend(manifest.bulk.iter().map(|b| b.file.file.clone()));
+    let acknowledged = "{\"acknowledged\":true}\n".to_string();
+    assert_eq!(apply_as_the_readme_says(&full), (expected, acknowledged.clone()));
+    assert_eq!(apply_as_the_readme_says(&nothing), (vec!["template.json".to_string()], acknowledged));
+}
+
 #[test]
 fn an_out_that_is_a_file_and_a_data_folder_that_is_missing_or_a_file_are_named_as_such() {
     let _serial = one_at_a_time();
