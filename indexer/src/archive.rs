@@ -538,7 +538,10 @@ impl Archive {
     }
 
     /// The text of a stored document: from the doc store, or re-read from
-    /// its original when the text is the original decoded.
+    /// its original when the text is the original decoded. Errors:
+    /// [`Error::CorruptBlob`] / [`Error::MissingOriginal`] when that
+    /// original is damaged / gone from the data folder (the text is then
+    /// unknown, not empty).
     fn text_of(&self, doc: &TantivyDocument) -> Result<Option<Arc<str>>> {
         if let Some(text) = first_str(doc, self.fields.text) {
             return Ok(Some(text.into()));
@@ -550,7 +553,13 @@ impl Archive {
         if let Some(text) = self.texts.lock().ok().and_then(|mut cache| cache.get(&sha)) {
             return Ok(Some(text));
         }
-        let Some(bytes) = original_of(doc, &self.fields, &self.blobs)? else { return Ok(None) };
+        let Some(bytes) = original_of(doc, &self.fields, &self.blobs)? else {
+            return Err(Error::MissingOriginal {
+                id: first_str(doc, self.fields.id).unwrap_or_default(),
+                path: first_str(doc, self.fields.path).unwrap_or_default(),
+                blob: self.blobs.path_of(&sha).unwrap_or_default(),
+            });
+        };
         let text: Arc<str> = decode_with(&bytes, encoding).text.into();
         if let Ok(mut cache) = self.texts.lock() {
             cache.put(sha, Arc::clone(&text));

@@ -1,6 +1,6 @@
 //! Errors of the indexer library, each with a message a person can act on.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -8,9 +8,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
-    #[error("another `indexer ingest` is already writing to {0} (lock held on ingest.lock); wait for it to finish")]
+    #[error("another `indexer ingest`, `withdraw`, `verify` or `export opensearch` is running on {0} (it holds ingest.lock); wait for it to finish, then try again")]
     Locked(PathBuf),
-    #[error("{0} holds no index yet; run `indexer ingest <SOURCE_DIR> --data {0}` first")]
+    /// A data folder without an index: the message says whether the
+    /// path is missing, a file, or a folder no ingest has committed to.
+    #[error("{}", no_index(.0))]
     NoIndex(PathBuf),
     #[error("the index in {path} cannot be used: {source}")]
     Index { path: PathBuf, source: tantivy::TantivyError },
@@ -20,6 +22,8 @@ pub enum Error {
     Tantivy(#[from] tantivy::TantivyError),
     #[error("stored original {0} is damaged: its content no longer matches its sha256")]
     CorruptBlob(String),
+    #[error("document {id} ({path}): its stored original {} is missing; `indexer verify --data DATA_DIR` lists what is missing or damaged, `indexer ingest SOURCE_DIR --data DATA_DIR --verify` stores it again from its source", blob.display())]
+    MissingOriginal { id: String, path: String, blob: PathBuf },
     #[error("{0}")]
     Analysis(String),
     #[error("no document has id {0}; the id is the last part of its address /documents/{{id}}")]
@@ -32,6 +36,8 @@ pub enum Error {
     NoSource(PathBuf),
     #[error("cannot write the export into {path}: {reason}; pass --out a new or empty folder you can write to")]
     ExportOut { path: PathBuf, reason: String },
+    #[error("{name} cannot name an OpenSearch index: {reason}; pass --index a name in lowercase, without spaces or any of \\ / * ? \" < > | , # :, not starting with - _ +, of at most 255 bytes")]
+    IndexName { name: String, reason: String },
     #[error("cannot continue from the export state {path}: {reason}; pass --since the state.json of the last `indexer export opensearch` of this data folder, or export without --since (everything, into a new index)")]
     ExportState { path: PathBuf, reason: String },
 }
@@ -41,5 +47,15 @@ impl Error {
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
         move |source| Error::Io { context, source }
+    }
+}
+
+/// What is wrong with the data folder `path` that holds no index.
+fn no_index(path: &Path) -> String {
+    let check = "check the data folder's path (--data)";
+    match std::fs::metadata(path) {
+        Err(_) => format!("{} does not exist; {check}", path.display()),
+        Ok(found) if !found.is_dir() => format!("{} is a file, not a data folder; {check}", path.display()),
+        Ok(_) => format!("{0} holds no index yet; run `indexer ingest <SOURCE_DIR> --data {0}` first", path.display()),
     }
 }

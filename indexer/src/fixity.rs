@@ -97,6 +97,10 @@ impl Tally {
 /// [`Error::NoIndex`], [`Error::OldFormat`], [`Error::Locked`]; an index
 /// that exists but does not open is reported as a problem.
 pub fn verify(data_dir: &Path, progress: bool) -> Result<FixityReport> {
+    if !data_dir.is_dir() {
+        // Rather than the lock file's error.
+        return Err(Error::NoIndex(data_dir.to_path_buf()));
+    }
     let _lock = lock(data_dir)?;
     let tally = Tally::default();
     let opened = open_existing(data_dir).and_then(|index| {

@@ -2,6 +2,7 @@
 //! archivist's desk on it (withdraw, verify, catalog export, report), and
 //! measure search quality on judged queries.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -13,6 +14,13 @@ use indexer::withdrawal::{self, Withdrawal, Withdrawals};
 use indexer::{catalog, fixity, report};
 use indexer::{eval, Archive};
 use indicatif::{ProgressBar, ProgressStyle};
+
+/// [`write_out`] a line, formatted as `println!` does.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        write_out(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
 
 #[derive(Parser)]
 #[command(name = "indexer", version, about = "Yuelan indexer: public records in, a compressed Chinese full-text archive out")]
@@ -201,12 +209,17 @@ enum ExportCommand {
     /// into --out, and the state to continue from next time.
     ///
     /// Files written: template.json (settings and mappings, for
-    /// `PUT _index_template/yuelan`; built-in analyzers only, no plugin),
+    /// `PUT _index_template/yuelan`, or the name given to --index;
+    /// built-in analyzers only, no plugin),
     /// bulk-0001.ndjson, … (bodies for `POST _bulk`, at most 10 MB each,
     /// to apply in order), state.json (every exported document's id and
     /// fingerprint: pass it as --since to the next export) and
     /// manifest.json, written last: counts, and the bytes and sha256 of
-    /// every file.
+    /// every file. They are written into OUT.partial-PID beside --out,
+    /// which becomes --out once complete: a failed export leaves --out as
+    /// it was. The export holds the data folder's ingest lock while it
+    /// runs: an ingest or a withdrawal started meanwhile fails, saying so,
+    /// and so does an export started while one of them runs.
     ///
     /// A document carries its catalog fields as keywords and dates (文号
     /// and 索引号 also as the keys Yuelan finds them by), and its title,
@@ -234,6 +247,13 @@ enum ExportCommand {
         /// only what changed since.
         #[arg(long, value_name = "STATE")]
         since: Option<PathBuf>,
+        /// The index to fill: the template's index_patterns and every
+        /// action's _index (a name OpenSearch accepts: lowercase, none of
+        /// \ / * ? " < > | , # : or spaces, not starting with - _ +, at
+        /// most 255 bytes). Two archives can go to two indices of one
+        /// cluster; a --since state continues its own index only.
+        #[arg(long, value_name = "NAME", default_value = opensearch_export::INDEX_NAME)]
+        index: String,
     },
 }
 
@@ -269,31 +289,77 @@ fn main() -> ExitCode {
         Command::Catalog { command: CatalogCommand::Export { data, format, encoding, since } } => {
             export_command(&data, format, encoding, since.as_deref())
         }
-        Command::Export { command: ExportCommand::Opensearch { data, out, since } } => opensearch_command(data, out, since),
+        Command::Export { command: ExportCommand::Opensearch { data, out, since, index } } => {
+            opensearch_command(ExportOptions { since, index, ..ExportOptions::new(data, out) })
+        }
         Command::Withdraw { data, ids, reason, undo, list, json } => withdraw_command(&data, &ids, reason, undo, list, json),
         Command::Eval { corpus, queries, qrels, data, run, json, min_ndcg } => eval_command(corpus, queries, qrels, data, run, json)
             .and_then(|ndcg| match min_ndcg {
-                Some(min) if ndcg < min => Err(format!("nDCG@10 {ndcg:.3} is below the required {min:.3}")),
+                Some(min) if ndcg < min => Err(format!("nDCG@10 {ndcg:.3} is below the required {min:.3}").into()),
                 _ => Ok(()),
             }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+        // Whoever read the output stopped reading (`| head`): nothing to say.
+        Err(Failure::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Output(e)) => {
+            eprintln!("indexer: cannot write to standard output: {e}");
+            ExitCode::FAILURE
+        }
+        Err(Failure::Message(message)) => {
             eprintln!("indexer: {message}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn ingest_command(sources: Vec<PathBuf>, data: PathBuf, prune: bool, verify: bool, json: bool) -> Result<(), String> {
+/// Why a command failed: what to tell the person, or standard output that
+/// could not be written (closed or full).
+enum Failure {
+    Message(String),
+    Output(std::io::Error),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure::Message(message)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Failure {
+        Failure::Message(message.to_string())
+    }
+}
+
+impl From<indexer::Error> for Failure {
+    /// An error writing standard output (the catalog export's rows) is
+    /// told apart by its kind.
+    fn from(error: indexer::Error) -> Failure {
+        match error {
+            indexer::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => Failure::Output(source),
+            error => Failure::Message(error.to_string()),
+        }
+    }
+}
+
+/// Write `text` to standard output now (every command's output goes
+/// through here, so that a closed or full output is a [`Failure`], not a
+/// panic).
+fn write_out(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(Failure::Output)
+}
+
+fn ingest_command(sources: Vec<PathBuf>, data: PathBuf, prune: bool, verify: bool, json: bool) -> Result<(), Failure> {
     let options = IngestOptions { prune, verify, progress: !json, ..IngestOptions::new(sources, data) };
     let started = std::time::Instant::now();
     let summary = ingest::run(&options).map_err(|e| e.to_string())?;
     if json {
-        println!("{}", serde_json::to_string(&summary).map_err(|e| e.to_string())?);
+        say!("{}", serde_json::to_string(&summary).map_err(|e| e.to_string())?)?;
     } else {
-        print!("{}", report(&summary, started.elapsed()));
+        write_out(&report(&summary, started.elapsed()))?;
     }
     Ok(())
 }
@@ -322,14 +388,14 @@ fn report(s: &Summary, took: std::time::Duration) -> String {
     out
 }
 
-fn report_command(data: &Path, log: &Path, from: Option<String>, to: Option<String>, format: ReportFormat) -> Result<(), String> {
+fn report_command(data: &Path, log: &Path, from: Option<String>, to: Option<String>, format: ReportFormat) -> Result<(), Failure> {
     let day = |flag: &str, date: Option<String>| -> Result<Option<String>, String> {
         date.map(|d| catalog::parse_date(&d).ok_or(format!("--{flag} must be a date like 2016-12-30, found {d:?}"))).transpose()
     };
     let period = report::Period { from: day("from", from)?, to: day("to", to)? };
     if let (Some(from), Some(to)) = (&period.from, &period.to) {
         if from > to {
-            return Err(format!("--from {from} is after --to {to}"));
+            return Err(format!("--from {from} is after --to {to}").into());
         }
     }
     let archive = Archive::open(data).map_err(|e| e.to_string())?;
@@ -345,11 +411,11 @@ fn report_command(data: &Path, log: &Path, from: Option<String>, to: Option<Stri
         ReportFormat::Csv => report::csv(&gathered).map_err(|e| e.to_string())?,
         ReportFormat::Html => report::html_page(&gathered),
     };
-    print!("{page}");
+    write_out(&page)?;
     Ok(())
 }
 
-fn export_command(data: &Path, format: Format, encoding: Encoding, since: Option<&str>) -> Result<(), String> {
+fn export_command(data: &Path, format: Format, encoding: Encoding, since: Option<&str>) -> Result<(), Failure> {
     let since = match since {
         Some(date) => Some(catalog::parse_date(date).ok_or(format!("--since must be a date like 2016-12-30, found {date:?}"))?),
         None => None,
@@ -369,64 +435,67 @@ fn export_command(data: &Path, format: Format, encoding: Encoding, since: Option
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let since = since.map(|d| indexer::schema::date_key(&d));
-    let written = catalog_export::export(&archive, format, encoding, since, &mut out, || bar.inc(1)).map_err(|e| e.to_string())?;
+    let written = catalog_export::export(&archive, format, encoding, since, &mut out, || bar.inc(1))?;
     bar.finish_and_clear();
     eprintln!("{written} documents exported");
     Ok(())
 }
 
-fn opensearch_command(data: PathBuf, out: PathBuf, since: Option<PathBuf>) -> Result<(), String> {
+fn opensearch_command(options: ExportOptions) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let bar = ProgressBar::new_spinner();
     if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} documents analyzed, {elapsed}") {
         bar.set_style(style);
     }
-    let options = ExportOptions { since, ..ExportOptions::new(data, out.clone()) };
     let manifest = opensearch_export::export(&options, || bar.inc(1)).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     let took = started.elapsed().as_secs_f64().max(1e-9);
     let c = &manifest.counts;
     let (source, written) = (c.source_bytes as f64 / 1e6, c.output_bytes as f64 / 1e6);
-    println!(
+    say!(
         "{} indexed ({} on request, without text), {} deleted, {} unchanged, into {} bulk files in {}",
         c.indexed,
         c.on_request,
         c.deleted,
         c.unchanged,
         manifest.bulk.len(),
-        out.display()
-    );
-    println!(
+        options.out.display()
+    )?;
+    say!(
         "{source:.1} MB of originals, {written:.1} MB written in {took:.2}s ({:.1} MB/s of originals, {:.1} MB/s written)",
         source / took,
         written / took
-    );
-    println!("next time: --since {}", out.join(&manifest.state.file).display());
+    )?;
+    let state = options.out.join(&manifest.state.file).to_string_lossy().to_string();
+    // As a shell takes it (a path with spaces quoted); a path no shell can
+    // be given (a NUL) is not quoted.
+    let state = shlex::try_quote(&state).map(|quoted| quoted.to_string()).unwrap_or(state);
+    say!("next time: --since {state}")?;
     Ok(())
 }
 
-fn verify_command(data: &Path, json: bool) -> Result<(), String> {
+fn verify_command(data: &Path, json: bool) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let report = fixity::verify(data, !json).map_err(|e| e.to_string())?;
     let took = started.elapsed().as_secs_f64();
     if json {
-        println!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
+        say!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?)?;
     } else {
         let mb = report.bytes as f64 / 1e6;
-        println!(
+        say!(
             "{} documents, {} originals ({mb:.1} MB) checked in {took:.2}s ({:.0} MB/s): {} problems",
             report.documents,
             report.originals,
             mb / took.max(1e-9),
             report.problems.len()
-        );
+        )?;
         for p in &report.problems {
-            println!("  {:?}: {}: {}", p.kind, p.what, p.detail);
+            say!("  {:?}: {}: {}", p.kind, p.what, p.detail)?;
         }
     }
     match report.problems.len() {
         0 => Ok(()),
-        n => Err(format!("{n} problems found in {}", data.display())),
+        n => Err(format!("{n} problems found in {}", data.display()).into()),
     }
 }
 
@@ -437,9 +506,9 @@ fn withdraw_command(
     undo: Option<String>,
     list: bool,
     json: bool,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     if !data.join("index").is_dir() {
-        return Err(format!("{} is not a data folder (no index in it): check --data", data.display()));
+        return Err(indexer::Error::NoIndex(data.to_path_buf()).into());
     }
     let shown: Vec<Withdrawal> = if list {
         Withdrawals::load(data).map_err(|e| e.to_string())?.active().cloned().collect()
@@ -456,7 +525,7 @@ fn withdraw_command(
         withdrawn?
     };
     if json {
-        println!("{}", serde_json::to_string(&shown).map_err(|e| e.to_string())?);
+        say!("{}", serde_json::to_string(&shown).map_err(|e| e.to_string())?)?;
         return Ok(());
     }
     for w in &shown {
@@ -464,12 +533,19 @@ fn withdraw_command(
             Some(at) => format!("undone {at}; back at the next ingest of {}", w.source),
             None => format!("withdrawn {}", w.time),
         };
-        println!("{}\t{}\t{}\t{state}\t{}", w.id, w.path, w.title, w.reason);
+        say!("{}\t{}\t{}\t{state}\t{}", w.id, w.path, w.title, w.reason)?;
     }
     Ok(())
 }
 
-fn eval_command(corpus: PathBuf, queries: PathBuf, qrels: PathBuf, data: PathBuf, run: Option<PathBuf>, json: bool) -> Result<f64, String> {
+fn eval_command(
+    corpus: PathBuf,
+    queries: PathBuf,
+    qrels: PathBuf,
+    data: PathBuf,
+    run: Option<PathBuf>,
+    json: bool,
+) -> Result<f64, Failure> {
     let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
     let (queries, qrels) = (eval::parse_queries(&read(&queries)?), eval::parse_qrels(&read(&qrels)?));
     ingest::run(&IngestOptions { prune: true, ..IngestOptions::new(vec![corpus], data.clone()) }).map_err(|e| e.to_string())?;
@@ -479,9 +555,9 @@ fn eval_command(corpus: PathBuf, queries: PathBuf, qrels: PathBuf, data: PathBuf
         std::fs::write(&path, report.run_file()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     if json {
-        println!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
+        say!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?)?;
     } else {
-        print!("{}", report.table());
+        write_out(&report.table())?;
     }
     Ok(report.overall.ndcg)
 }

@@ -3,7 +3,8 @@
 //! the archive goes to an engine a province platform already runs; this
 //! writes what it needs, into one folder:
 //!
-//! * `template.json`: the index template (`PUT _index_template/yuelan`):
+//! * `template.json`: the index template (`PUT _index_template/INDEX`,
+//!   [`INDEX_NAME`] unless [`ExportOptions::index`] names another):
 //!   settings and mappings, with analyzers built into OpenSearch only.
 //! * `bulk-0001.ndjson`, …: `_bulk` request bodies, each at most
 //!   [`BULK_FILE_BYTES`] (a single document larger than that stands alone
@@ -46,13 +47,15 @@ use crate::analysis::{normalize, ChineseTokenizer, TokenSet};
 use crate::archive::{Archive, DocumentView};
 use crate::catalog::{self, Disclosure};
 use crate::error::{Error, Result};
+use crate::ingest;
 use crate::store::sha256_hex;
 
 /// Largest bulk file, in bytes (10 MB): OpenSearch advises bulk requests
 /// of 5–15 MB, and accepts up to `http.max_content_length` (100 MB).
 pub const BULK_FILE_BYTES: u64 = 10_000_000;
 
-/// The index the template and the bulk actions name.
+/// The index the template and the bulk actions name unless told another
+/// ([`ExportOptions::index`]).
 pub const INDEX_NAME: &str = "yuelan";
 
 /// The files of an export folder, besides its bulk files.
@@ -64,6 +67,14 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 /// another version is refused: the documents it lists were exported with
 /// other fields, and only a full export brings them all to this one.
 pub const EXPORT_FORMAT: &str = "yuelan-opensearch-1";
+
+/// Longest `text`, `chars` or `words` of a document written, in UTF-8
+/// bytes (16 MiB: ingest keeps no longer text, `extract::Limits`'
+/// `max_text_bytes`); longer ones are cut with a warning. A field of at
+/// most this many bytes has at most this many UTF-16 code units, what
+/// OpenSearch's `index.highlight.max_analyzed_offset` counts: the
+/// template sets it to this.
+pub const MAX_TEXT_BYTES: usize = 16 << 20;
 
 /// Documents analyzed together on every core, then written in order.
 const BATCH: usize = 256;
@@ -80,12 +91,16 @@ pub struct ExportOptions {
     pub since: Option<PathBuf>,
     /// Largest bulk file, in bytes ([`BULK_FILE_BYTES`]).
     pub bulk_file_bytes: u64,
+    /// The index the template matches and every action names
+    /// ([`INDEX_NAME`] unless told; [`check_index_name`]): two archives
+    /// can go to two indices of one cluster.
+    pub index: String,
 }
 
 impl ExportOptions {
     /// A full export of `data` into `out`, in bulk files of [`BULK_FILE_BYTES`].
     pub fn new(data: PathBuf, out: PathBuf) -> ExportOptions {
-        ExportOptions { data, out, since: None, bulk_file_bytes: BULK_FILE_BYTES }
+        ExportOptions { data, out, since: None, bulk_file_bytes: BULK_FILE_BYTES, index: INDEX_NAME.to_string() }
     }
 }
 
@@ -172,27 +187,52 @@ pub struct ExportState {
 }
 
 /// Export the data folder `options.data` into `options.out`. Errors:
+/// [`Error::IndexName`] for an index name OpenSearch refuses,
 /// [`Error::NoIndex`] / [`Error::OldFormat`] for a data folder that holds
-/// no index or an index of another version, [`Error::ExportState`] for a
-/// `--since` state that cannot be read or belongs to another data folder
-/// or export version, [`Error::ExportOut`] for an output folder that is
-/// not empty or cannot be written. Nothing is written before the data
-/// folder and the state are found good. `progress` is called after each
-/// document read.
+/// no index or an index of another version, [`Error::Locked`] while an
+/// ingest, a withdrawal or a verify runs on it (the export holds its lock
+/// throughout: nothing withdrawn meanwhile is carried onward),
+/// [`Error::ExportState`] for a `--since` state that cannot be read or
+/// belongs to another data folder, index or export version,
+/// [`Error::ExportOut`] for an output folder that is not empty or cannot
+/// be written, [`Error::CorruptBlob`] / [`Error::MissingOriginal`] for a
+/// public document whose text cannot be read from its original. Nothing
+/// is written before the data folder and the state are found good; the
+/// files are written into a folder beside `out` ([`Partial`]) that
+/// becomes `out` once complete: a failed export leaves `out` as it was.
+/// `progress` is called after each document read.
 pub fn export(options: &ExportOptions, progress: impl Fn() + Sync) -> Result<Manifest> {
+    check_index_name(&options.index)?;
     let archive = Archive::open(&options.data)?;
+    let _lock = ingest::lock(&options.data)?;
+    // What committed before the lock was taken.
+    archive.reload()?;
     let data = fs::canonicalize(&options.data).map_err(Error::io(format!("reading {}", options.data.display())))?;
     let data = data.to_string_lossy().to_string();
     let previous = match &options.since {
-        Some(path) => Some(load_state(path, &data)?),
+        Some(path) => Some(load_state(path, &data, &options.index)?),
         None => None,
     };
-    prepare_out(&options.out)?;
-    let out = Out(&options.out);
-    let template = out.write_json(TEMPLATE_FILE, &template())?;
+    let partial = Partial::create(&options.out)?;
+    let manifest = write_export(options, &archive, data, previous, Out { dir: &partial.dir, out: &options.out }, progress)?;
+    partial.finish()?;
+    Ok(manifest)
+}
+
+/// Write the export of `archive` into `out`, [`MANIFEST_FILE`] last.
+fn write_export(
+    options: &ExportOptions,
+    archive: &Archive,
+    data: String,
+    previous: Option<ExportState>,
+    out: Out,
+    progress: impl Fn() + Sync,
+) -> Result<Manifest> {
+    let index = options.index.as_str();
+    let template = out.write_json(TEMPLATE_FILE, &template(index))?;
     let mut state = ExportState {
         format: EXPORT_FORMAT.to_string(),
-        index: INDEX_NAME.to_string(),
+        index: index.to_string(),
         data: data.clone(),
         exported_at: now(),
         documents: BTreeMap::new(),
@@ -200,14 +240,14 @@ pub fn export(options: &ExportOptions, progress: impl Fn() + Sync) -> Result<Man
     let mut counts = Counts::default();
     let mut bulk = BulkWriter::new(out, options.bulk_file_bytes);
     let known = previous.map(|p| p.documents).unwrap_or_default();
-    // One commit throughout, whatever an ingest commits meanwhile: every
-    // document of it enters the new state; those new or changed are read.
+    // One commit throughout: every document of it enters the new state;
+    // those new or changed are read.
     let snapshot = archive.snapshot();
     let live: BTreeMap<String, String> =
         snapshot.listed()?.into_iter().map(|listed| (listed.id, format!("{:016x}", listed.fingerprint))).collect();
     // Deletes first: what is gone is gone with the first file applied.
     for id in known.keys().filter(|id| !live.contains_key(*id)) {
-        bulk.write(Action::Delete, &action_line("delete", id))?;
+        bulk.write(Action::Delete, &action_line("delete", index, id))?;
         counts.deleted += 1;
     }
     let mut batch = Vec::with_capacity(BATCH);
@@ -216,12 +256,12 @@ pub fn export(options: &ExportOptions, progress: impl Fn() + Sync) -> Result<Man
         |view| {
             batch.push(view);
             if batch.len() == BATCH {
-                write_batch(&mut bulk, &mut batch, &mut counts, &progress)?;
+                write_batch(&mut bulk, index, &mut batch, &mut counts, &progress)?;
             }
             Ok(())
         },
     )?;
-    write_batch(&mut bulk, &mut batch, &mut counts, &progress)?;
+    write_batch(&mut bulk, index, &mut batch, &mut counts, &progress)?;
     let files = bulk.finish()?;
     counts.documents = live.len() as u64;
     counts.unchanged = counts.documents - counts.indexed;
@@ -230,7 +270,7 @@ pub fn export(options: &ExportOptions, progress: impl Fn() + Sync) -> Result<Man
     counts.output_bytes = template.bytes + state.bytes + files.iter().map(|f| f.file.bytes).sum::<u64>();
     let manifest = Manifest {
         format: EXPORT_FORMAT.to_string(),
-        index: INDEX_NAME.to_string(),
+        index: index.to_string(),
         data,
         exported_at: now(),
         since: options.since.as_ref().map(|p| p.to_string_lossy().to_string()),
@@ -244,11 +284,17 @@ pub fn export(options: &ExportOptions, progress: impl Fn() + Sync) -> Result<Man
 }
 
 /// Analyze a batch of documents on every core, then write their actions in order.
-fn write_batch(bulk: &mut BulkWriter, batch: &mut Vec<DocumentView>, counts: &mut Counts, progress: &(impl Fn() + Sync)) -> Result<()> {
+fn write_batch(
+    bulk: &mut BulkWriter,
+    index: &str,
+    batch: &mut Vec<DocumentView>,
+    counts: &mut Counts,
+    progress: &(impl Fn() + Sync),
+) -> Result<()> {
     let lines: Vec<Vec<u8>> = batch
         .par_iter()
         .map(|view| {
-            let mut lines = action_line("index", &view.id);
+            let mut lines = action_line("index", index, &view.id);
             lines.extend(source_of(view).to_string().into_bytes());
             lines.push(b'\n');
             progress();
@@ -265,16 +311,17 @@ fn write_batch(bulk: &mut BulkWriter, batch: &mut Vec<DocumentView>, counts: &mu
 }
 
 /// The action line of a bulk request: `{"index":{"_index":…,"_id":…}}` and a line end.
-fn action_line(action: &str, id: &str) -> Vec<u8> {
+fn action_line(action: &str, index: &str, id: &str) -> Vec<u8> {
     let mut names = Map::new();
-    names.insert(action.to_string(), json!({ "_index": INDEX_NAME, "_id": id }));
+    names.insert(action.to_string(), json!({ "_index": index, "_id": id }));
     let mut line = Value::Object(names).to_string().into_bytes();
     line.push(b'\n');
     line
 }
 
 /// The document OpenSearch indexes for `view`: the fields it has (none
-/// empty), its text and what is made of it only when it is public.
+/// empty), its text and what is made of it only when it is public, each
+/// cut to [`MAX_TEXT_BYTES`] (with a warning).
 pub fn source_of(view: &DocumentView) -> Value {
     let mut doc = Map::new();
     let mut put = |name: &str, value: Value| {
@@ -311,11 +358,26 @@ pub fn source_of(view: &DocumentView) -> Value {
     put("bytes", json!(view.bytes));
     put("sha256", json!(view.sha256));
     if let Some(text) = view.public_text() {
+        let text = capped(&view.id, "text", text);
         put("text", json!(text));
-        put("chars", json!(normalize(text).text()));
-        put("words", json!(words(text)));
+        put("chars", json!(capped(&view.id, "normalized text", &normalize(text).text())));
+        put("words", json!(capped(&view.id, "words", &words(text))));
     }
     Value::Object(doc)
+}
+
+/// `field` of the document `id` cut to at most [`MAX_TEXT_BYTES`] at a
+/// character boundary, with a warning when it is cut.
+fn capped<'a>(id: &str, field: &str, value: &'a str) -> &'a str {
+    if value.len() <= MAX_TEXT_BYTES {
+        return value;
+    }
+    let mut cut = MAX_TEXT_BYTES;
+    while !value.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    tracing::warn!("document {id}: its {field} is longer than {MAX_TEXT_BYTES} bytes; only the first {cut} bytes are exported");
+    &value[..cut]
 }
 
 /// The words and sub-words Yuelan's analyzer finds in `text`
@@ -340,8 +402,11 @@ fn words(text: &str) -> String {
 /// normalized text; the `standard` tokenizer makes one token of each Han
 /// character (Unicode word boundaries, UAX #29, put none between
 /// ideographs) and one of each run of letters or digits; `whitespace`
-/// reads the words field as Yuelan wrote it.
-pub fn template() -> Value {
+/// reads the words field as Yuelan wrote it. `index`: the index it is for
+/// (its `index_patterns`). The highlighter may analyze a whole text field
+/// (`index.highlight.max_analyzed_offset`: [`MAX_TEXT_BYTES`], at least
+/// the UTF-16 code units of any field written).
+pub fn template(index: &str) -> Value {
     let keyword = || json!({ "type": "keyword", "ignore_above": 8191 });
     let date = || json!({ "type": "date", "format": "strict_date" });
     let chars = || json!({ "type": "text", "analyzer": "yuelan_chars" });
@@ -378,9 +443,10 @@ pub fn template() -> Value {
     properties.insert("bytes".to_string(), json!({ "type": "long" }));
     properties.insert("text".to_string(), json!({ "type": "text", "index": false }));
     json!({
-        "index_patterns": [INDEX_NAME],
+        "index_patterns": [index],
         "template": {
             "settings": {
+                "index.highlight.max_analyzed_offset": MAX_TEXT_BYTES,
                 "analysis": {
                     "char_filter": { "yuelan_fold": { "type": "mapping", "mappings": fold_mappings() } },
                     "analyzer": {
@@ -446,8 +512,8 @@ pub fn fold_mappings() -> Vec<String> {
 }
 
 /// Read and check the state `path` of the previous export of the data
-/// folder `data` (absolute).
-fn load_state(path: &Path, data: &str) -> Result<ExportState> {
+/// folder `data` (absolute) into `index`.
+fn load_state(path: &Path, data: &str, index: &str) -> Result<ExportState> {
     let bad = |reason: String| Error::ExportState { path: path.to_path_buf(), reason };
     let bytes = fs::read(path).map_err(|e| bad(format!("it cannot be read ({e})")))?;
     let state: ExportState = serde_json::from_slice(&bytes).map_err(|e| bad(format!("it is not the state.json of an export ({e})")))?;
@@ -455,10 +521,13 @@ fn load_state(path: &Path, data: &str) -> Result<ExportState> {
         return Err(bad(format!("it was written by export version {}, this is {EXPORT_FORMAT}", state.format)));
     }
     if state.data != data {
-        return Err(bad(format!("it is the state of the export of {}, not of {data}", state.data)));
+        return Err(bad(format!(
+            "it is the state of the export of {}, not of {data} (a data folder moved or copied elsewhere needs a full export, without --since)",
+            state.data
+        )));
     }
-    if state.index != INDEX_NAME {
-        return Err(bad(format!("it is the state of index {}, this export writes {INDEX_NAME}", state.index)));
+    if state.index != index {
+        return Err(bad(format!("it is the state of index {}, this export writes {index}", state.index)));
     }
     if let Some((id, _)) = state.documents.iter().find(|(id, fp)| !catalog::is_safe_id(id) || !is_fingerprint(fp)) {
         return Err(bad(format!("its entry for {id:?} is not an id with a 16-hex-digit fingerprint")));
@@ -470,31 +539,100 @@ fn is_fingerprint(s: &str) -> bool {
     s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Create the export folder, or check that it is empty.
-fn prepare_out(out: &Path) -> Result<()> {
-    let bad = |reason: String| Error::ExportOut { path: out.to_path_buf(), reason };
-    fs::create_dir_all(out).map_err(|e| bad(e.to_string()))?;
-    let mut entries = fs::read_dir(out).map_err(|e| bad(e.to_string()))?;
-    if entries.next().is_some() {
-        return Err(bad("it already holds files (an earlier export?)".to_string()));
-    }
-    Ok(())
+/// The folder an export is written into: `OUT.partial-PID` beside `--out`
+/// (`OUT`), renamed to `OUT` once complete, removed when the export fails
+/// (dropped unfinished). One a killed export left behind may be deleted.
+struct Partial {
+    dir: PathBuf,
+    out: PathBuf,
+    done: bool,
 }
 
-/// The export folder, written file by file.
+impl Partial {
+    /// Check that `out` is a new or empty folder, and make the folder
+    /// beside it.
+    fn create(out: &Path) -> Result<Partial> {
+        let bad = |reason: String| Error::ExportOut { path: out.to_path_buf(), reason };
+        match fs::metadata(out) {
+            Ok(found) if !found.is_dir() => return Err(bad("it is a file, not a folder".to_string())),
+            Ok(_) => {
+                if fs::read_dir(out).map_err(|e| bad(e.to_string()))?.next().is_some() {
+                    return Err(bad("it already holds files (an earlier export?)".to_string()));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(bad(e.to_string())),
+        }
+        let name = out.file_name().ok_or_else(|| bad("it names no folder (give the folder's name, not . or ..)".to_string()))?;
+        let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        fs::create_dir_all(parent).map_err(|e| bad(e.to_string()))?;
+        let dir = parent.join(format!("{}.partial-{}", name.to_string_lossy(), std::process::id()));
+        fs::create_dir(&dir).map_err(|e| bad(format!("{}: {e}", dir.display())))?;
+        Ok(Partial { dir, out: out.to_path_buf(), done: false })
+    }
+
+    /// Make the complete export `--out` (rename(2) replaces an empty folder).
+    fn finish(mut self) -> Result<()> {
+        fs::rename(&self.dir, &self.out).map_err(|e| Error::ExportOut { path: self.out.clone(), reason: e.to_string() })?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.done {
+            if let Err(e) = fs::remove_dir_all(&self.dir) {
+                tracing::warn!("the unfinished export {} could not be removed: {e}", self.dir.display());
+            }
+        }
+    }
+}
+
+/// The characters an OpenSearch index name may not hold (its
+/// `MetadataCreateIndexService.validateIndexOrAliasName`: the invalid
+/// file name characters, `#` and `:`).
+const NOT_IN_INDEX_NAMES: [char; 12] = ['\\', '/', '*', '?', '"', '<', '>', '|', ' ', ',', '#', ':'];
+
+/// Check that OpenSearch takes `name` for an index: not empty, lowercase,
+/// none of [`NOT_IN_INDEX_NAMES`], not starting with `-`, `_` or `+`, not
+/// `.` or `..`, at most 255 bytes. Error: [`Error::IndexName`].
+pub fn check_index_name(name: &str) -> Result<()> {
+    let reason = if name.is_empty() {
+        "it is empty".to_string()
+    } else if name.len() > 255 {
+        format!("it is {} bytes long, more than 255", name.len())
+    } else if name.to_lowercase() != name {
+        "it has capital letters".to_string()
+    } else if let Some(c) = name.chars().find(|c| NOT_IN_INDEX_NAMES.contains(c)) {
+        format!("it holds {c:?}")
+    } else if name.starts_with(['-', '_', '+']) {
+        "it starts with - _ or +".to_string()
+    } else if name == "." || name == ".." {
+        "it is . or ..".to_string()
+    } else {
+        return Ok(());
+    };
+    Err(Error::IndexName { name: name.to_string(), reason })
+}
+
+/// The export folder being written ([`Partial`]), for the export `out`.
 #[derive(Clone, Copy)]
-struct Out<'a>(&'a Path);
+struct Out<'a> {
+    dir: &'a Path,
+    out: &'a Path,
+}
 
 impl Out<'_> {
     fn failed(&self, e: std::io::Error) -> Error {
-        Error::ExportOut { path: self.0.to_path_buf(), reason: e.to_string() }
+        Error::ExportOut { path: self.out.to_path_buf(), reason: e.to_string() }
     }
 
     /// Write `value` as a whole file of indented JSON.
     fn write_json(&self, name: &str, value: &impl Serialize) -> Result<ExportFile> {
         let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| self.failed(e.into()))?;
         bytes.push(b'\n');
-        fs::write(self.0.join(name), &bytes).map_err(|e| self.failed(e))?;
+        fs::write(self.dir.join(name), &bytes).map_err(|e| self.failed(e))?;
         Ok(ExportFile { file: name.to_string(), bytes: bytes.len() as u64, sha256: sha256_hex(&bytes) })
     }
 }
@@ -532,7 +670,7 @@ impl<'a> BulkWriter<'a> {
         }
         if self.open.is_none() {
             let name = format!("bulk-{:04}.ndjson", self.done.len() + 1);
-            let created = fs::File::create(self.out.0.join(&name)).map_err(|e| self.out.failed(e))?;
+            let created = fs::File::create(self.out.dir.join(&name)).map_err(|e| self.out.failed(e))?;
             let file = BulkFile { file: ExportFile { file: name, bytes: 0, sha256: String::new() }, index: 0, delete: 0 };
             self.open = Some(OpenBulk { writer: BufWriter::new(created), hasher: Sha256::new(), file });
         }
@@ -580,6 +718,65 @@ mod tests {
         // U+F900, a compatibility ideograph: NFKC makes it 豈 (U+8C48), simplified 岂.
         assert!(mappings.contains(&"\u{F900} => 岂".to_string()), "a compatibility ideograph folds as its unified one");
         assert!(!mappings.iter().any(|m| m.starts_with("国 ")), "a simplified character is left as it is");
+    }
+
+    #[test]
+    fn an_index_name_opensearch_refuses_is_refused_with_the_rule_it_breaks() {
+        for good in ["yuelan", "linhe-2026", "临河区", "a.b", "x".repeat(255).as_str()] {
+            assert!(check_index_name(good).is_ok(), "{good}");
+        }
+        let long = "x".repeat(256);
+        let refused = [
+            ("", "it is empty"),
+            ("Linhe", "it has capital letters"),
+            ("a b", "it holds ' '"),
+            ("a,b", "it holds ','"),
+            ("a#b", "it holds '#'"),
+            ("a:b", "it holds ':'"),
+            ("a/b", "it holds '/'"),
+            ("a\\b", "it holds '\\\\'"),
+            ("-a", "it starts with - _ or +"),
+            ("_a", "it starts with - _ or +"),
+            ("+a", "it starts with - _ or +"),
+            ("..", "it is . or .."),
+            (long.as_str(), "it is 256 bytes long, more than 255"),
+        ];
+        for (name, why) in refused {
+            match check_index_name(name) {
+                Err(Error::IndexName { name: named, reason }) => assert_eq!((named.as_str(), reason.as_str()), (name, why)),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_text_longer_than_the_cap_is_cut_at_a_character_and_the_highlighter_reads_all_of_what_is_written() {
+        let text = "政府".repeat((MAX_TEXT_BYTES / 6) + 100);
+        let view = DocumentView {
+            id: "a1".into(),
+            path: "a.txt".into(),
+            title: "政府".into(),
+            index_no: None,
+            publisher: None,
+            doc_number: None,
+            written_date: None,
+            published_date: None,
+            category: None,
+            disclosure: "public".into(),
+            validity: None,
+            format: "txt".into(),
+            bytes: text.len() as u64,
+            sha256: String::new(),
+            text: Some(text.clone()),
+        };
+        let source = source_of(&view);
+        // 16 MiB is 3 × 5,592,405 bytes and one: the cut is at the character before.
+        assert_eq!(source["text"].as_str().map(str::len), Some(16_777_215));
+        assert_eq!(source["chars"].as_str().map(str::len), Some(16_777_215));
+        assert!(source["words"].as_str().unwrap().len() <= MAX_TEXT_BYTES);
+        assert!(text.starts_with(source["text"].as_str().unwrap()));
+        let settings = &template("yuelan")["template"]["settings"];
+        assert_eq!(settings["index.highlight.max_analyzed_offset"], json!(16_777_216));
     }
 
     #[test]

@@ -81,7 +81,9 @@ impl BlobStore {
         BlobStore { root: data_dir.join("blobs"), touched: Mutex::new(HashSet::new()) }
     }
 
-    fn path_of(&self, sha: &str) -> Option<PathBuf> {
+    /// Where the original whose sha256 is `sha` (hex) is kept; none for
+    /// a string that is not a lowercase hex sha256.
+    pub(crate) fn path_of(&self, sha: &str) -> Option<PathBuf> {
         // Only a well-formed hex digest names a blob: nothing a request sends
         // can make this reach another path.
         if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
