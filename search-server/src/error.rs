@@ -32,7 +32,8 @@ pub enum ApiError {
     Busy,
     /// The request took longer than the per-request timeout.
     Timeout,
-    /// A fault on our side; the message goes to the log as well.
+    /// A fault on our side: the message goes to the log only (it may name
+    /// files of the data folder); the reader is told it happened.
     Internal(String),
 }
 
@@ -55,7 +56,7 @@ impl ApiError {
             ApiError::Timeout => {
                 (StatusCode::SERVICE_UNAVAILABLE, Cow::Borrowed("the request took too long; retry in a second or narrow the search"))
             }
-            ApiError::Internal(why) => (StatusCode::INTERNAL_SERVER_ERROR, Cow::Owned(format!("internal error: {why}"))),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, Cow::Borrowed("internal error; it is in the server's log")),
         }
     }
 
@@ -98,5 +99,26 @@ impl From<indexer::Error> for ApiError {
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
         ApiError::BadRequest(rejection.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_tells_the_reader_nothing_of_the_server_s_files() {
+        let why = "stored original of 7a8e (/srv/yuelan/data/blobs/b1/1ab6.zst) is missing: run `indexer verify`";
+        let response = ApiError::Internal(why.to_string()).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = body_text(response);
+        assert_eq!(body, r#"{"error":"internal error; it is in the server's log"}"#);
+    }
+
+    /// The body of `response` as text.
+    fn body_text(response: Response) -> String {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let bytes = runtime.block_on(axum::body::to_bytes(response.into_body(), 1 << 16)).unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
     }
 }
