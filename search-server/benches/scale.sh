@@ -31,7 +31,7 @@ if [ ! -f "$work/generated" ]; then
   python3 ../shared/tools/make-scale-corpus ../shared/corpus/laws "$source" "$n" >/dev/null
   touch "$work/generated"
 fi
-echo "corpus: $n documents, $(du -s --apparent-size -m "$source" | cut -f1) MB in $source; $(nproc) CPUs, $(free -g | awk '/Mem:/ {print $2}') GiB"
+echo "corpus: $n documents, $(find -L "$source" -type f -printf "%s\n" | awk '{s+=$1} END {printf "%.0f", s/1e6}') MB in $source; $(nproc) CPUs, $(free -g | awk '/Mem:/ {print $2}') GiB"
 
 results=$work/results.txt
 : > "$results"
