@@ -195,8 +195,10 @@ impl Archive {
         let index_dir = index_dir(data_dir);
         // A folder this process may not read is not an empty one.
         let meta = index_dir.join("meta.json");
-        if !meta.try_exists().map_err(Error::io(format!("reading {}", meta.display())))? {
-            return Err(Error::NoIndex(data_dir.to_path_buf()));
+        match meta.try_exists() {
+            Ok(true) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Err(Error::io(format!("reading {}", meta.display()))(e)),
+            Ok(false) | Err(_) => return Err(Error::NoIndex(data_dir.to_path_buf())),
         }
         crate::analysis::init().map_err(Error::Analysis)?;
         let opening = |source| Error::Index { path: index_dir.clone(), source };
