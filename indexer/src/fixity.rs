@@ -19,15 +19,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tantivy::collector::Count;
-use tantivy::query::TermQuery;
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{IndexReader, ReloadPolicy, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::schema::Value;
+use tantivy::{IndexReader, ReloadPolicy, Searcher, SegmentReader, TantivyDocument};
 
 use crate::catalog::Disclosure;
 use crate::error::{Error, Result};
 use crate::ingest::{lock, open_existing};
 use crate::schema::{first_value, Fields};
+use crate::store::is_held;
 
 /// Bytes read from a blob at a time.
 const BUFFER_BYTES: usize = 256 << 10;
@@ -241,8 +240,7 @@ fn check_blob_folder(dir: &Path, searcher: &Searcher, fields: &Fields, tally: &T
             }
             Err(e) => tally.problem(ProblemKind::Damaged, rel.clone(), format!("cannot be read back: {e}")),
         }
-        let query = TermQuery::new(Term::from_field_text(fields.blob, &sha), IndexRecordOption::Basic);
-        if searcher.search(&query, &Count).is_ok_and(|n| n == 0) {
+        if is_held(searcher, fields, &sha).is_ok_and(|held| !held) {
             tally.problem(ProblemKind::Orphan, rel, "no document holds it".into());
         }
     }

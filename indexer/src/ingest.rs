@@ -27,8 +27,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
-use tantivy::collector::{Count, DocSetCollector};
-use tantivy::directory::{Directory, META_LOCK};
+use tantivy::collector::DocSetCollector;
 use tantivy::index::{SegmentId, SegmentMeta};
 use tantivy::indexer::{IndexWriterOptions, LogMergePolicy, MergeCandidate, MergePolicy, NoMergePolicy};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
@@ -41,7 +40,7 @@ use crate::directory::{IndexDirectory, Reads};
 use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
 use crate::schema::{build_schema, date_key, first_value, index_dir, register_analyzer, Fields, FORMAT_VERSION};
-use crate::store::{sha256_hex, wait_for_readers, BlobStore, KEPT_WITH_DOCUMENT};
+use crate::store::{is_held, removal_lock, sha256_hex, BlobStore, KEPT_WITH_DOCUMENT};
 use crate::withdrawal::{catalog_hash, Withdrawal, Withdrawals};
 use indexed::{IndexedFile, PathIndex};
 use walk::{Folder, Found, FoundFile};
@@ -286,10 +285,7 @@ fn merge_tail(index: &Index, before: &HashSet<SegmentId>) -> Result<()> {
     if groups.is_empty() {
         return Ok(());
     }
-    let options =
-        IndexWriterOptions::builder().num_worker_threads(1).memory_budget_per_thread(TAIL_WRITER_BYTES).num_merge_threads(1).build();
-    let mut writer: IndexWriter = index.writer_with_options(options)?;
-    writer.set_merge_policy(Box::new(NoMergePolicy));
+    let mut writer = maintenance_writer(index)?;
     for group in groups {
         writer.merge(&group).wait()?;
     }
@@ -298,8 +294,18 @@ fn merge_tail(index: &Index, before: &HashSet<SegmentId>) -> Result<()> {
     Ok(writer.wait_merging_threads()?)
 }
 
-/// The heap of the writer that merges a tail: it adds no document.
-const TAIL_WRITER_BYTES: usize = 15_000_000;
+/// A writer for work on the segments an ingest wrote (deleting, merging):
+/// one thread, a small heap, no merge but those asked for.
+pub(crate) fn maintenance_writer(index: &Index) -> Result<IndexWriter> {
+    let options =
+        IndexWriterOptions::builder().num_worker_threads(1).memory_budget_per_thread(MAINTENANCE_WRITER_BYTES).num_merge_threads(1).build();
+    let writer: IndexWriter = index.writer_with_options(options)?;
+    writer.set_merge_policy(Box::new(NoMergePolicy));
+    Ok(writer)
+}
+
+/// The heap of a [`maintenance_writer`]: it adds no document.
+const MAINTENANCE_WRITER_BYTES: usize = 32 << 20;
 
 /// Hold the data folder's ingest lock, or fail at once with a clear
 /// message. Everything that writes a data folder holds it.
@@ -918,10 +924,7 @@ impl Run {
     /// that became 依申请公开 leaves the folder the server reads.
     fn collect_garbage(&mut self, sweep: bool) -> Result<()> {
         let searcher = self.index.reader()?.searcher();
-        let referenced = |sha: &str| {
-            let query = TermQuery::new(Term::from_field_text(self.fields.blob, sha), IndexRecordOption::Basic);
-            searcher.search(&query, &Count).map(|n| n > 0)
-        };
+        let referenced = |sha: &str| is_held(&searcher, &self.fields, sha);
         let mut unreferenced = Vec::new();
         for sha in std::mem::take(&mut self.released) {
             if !referenced(&sha)? {
@@ -931,10 +934,7 @@ impl Run {
         if !sweep && unreferenced.is_empty() {
             return Ok(());
         }
-        wait_for_readers(self.committed);
-        // Under tantivy's meta lock, as its own garbage collection: a
-        // copy of the folder taken under it holds every blob its commit names.
-        let _meta = self.index.directory().acquire_lock(&META_LOCK).map_err(tantivy::TantivyError::from)?;
+        let _meta = removal_lock(&self.index, self.committed)?;
         if sweep {
             // An error keeps the blob: a missing original is worse than a stray one.
             self.blobs.retain(|sha| referenced(sha).unwrap_or(true))?;
@@ -1108,8 +1108,7 @@ mod tests {
         let index = Index::create_in_ram(build_schema());
         register_analyzer(&index);
         let id = Fields::of(&index.schema()).id;
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, TAIL_WRITER_BYTES).unwrap();
-        writer.set_merge_policy(Box::new(NoMergePolicy));
+        let mut writer = maintenance_writer(&index).unwrap();
         for n in 0..commits * 2 {
             writer.add_document(tantivy::doc!(id => format!("d{n}"))).unwrap();
             if n % 2 == 1 {

@@ -14,8 +14,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use tantivy::schema::Value;
-use tantivy::TantivyDocument;
+use tantivy::collector::Count;
+use tantivy::directory::{Directory, DirectoryLock, META_LOCK};
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{Index, Searcher, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
 use crate::schema::Fields;
@@ -52,11 +55,22 @@ pub fn original_of(doc: &TantivyDocument, fields: &Fields, blobs: &BlobStore) ->
 /// commit answers 404 for such an original until it reloads.
 pub const READERS_GRACE: Duration = Duration::from_secs(2);
 
-/// Sleep until [`READERS_GRACE`] has passed since `committed`.
-pub fn wait_for_readers(committed: Instant) {
+/// What removing originals after the commit made at `committed` takes:
+/// [`READERS_GRACE`] since then (slept here), then tantivy's meta lock, as
+/// its own garbage collection takes it, so that a copy of the folder made
+/// under it holds every original its commit names. Remove them while the
+/// returned guard lives.
+pub fn removal_lock(index: &Index, committed: Instant) -> Result<DirectoryLock> {
     if let Some(left) = (committed + READERS_GRACE).checked_duration_since(Instant::now()) {
         std::thread::sleep(left);
     }
+    Ok(index.directory().acquire_lock(&META_LOCK).map_err(tantivy::TantivyError::from)?)
+}
+
+/// Whether a document of `searcher` holds the original `sha` as its blob.
+pub fn is_held(searcher: &Searcher, fields: &Fields, sha: &str) -> tantivy::Result<bool> {
+    let query = TermQuery::new(Term::from_field_text(fields.blob, sha), IndexRecordOption::Basic);
+    Ok(searcher.search(&query, &Count)? > 0)
 }
 
 /// zstd level for originals. Measured on the laws corpus, level 9 saves

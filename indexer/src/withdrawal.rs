@@ -27,25 +27,20 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, DocSetCollector};
-use tantivy::directory::{Directory, META_LOCK};
-use tantivy::indexer::{IndexWriterOptions, NoMergePolicy};
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::catalog::is_safe_id;
 use crate::error::{Error, Result};
-use crate::ingest::{file_query, lock, open_existing};
+use crate::ingest::{file_query, lock, maintenance_writer, open_existing};
 use crate::schema::{first_value, stored_catalog, Fields};
-use crate::store::{sha256_hex, wait_for_readers, BlobStore};
+use crate::store::{is_held, removal_lock, sha256_hex, BlobStore};
 
 /// The list of withdrawals, in the data folder.
 pub const WITHDRAWALS_FILE: &str = "withdrawals.json";
-
-/// Memory of the one indexing thread of a withdrawal (tantivy's minimum is 15 MB).
-const WRITER_HEAP_BYTES: usize = 32 << 20;
 
 /// One withdrawn document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -226,16 +221,13 @@ pub fn withdraw(data_dir: &Path, ids: &[String], reason: &str) -> Result<Vec<Wit
     let searcher = reader.searcher();
     let mut unreferenced = Vec::new();
     for sha in blobs {
-        let query = TermQuery::new(Term::from_field_text(fields.blob, &sha), IndexRecordOption::Basic);
-        if searcher.search(&query, &Count)? == 0 {
+        if !is_held(&searcher, &fields, &sha)? {
             unreferenced.push(sha);
         }
     }
     if !unreferenced.is_empty() {
-        // As ingest removes blobs: once the servers left the commit that
-        // named them, under tantivy's meta lock.
-        wait_for_readers(committed);
-        let _meta = index.directory().acquire_lock(&META_LOCK).map_err(tantivy::TantivyError::from)?;
+        // As ingest removes blobs.
+        let _meta = removal_lock(&index, committed)?;
         for sha in unreferenced {
             blob_store.remove(&sha)?;
         }
@@ -270,10 +262,7 @@ fn entry(searcher: &Searcher, fields: &Fields, doc: &TantivyDocument, source: St
 /// held them so that nothing of them is left in the index files. Returns
 /// when the deletions were committed.
 fn purge(index: &Index, fields: &Fields, ids: &[String], segments: HashSet<tantivy::index::SegmentId>) -> Result<Instant> {
-    let options =
-        IndexWriterOptions::builder().num_worker_threads(1).memory_budget_per_thread(WRITER_HEAP_BYTES).num_merge_threads(1).build();
-    let mut writer: IndexWriter = index.writer_with_options(options)?;
-    writer.set_merge_policy(Box::new(NoMergePolicy));
+    let mut writer = maintenance_writer(index)?;
     for id in ids {
         writer.delete_term(Term::from_field_text(fields.id, id));
     }
