@@ -230,11 +230,12 @@ fn write_export(
 ) -> Result<Manifest> {
     let index = options.index.as_str();
     let template = out.write_json(TEMPLATE_FILE, &template(index))?;
+    let exported_at = now();
     let mut state = ExportState {
         format: EXPORT_FORMAT.to_string(),
         index: index.to_string(),
         data: data.clone(),
-        exported_at: now(),
+        exported_at: exported_at.clone(),
         documents: BTreeMap::new(),
     };
     let mut counts = Counts::default();
@@ -272,7 +273,7 @@ fn write_export(
         format: EXPORT_FORMAT.to_string(),
         index: index.to_string(),
         data,
-        exported_at: now(),
+        exported_at,
         since: options.since.as_ref().map(|p| p.to_string_lossy().to_string()),
         template,
         bulk: files,
