@@ -25,7 +25,7 @@ use crate::extract::{decode_with, encoding_named};
 use crate::highlight::snippet;
 use crate::query::QueryPlan;
 use crate::ranking::{self, FactsCache, Rerank};
-use crate::schema::{build_schema, date_key, index_dir, register_analyzer, stored_catalog, Fields};
+use crate::schema::{date_key, index_dir, is_current, register_analyzer, stored_catalog, Fields};
 use crate::spelling::Spelling;
 use crate::store::{original_of, sha256_hex, BlobStore};
 
@@ -204,7 +204,7 @@ impl Archive {
         let opening = |source| Error::Index { path: index_dir.clone(), source };
         let directory = IndexDirectory::open(&index_dir, Reads::Stores).map_err(|e| opening(e.into()))?;
         let mut index = Index::open(directory).map_err(opening)?;
-        if index.schema() != build_schema() {
+        if !is_current(&index).map_err(opening)? {
             return Err(Error::OldFormat(data_dir.to_path_buf()));
         }
         // The segments of one search are collected on every core: a large

@@ -39,7 +39,7 @@ use crate::catalog::{self, Catalog, CatalogCsv, Disclosure};
 use crate::directory::{IndexDirectory, Reads};
 use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
-use crate::schema::{build_schema, date_key, first_value, index_dir, register_analyzer, Fields, FORMAT_VERSION};
+use crate::schema::{build_schema, commit, date_key, first_value, index_dir, is_current, register_analyzer, Fields, FORMAT_VERSION};
 use crate::store::{is_held, removal_lock, sha256_hex, BlobStore, KEPT_WITH_DOCUMENT};
 use crate::withdrawal::{catalog_hash, Withdrawal, Withdrawals};
 use indexed::{IndexedFile, PathIndex};
@@ -334,7 +334,7 @@ pub(crate) fn open_existing(data_dir: &Path) -> Result<Index> {
         return Err(Error::NoIndex(data_dir.to_path_buf()));
     }
     let index = open_index(&dir)?;
-    if index.schema() != build_schema() {
+    if !is_current(&index)? {
         return Err(Error::OldFormat(data_dir.to_path_buf()));
     }
     register_analyzer(&index);
@@ -351,12 +351,17 @@ fn open_index(dir: &Path) -> Result<Index> {
 fn open_or_create(data_dir: &Path) -> Result<Index> {
     let dir = index_dir(data_dir);
     let existing = if dir.join("meta.json").exists() { Some(open_index(&dir)?) } else { None };
-    // An index written with another schema is rebuilt from the sources:
-    // every file then counts as added.
-    if existing.as_ref().is_some_and(|index| index.schema() != build_schema()) {
-        fs::remove_dir_all(&dir).map_err(Error::io(format!("removing outdated index {}", dir.display())))?;
-    }
-    let index = if let Some(index) = existing.filter(|index| index.schema() == build_schema()) {
+    // An index another version wrote is rebuilt from the sources: every
+    // file then counts as added.
+    let current = match existing {
+        Some(index) if is_current(&index)? => Some(index),
+        Some(_) => {
+            fs::remove_dir_all(&dir).map_err(Error::io(format!("removing outdated index {}", dir.display())))?;
+            None
+        }
+        None => None,
+    };
+    let index = if let Some(index) = current {
         index
     } else {
         fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
@@ -777,7 +782,7 @@ impl Run {
     /// are safe on disk.
     fn commit(&mut self, writer: &mut IndexWriter) -> Result<()> {
         self.blobs.sync()?;
-        writer.commit()?;
+        commit(writer)?;
         self.committed = Instant::now();
         self.claims.recent.clear();
         Ok(())

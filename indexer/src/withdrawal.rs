@@ -36,7 +36,7 @@ use time::OffsetDateTime;
 use crate::catalog::is_safe_id;
 use crate::error::{Error, Result};
 use crate::ingest::{file_query, lock, maintenance_writer, open_existing};
-use crate::schema::{first_value, stored_catalog, Fields};
+use crate::schema::{self, first_value, stored_catalog, Fields};
 use crate::store::{is_held, removal_lock, sha256_hex, BlobStore};
 
 /// The list of withdrawals, in the data folder.
@@ -266,7 +266,7 @@ fn purge(index: &Index, fields: &Fields, ids: &[String], segments: HashSet<tanti
     for id in ids {
         writer.delete_term(Term::from_field_text(fields.id, id));
     }
-    writer.commit()?;
+    schema::commit(&mut writer)?;
     let committed = Instant::now();
     // A segment left with no document was dropped by the commit.
     let remaining: Vec<_> = index.searchable_segment_ids()?.into_iter().filter(|s| segments.contains(s)).collect();

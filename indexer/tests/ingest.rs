@@ -203,6 +203,30 @@ fn second_run_processes_only_changes_and_prune_removes_vanished_files() {
     assert_eq!((sidecar.updated, sidecar.unchanged), (1, 2));
 }
 
+#[test]
+fn an_index_an_older_build_wrote_is_refused_by_readers_and_rebuilt_by_the_next_ingest() {
+    let (_tmp, src, data) = dirs();
+    write(&src, "a.txt", "甲文件讲述城市供水价格调整。");
+    write(&src, "b.txt", "乙文件讲述农村道路建设。");
+    ingest(&src, &data, false);
+    // Builds before yuelan-files-2 wrote commits without a payload, and
+    // column dictionaries this build cannot read.
+    let meta = data.join("index/meta.json");
+    let mut written: serde_json::Value = serde_json::from_slice(&fs::read(&meta).unwrap()).unwrap();
+    assert_eq!(written["payload"], indexer::schema::INDEX_FILES);
+    written["payload"] = serde_json::Value::Null;
+    fs::write(&meta, serde_json::to_vec(&written).unwrap()).unwrap();
+    match Archive::open(&data) {
+        Err(indexer::Error::OldFormat(path)) => assert_eq!(path, data),
+        other => panic!("an older build's index must be refused, got {:?}", other.map(|a| a.num_docs())),
+    }
+    let rebuilt = ingest(&src, &data, false);
+    assert_eq!((rebuilt.added, rebuilt.updated, rebuilt.unchanged), (2, 0, 0));
+    let archive = Archive::open(&data).unwrap();
+    assert_eq!(paths(&archive, "道路建设"), vec!["b.txt"]);
+    assert_eq!(archive.num_docs(), 2);
+}
+
 /// Write `text` over the file at `path` in place (same inode), with the
 /// same size and modification time as before: what a file system with
 /// coarse timestamps shows of a file changed within the same second.
