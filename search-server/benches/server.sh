@@ -1,5 +1,6 @@
 # Sourced by the HTTP benchmarks: builds the release binaries, ingests
-# ../shared/corpus/laws into target/bench-laws (once), and starts
+# ../shared/corpus/laws into target/bench-laws (a no-op when nothing
+# changed; a rebuild when another version wrote it), and starts
 # search-server with its default settings.
 #
 #   source search-server/benches/server.sh   # from the workspace root
@@ -15,7 +16,7 @@ data=${DATA:-target/bench-laws}
 
 command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p indexer -p search-server
-[ -f "$data/index/meta.json" ] || target/release/indexer ingest ../shared/corpus/laws --data "$data" --json >/dev/null
+[ -n "${DATA:-}" ] || target/release/indexer ingest ../shared/corpus/laws --data "$data" --json >/dev/null
 
 start_server() {
   local port=$1
