@@ -8,7 +8,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
-    #[error("another `indexer ingest`, `withdraw`, `verify` or `export opensearch` is running on {0} (it holds ingest.lock); wait for it to finish, then try again")]
+    #[error("another `indexer ingest`, `withdraw`, `verify`, `catalog export` or `export opensearch` is running on {0} (it holds ingest.lock); wait for it to finish, then try again")]
     Locked(PathBuf),
     /// A data folder without an index: the message says whether the
     /// path is missing, a file, or a folder no ingest has committed to.

@@ -307,9 +307,11 @@ pub(crate) fn maintenance_writer(index: &Index) -> Result<IndexWriter> {
 /// The heap of a [`maintenance_writer`]: it adds no document.
 const MAINTENANCE_WRITER_BYTES: usize = 32 << 20;
 
-/// Hold the data folder's ingest lock, or fail at once with a clear
-/// message. Everything that writes a data folder holds it.
-pub(crate) fn lock(data_dir: &Path) -> Result<fs::File> {
+/// Hold the data folder's ingest lock (`ingest.lock`) until the returned
+/// file is dropped, or fail at once with [`Error::Locked`]. Everything that
+/// writes a data folder holds it, and so do the exports, so that no export
+/// carries a record a withdrawal took down while it ran.
+pub fn lock(data_dir: &Path) -> Result<fs::File> {
     let path = data_dir.join("ingest.lock");
     let file = fs::OpenOptions::new()
         .create(true)

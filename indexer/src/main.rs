@@ -421,6 +421,10 @@ fn export_command(data: &Path, format: Format, encoding: Encoding, since: Option
         None => None,
     };
     let archive = Archive::open(data).map_err(|e| e.to_string())?;
+    // No withdrawal commits while the rows are written; what committed
+    // before the lock was taken is read.
+    let _lock = ingest::lock(data).map_err(|e| e.to_string())?;
+    archive.reload().map_err(|e| e.to_string())?;
     let format = match format {
         Format::Csv => ExportFormat::Csv,
         Format::Jsonl => ExportFormat::Jsonl,

@@ -360,6 +360,24 @@ fn export(data: &Path, args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+#[test]
+fn a_catalog_export_holds_the_ingest_lock_so_no_withdrawal_lands_while_it_runs() {
+    let _serial = one_at_a_time();
+    let (_tmp, src, data) = dirs();
+    catalog_sources(&src);
+    ingest(&src, &data);
+    let held = indexer::ingest::lock(&data).unwrap();
+    let refused =
+        std::process::Command::new(env!("CARGO_BIN_EXE_indexer")).args(["catalog", "export", "--data"]).arg(&data).output().unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(refused.stdout.is_empty(), "no row is written while a withdrawal may be under way");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("`catalog export`") && said.contains("holds ingest.lock"), "{said}");
+    drop(held);
+    let rows = String::from_utf8(export(&data, &["--format", "jsonl"])).unwrap();
+    assert_eq!(rows.lines().count(), catalog_fields(&data).len(), "once the lock is free, one row per document");
+}
+
 /// An archive with every kind of catalog entry: declared fields, jointly
 /// issued, 依申请公开, 不予公开, fields read from the text and the path.
 fn catalog_sources(src: &Path) {
