@@ -278,10 +278,16 @@ fn bounded(segments: Vec<(SegmentId, u32)>) -> Vec<Vec<SegmentId>> {
 /// one segment and merges nothing. Segments of `before` (the commit the
 /// run started from) are left as they are.
 fn merge_tail(index: &Index, before: &HashSet<SegmentId>) -> Result<()> {
-    let mut small: Vec<SegmentMeta> =
-        index.searchable_segment_metas()?.into_iter().filter(|m| !before.contains(&m.id()) && m.num_docs() < MERGE_MAX_DOCS / 2).collect();
-    small.sort_by_key(|m| m.num_docs());
-    let groups = bounded(small.iter().map(|m| (m.id(), m.num_docs())).collect());
+    // Ids and sizes only: a `SegmentMeta` held here would keep its files
+    // alive through the garbage collection below.
+    let mut small: Vec<(SegmentId, u32)> = index
+        .searchable_segment_metas()?
+        .into_iter()
+        .filter(|m| !before.contains(&m.id()) && m.num_docs() < MERGE_MAX_DOCS / 2)
+        .map(|m| (m.id(), m.num_docs()))
+        .collect();
+    small.sort_by_key(|&(_, docs)| docs);
+    let groups = bounded(small);
     if groups.is_empty() {
         return Ok(());
     }
@@ -1135,6 +1141,16 @@ mod tests {
         docs.sort();
         assert_eq!(docs, [2, 6]);
         assert!(metas.iter().any(|m| older.contains(&m.id())));
+        // The merged segments' files are gone: only the two left have files.
+        let owners: HashSet<String> = index
+            .directory()
+            .list_managed_files()
+            .iter()
+            .filter_map(|path| path.file_stem().map(|stem| stem.to_string_lossy().to_string()))
+            .filter(|stem| stem != "meta")
+            .collect();
+        let live: HashSet<String> = metas.iter().map(|m| m.id().uuid_string()).collect();
+        assert_eq!(owners, live);
 
         let one_new = segments_of_two(1);
         merge_tail(&one_new, &HashSet::new()).unwrap();
