@@ -105,6 +105,9 @@ pub struct Summary {
     pub withheld: Vec<String>,
     /// Files indexed with something the archivist should know.
     pub warnings: Vec<Rejection>,
+    /// The index another version wrote was rebuilt from the sources: every
+    /// file counts as added.
+    pub rebuilt: bool,
 }
 
 /// A file and what is wrong with it.
@@ -129,11 +132,11 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     fs::create_dir_all(&options.data_dir).map_err(Error::io(format!("creating data folder {}", options.data_dir.display())))?;
     let _lock = lock(&options.data_dir)?;
     crate::analysis::init().map_err(Error::Analysis)?;
-    let index = open_or_create(&options.data_dir)?;
+    let (index, rebuild) = open_or_create(&options.data_dir, &sources)?;
     // A run that did not get to its end may have left blobs nothing
-    // references: the next one looks at every blob.
+    // references: the next one looks at every blob, as does a rebuild.
     let unfinished = options.data_dir.join(UNFINISHED);
-    let sweep = options.verify || unfinished.exists();
+    let sweep = options.verify || unfinished.exists() || rebuild.is_some();
     fs::write(&unfinished, b"").map_err(Error::io(format!("writing {}", unfinished.display())))?;
     let withdrawals = Withdrawals::load(&options.data_dir)?;
     let start = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map(|r: IndexReader| r.searcher())?;
@@ -189,6 +192,10 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     run.commit(&mut writer)?;
     writer.wait_merging_threads()?;
     merge_tail(&index, &start.segment_readers().iter().map(|r| r.segment_id()).collect())?;
+    if let Some(aside) = rebuild {
+        run.index = swap_in(&options.data_dir, &aside)?;
+        run.summary.rebuilt = true;
+    }
     run.collect_garbage(sweep)?;
     if run.withdrawals_changed {
         run.withdrawals.save(&options.data_dir)?;
@@ -313,10 +320,40 @@ pub(crate) fn maintenance_writer(index: &Index) -> Result<IndexWriter> {
 /// The heap of a [`maintenance_writer`]: it adds no document.
 const MAINTENANCE_WRITER_BYTES: usize = 32 << 20;
 
+/// Hold the data folder's ingest lock shared until the returned file is
+/// dropped, for a command that reads the folder and must see it still
+/// (the exports): [`lock`] is refused meanwhile, other readers are not.
+/// Where this process may not write, the lock is taken through a
+/// read-only handle (a `flock` needs no write access); a folder without
+/// `ingest.lock` that cannot have one (a read-only replica) has no writer
+/// on this machine and is read without it (`None`). Errors:
+/// [`Error::Locked`] while a writer holds it.
+pub fn read_lock(data_dir: &Path) -> Result<Option<fs::File>> {
+    let path = data_dir.join("ingest.lock");
+    let opening = |e| Error::io(format!("opening {}", path.display()))(e);
+    let file = match fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path) {
+        Ok(file) => file,
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) => {
+            match fs::File::open(&path) {
+                Ok(file) => file,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(opening(e)),
+            }
+        }
+        Err(e) => return Err(opening(e)),
+    };
+    match file.try_lock_shared() {
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Err(Error::Locked(data_dir.to_path_buf())),
+        Err(fs::TryLockError::Error(e)) => Err(Error::io(format!("locking {}", path.display()))(e)),
+    }
+}
+
 /// Hold the data folder's ingest lock (`ingest.lock`) until the returned
 /// file is dropped, or fail at once with [`Error::Locked`]. Everything that
-/// writes a data folder holds it, and so do the exports, so that no export
-/// carries a record a withdrawal took down while it ran.
+/// writes a data folder holds it; the exports hold it shared
+/// ([`read_lock`]), so that no export carries a record a withdrawal took
+/// down while it ran.
 pub fn lock(data_dir: &Path) -> Result<fs::File> {
     let path = data_dir.join("ingest.lock");
     let file = fs::OpenOptions::new()
@@ -356,35 +393,112 @@ fn open_index(dir: &Path) -> Result<Index> {
     Index::open(directory).map_err(index_error)
 }
 
-fn open_or_create(data_dir: &Path) -> Result<Index> {
+/// The index an ingest writes into, and where it stands when it is a
+/// rebuild. An index another version wrote is rebuilt beside the data
+/// folder's (in [`REBUILD_DIR`]) from `sources`, which must hold every
+/// source folder it has documents of ([`Error::RebuildSources`]): readers
+/// keep refusing the old index, and an interrupted rebuild leaves it as it
+/// was, until [`swap_in`] puts the new one in its place.
+fn open_or_create(data_dir: &Path, sources: &[PathBuf]) -> Result<(Index, Option<PathBuf>)> {
     let dir = index_dir(data_dir);
     let existing = if dir.join("meta.json").exists() { Some(open_index(&dir)?) } else { None };
-    // An index another version wrote is rebuilt from the sources: every
-    // file then counts as added.
-    let current = match existing {
-        Some(index) if is_current(&index)? => Some(index),
-        Some(_) => {
-            fs::remove_dir_all(&dir).map_err(Error::io(format!("removing outdated index {}", dir.display())))?;
-            None
-        }
-        None => None,
+    let Some(old) = existing else { return Ok((create_index(&dir)?, None)) };
+    if is_current(&old)? {
+        register_analyzer(&old);
+        return Ok((old, None));
+    }
+    let given: Vec<String> = sources.iter().map(|s| s.to_string_lossy().to_string()).collect();
+    let missing: Vec<String> = recorded_sources(&old)?.into_iter().filter(|s| !given.contains(s)).collect();
+    if !missing.is_empty() {
+        return Err(Error::RebuildSources { data: data_dir.to_path_buf(), missing });
+    }
+    let aside = data_dir.join(REBUILD_DIR);
+    if aside.exists() {
+        fs::remove_dir_all(&aside).map_err(Error::io(format!("removing an interrupted rebuild {}", aside.display())))?;
+    }
+    Ok((create_index(&aside)?, Some(aside)))
+}
+
+/// Where an index another version wrote is rebuilt, in the data folder.
+const REBUILD_DIR: &str = "index.rebuild";
+
+/// A new, empty index in folder `dir`.
+fn create_index(dir: &Path) -> Result<Index> {
+    fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
+    let settings = IndexSettings {
+        // Level 6 compresses short Chinese originals within 2% of
+        // level 9 at less than half its time.
+        docstore_compression: Compressor::Zstd(ZstdCompressor { compression_level: Some(6) }),
+        docstore_blocksize: 64 << 10,
+        ..IndexSettings::default()
     };
-    let index = if let Some(index) = current {
-        index
-    } else {
-        fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
-        let settings = IndexSettings {
-            // Level 6 compresses short Chinese originals within 2% of
-            // level 9 at less than half its time.
-            docstore_compression: Compressor::Zstd(ZstdCompressor { compression_level: Some(6) }),
-            docstore_blocksize: 64 << 10,
-            ..IndexSettings::default()
-        };
-        let directory = IndexDirectory::open(&dir, Reads::Everything).map_err(|e| Error::Index { path: dir.clone(), source: e.into() })?;
-        Index::create(directory, build_schema(), settings)?
-    };
+    let directory = IndexDirectory::open(dir, Reads::Everything).map_err(|e| Error::Index { path: dir.to_path_buf(), source: e.into() })?;
+    let index = Index::create(directory, build_schema(), settings)?;
     register_analyzer(&index);
     Ok(index)
+}
+
+/// The source folders `index` holds documents of, from the terms of its
+/// `source` field (a term dictionary every version reads alike); none
+/// when its schema has no such field.
+fn recorded_sources(index: &Index) -> Result<Vec<String>> {
+    let Ok(source) = index.schema().get_field("source") else { return Ok(Vec::new()) };
+    let searcher = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map(|r: IndexReader| r.searcher())?;
+    let mut terms = std::collections::BTreeSet::new();
+    for segment in searcher.segment_readers() {
+        let terms_of = segment.inverted_index(source)?;
+        let mut stream = terms_of.terms().stream().map_err(tantivy::TantivyError::from)?;
+        while let Some((term, _)) = stream.next() {
+            terms.insert(String::from_utf8_lossy(term).into_owned());
+        }
+    }
+    let mut held = Vec::new();
+    for term in terms {
+        let query = TermQuery::new(Term::from_field_text(source, &term), IndexRecordOption::Basic);
+        if searcher.search(&query, &tantivy::collector::Count)? > 0 {
+            held.push(term);
+        }
+    }
+    Ok(held)
+}
+
+/// Put the index rebuilt in `aside` in the data folder's place in one step
+/// (readers find either the old index or the new one, never none), remove
+/// the old one, and open the new one where it now is.
+fn swap_in(data_dir: &Path, aside: &Path) -> Result<Index> {
+    let dir = index_dir(data_dir);
+    exchange(aside, &dir).map_err(Error::io(format!("putting the rebuilt index {} in place of {}", aside.display(), dir.display())))?;
+    fs::remove_dir_all(aside).map_err(Error::io(format!("removing the old index, now at {}", aside.display())))?;
+    let index = open_index(&dir)?;
+    register_analyzer(&index);
+    Ok(index)
+}
+
+/// Exchange the folders `a` and `b` atomically (`renameat2` with
+/// `RENAME_EXCHANGE`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let path = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (a, b) = (path(a)?, path(b)?);
+    // SAFETY: both are valid NUL-terminated paths that outlive the call.
+    let done = unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Exchange the folders `a` and `b`: elsewhere than on Linux, by two
+/// renames (a reader opening between them finds no index).
+#[cfg(not(target_os = "linux"))]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    let parked = b.with_extension("old");
+    fs::rename(b, &parked)?;
+    fs::rename(a, b)?;
+    fs::rename(parked, a)
 }
 
 fn progress_bar(enabled: bool, source: &Path) -> ProgressBar {

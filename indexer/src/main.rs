@@ -376,6 +376,9 @@ fn report(s: &Summary, took: std::time::Duration) -> String {
         s.rejected.len(),
         took.as_secs_f64()
     );
+    if s.rebuilt {
+        out.push_str("  the index another version wrote was rebuilt from these sources\n");
+    }
     for path in &s.withheld {
         out.push_str(&format!("  withheld (不予公开 or withdrawn, not indexed): {path}\n"));
     }
@@ -423,7 +426,7 @@ fn export_command(data: &Path, format: Format, encoding: Encoding, since: Option
     let archive = Archive::open(data).map_err(|e| e.to_string())?;
     // No withdrawal commits while the rows are written; what committed
     // before the lock was taken is read.
-    let _lock = ingest::lock(data).map_err(|e| e.to_string())?;
+    let _lock = ingest::read_lock(data).map_err(|e| e.to_string())?;
     archive.reload().map_err(|e| e.to_string())?;
     let format = match format {
         Format::Csv => ExportFormat::Csv,

@@ -204,7 +204,7 @@ pub struct ExportState {
 pub fn export(options: &ExportOptions, progress: impl Fn() + Sync) -> Result<Manifest> {
     check_index_name(&options.index)?;
     let archive = Archive::open(&options.data)?;
-    let _lock = ingest::lock(&options.data)?;
+    let _lock = ingest::read_lock(&options.data)?;
     // What committed before the lock was taken.
     archive.reload()?;
     let data = fs::canonicalize(&options.data).map_err(Error::io(format!("reading {}", options.data.display())))?;

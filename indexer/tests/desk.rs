@@ -361,21 +361,65 @@ fn export(data: &Path, args: &[&str]) -> Vec<u8> {
 }
 
 #[test]
-fn a_catalog_export_holds_the_ingest_lock_so_no_withdrawal_lands_while_it_runs() {
+fn a_catalog_export_holds_the_ingest_lock_shared_so_no_withdrawal_lands_while_it_runs() {
     let _serial = one_at_a_time();
-    let (_tmp, src, data) = dirs();
+    let (tmp, src, data) = dirs();
     catalog_sources(&src);
     ingest(&src, &data);
+    let documents = catalog_fields(&data).len();
+    let cli =
+        |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_indexer")).args(args).arg("--data").arg(&data).output().unwrap();
+
+    // A writer holds the lock: no row is written.
     let held = indexer::ingest::lock(&data).unwrap();
-    let refused =
-        std::process::Command::new(env!("CARGO_BIN_EXE_indexer")).args(["catalog", "export", "--data"]).arg(&data).output().unwrap();
+    let refused = cli(&["catalog", "export"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(refused.stdout.is_empty(), "no row is written while a withdrawal may be under way");
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("`catalog export`") && said.contains("holds ingest.lock"), "{said}");
     drop(held);
-    let rows = String::from_utf8(export(&data, &["--format", "jsonl"])).unwrap();
-    assert_eq!(rows.lines().count(), catalog_fields(&data).len(), "once the lock is free, one row per document");
+
+    // Another export holds it: this one runs too, a withdrawal does not.
+    let reading = indexer::ingest::read_lock(&data).unwrap();
+    let rows = cli(&["catalog", "export", "--format", "jsonl"]);
+    assert!(rows.status.success(), "{}", String::from_utf8_lossy(&rows.stderr));
+    assert_eq!(String::from_utf8(rows.stdout).unwrap().lines().count(), documents);
+    let id = String::from_utf8(cli(&["catalog", "export", "--format", "jsonl"]).stdout).unwrap();
+    let id = serde_json::from_str::<serde_json::Value>(id.lines().next().unwrap()).unwrap()["id"].as_str().unwrap().to_string();
+    let withdraw = cli(&["withdraw", &id, "--reason", "测试"]);
+    assert_eq!(withdraw.status.code(), Some(1), "a withdrawal waits for the export");
+    assert!(String::from_utf8_lossy(&withdraw.stderr).contains("holds ingest.lock"));
+    drop(reading);
+
+    // A read-only copy of the folder, read by another user: exported
+    // through a read-only handle on its lock, or without one where a
+    // replica has none.
+    let copy = tmp.path().join("read-only");
+    assert!(std::process::Command::new("cp").arg("-a").arg(&data).arg(&copy).status().unwrap().success());
+    for without_lock in [false, true] {
+        if without_lock {
+            fs::remove_file(copy.join("ingest.lock")).unwrap();
+        }
+        assert!(std::process::Command::new("chmod").args(["-R", "a+rX,a-w"]).arg(tmp.path()).status().unwrap().success());
+        let out = std::process::Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                env!("CARGO_BIN_EXE_indexer"),
+                "catalog",
+                "export",
+                "--format",
+                "jsonl",
+                "--data",
+            ])
+            .arg(&copy)
+            .output()
+            .expect("setpriv (util-linux) runs the export as another user; the tests run as root");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), documents);
+        assert!(std::process::Command::new("chmod").args(["-R", "u+w"]).arg(tmp.path()).status().unwrap().success());
+    }
 }
 
 /// An archive with every kind of catalog entry: declared fields, jointly

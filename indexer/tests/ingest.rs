@@ -203,28 +203,87 @@ fn second_run_processes_only_changes_and_prune_removes_vanished_files() {
     assert_eq!((sidecar.updated, sidecar.unchanged), (1, 2));
 }
 
-#[test]
-fn an_index_an_older_build_wrote_is_refused_by_readers_and_rebuilt_by_the_next_ingest() {
-    let (_tmp, src, data) = dirs();
-    write(&src, "a.txt", "甲文件讲述城市供水价格调整。");
-    write(&src, "b.txt", "乙文件讲述农村道路建设。");
-    ingest(&src, &data, false);
-    // Builds before yuelan-files-2 wrote commits without a payload, and
-    // column dictionaries this build cannot read.
+/// Make the index of `data` look written by a build before
+/// `yuelan-files-2`: its last commit says nothing of its files.
+fn mark_as_older_build(data: &Path) {
     let meta = data.join("index/meta.json");
     let mut written: serde_json::Value = serde_json::from_slice(&fs::read(&meta).unwrap()).unwrap();
     assert_eq!(written["payload"], indexer::schema::INDEX_FILES);
     written["payload"] = serde_json::Value::Null;
     fs::write(&meta, serde_json::to_vec(&written).unwrap()).unwrap();
-    match Archive::open(&data) {
+}
+
+fn refused_as_older(data: &Path) {
+    match Archive::open(data) {
         Err(indexer::Error::OldFormat(path)) => assert_eq!(path, data),
         other => panic!("an older build's index must be refused, got {:?}", other.map(|a| a.num_docs())),
     }
-    let rebuilt = ingest(&src, &data, false);
-    assert_eq!((rebuilt.added, rebuilt.updated, rebuilt.unchanged), (2, 0, 0));
+}
+
+#[test]
+fn an_index_an_older_build_wrote_is_refused_by_readers_and_rebuilt_from_all_its_sources() {
+    let (tmp, src, data) = dirs();
+    let other = tmp.path().join("other");
+    write(&src, "a.txt", "甲文件讲述城市供水价格调整。");
+    write(&src, "b.txt", "乙文件讲述农村道路建设。");
+    write(&other, "c.txt", "丙文件讲述学校招生办法。");
+    let both = IngestOptions::new(vec![src.clone(), other.clone()], data.clone());
+    ingest::run(&both).unwrap();
+    mark_as_older_build(&data);
+    refused_as_older(&data);
+    // Rebuilt from one of its two sources, the other's documents would be
+    // lost without a word: refused, naming the one missing.
+    match ingest::run(&IngestOptions::new(vec![src.clone()], data.clone())) {
+        Err(indexer::Error::RebuildSources { missing, .. }) => {
+            assert_eq!(missing, vec![other.canonicalize().unwrap().to_string_lossy().to_string()])
+        }
+        other => panic!("a rebuild from fewer sources must be refused, got {other:?}"),
+    }
+    refused_as_older(&data);
+    let rebuilt = ingest::run(&both).unwrap();
+    assert_eq!((rebuilt.added, rebuilt.updated, rebuilt.unchanged, rebuilt.rebuilt), (3, 0, 0, true));
     let archive = Archive::open(&data).unwrap();
     assert_eq!(paths(&archive, "道路建设"), vec!["b.txt"]);
-    assert_eq!(archive.num_docs(), 2);
+    assert_eq!(paths(&archive, "招生"), vec!["c.txt"]);
+    assert_eq!(archive.num_docs(), 3);
+    assert!(!data.join("index.rebuild").exists(), "the old index is gone once the new one is in place");
+    let again = ingest::run(&both).unwrap();
+    assert_eq!((again.unchanged, again.rebuilt), (3, false));
+}
+
+#[test]
+fn a_rebuild_killed_at_any_moment_leaves_the_older_index_in_place_never_an_empty_one() {
+    let (_tmp, src, data) = dirs();
+    let files = 3000;
+    for i in 0..files {
+        write(&src, &format!("d{}/f{i}.txt", i % 30), format!("第{i}号文件\n{}", "政府信息公开工作要求依法及时准确。".repeat(20)));
+    }
+    ingest(&src, &data, false);
+    mark_as_older_build(&data);
+    let bin = env!("CARGO_BIN_EXE_indexer");
+    for delay_ms in [150u64, 600, 1500] {
+        let mut child = std::process::Command::new(bin)
+            .args(["ingest", src.to_str().unwrap(), "--data", data.to_str().unwrap(), "--json"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        // Before the swap: the older index, refused as such. After: all of it.
+        match Archive::open(&data) {
+            Ok(archive) => {
+                assert_eq!(archive.num_docs(), files, "a rebuilt index is in place only once complete");
+                return;
+            }
+            Err(indexer::Error::OldFormat(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let summary = ingest(&src, &data, false);
+    assert_eq!((summary.added, summary.rebuilt), (files as usize, true));
+    assert_eq!(Archive::open(&data).unwrap().num_docs(), files);
 }
 
 /// Write `text` over the file at `path` in place (same inode), with the

@@ -418,7 +418,7 @@ fn an_export_holds_the_ingest_lock_so_no_withdrawal_can_land_while_it_runs() {
     match export(&ExportOptions::new(data.clone(), out.clone()), || {}) {
         Err(error @ Error::Locked(_)) => assert_eq!(
             error.to_string(),
-            format!("another `indexer ingest`, `withdraw`, `verify` or `export opensearch` is running on {} (it holds ingest.lock); wait for it to finish, then try again", data.display())
+            format!("another `indexer ingest`, `withdraw`, `verify`, `catalog export` or `export opensearch` is running on {} (it holds ingest.lock); wait for it to finish, then try again", data.display())
         ),
         other => panic!("{other:?}"),
     }
