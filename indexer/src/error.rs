@@ -34,10 +34,10 @@ pub enum Error {
     Withdrawals { path: PathBuf, reason: String },
     #[error("source folder {0} does not exist or is not a folder")]
     NoSource(PathBuf),
-    /// An index another version wrote is rebuilt from every source folder
-    /// it holds documents of; these were not given.
-    #[error("the index in {data} was written by another version of the indexer and is rebuilt from its sources; pass every folder it holds documents of, including {}", .missing.join(", "))]
-    RebuildSources { data: PathBuf, missing: Vec<String> },
+    /// An index another version wrote is rebuilt from the files of its
+    /// documents; `count` of them are not in the source folders given.
+    #[error("the index in {data} was written by another version of the indexer and is rebuilt from its sources, but {count} of its documents have no file in the folders given (such as {}); give every folder it was built from, or restore the files, or pass --prune to drop those documents", .examples.join(", "))]
+    RebuildWouldLose { data: PathBuf, count: usize, examples: Vec<String> },
     #[error("cannot write the export into {path}: {reason}; pass --out a new or empty folder you can write to")]
     ExportOut { path: PathBuf, reason: String },
     #[error("{name} cannot name an OpenSearch index: {reason}; pass --index a name in lowercase, without spaces or any of \\ / * ? \" < > | , # :, not starting with - _ +, of at most 255 bytes")]

@@ -132,7 +132,7 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     fs::create_dir_all(&options.data_dir).map_err(Error::io(format!("creating data folder {}", options.data_dir.display())))?;
     let _lock = lock(&options.data_dir)?;
     crate::analysis::init().map_err(Error::Analysis)?;
-    let (index, rebuild) = open_or_create(&options.data_dir, &sources)?;
+    let (index, rebuild, dropped) = open_or_create(&options.data_dir, &sources, options.prune)?;
     // A run that did not get to its end may have left blobs nothing
     // references: the next one looks at every blob, as does a rebuild.
     let unfinished = options.data_dir.join(UNFINISHED);
@@ -192,10 +192,15 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     run.commit(&mut writer)?;
     writer.wait_merging_threads()?;
     merge_tail(&index, &start.segment_readers().iter().map(|r| r.segment_id()).collect())?;
-    if let Some(aside) = rebuild {
-        run.index = swap_in(&options.data_dir, &aside)?;
-        run.summary.rebuilt = true;
-    }
+    let index = match rebuild {
+        Some(aside) => {
+            run.index = swap_in(&options.data_dir, &aside)?;
+            run.summary.rebuilt = true;
+            run.summary.removed += dropped;
+            run.index.clone()
+        }
+        None => index,
+    };
     run.collect_garbage(sweep)?;
     if run.withdrawals_changed {
         run.withdrawals.save(&options.data_dir)?;
@@ -393,30 +398,37 @@ fn open_index(dir: &Path) -> Result<Index> {
     Index::open(directory).map_err(index_error)
 }
 
-/// The index an ingest writes into, and where it stands when it is a
-/// rebuild. An index another version wrote is rebuilt beside the data
-/// folder's (in [`REBUILD_DIR`]) from `sources`, which must hold every
-/// source folder it has documents of ([`Error::RebuildSources`]): readers
+/// The index an ingest writes into, where it stands when it is a rebuild,
+/// and how many documents of the old index the rebuild drops. An index
+/// another version wrote is rebuilt beside the data folder's (in
+/// [`REBUILD_DIR`]) from `sources`, which must hold the file of every
+/// document it has unless `prune` ([`Error::RebuildWouldLose`]): readers
 /// keep refusing the old index, and an interrupted rebuild leaves it as it
 /// was, until [`swap_in`] puts the new one in its place.
-fn open_or_create(data_dir: &Path, sources: &[PathBuf]) -> Result<(Index, Option<PathBuf>)> {
+fn open_or_create(data_dir: &Path, sources: &[PathBuf], prune: bool) -> Result<(Index, Option<PathBuf>, usize)> {
     let dir = index_dir(data_dir);
-    let existing = if dir.join("meta.json").exists() { Some(open_index(&dir)?) } else { None };
-    let Some(old) = existing else { return Ok((create_index(&dir)?, None)) };
-    if is_current(&old)? {
-        register_analyzer(&old);
-        return Ok((old, None));
-    }
-    let given: Vec<String> = sources.iter().map(|s| s.to_string_lossy().to_string()).collect();
-    let missing: Vec<String> = recorded_sources(&old)?.into_iter().filter(|s| !given.contains(s)).collect();
-    if !missing.is_empty() {
-        return Err(Error::RebuildSources { data: data_dir.to_path_buf(), missing });
-    }
     let aside = data_dir.join(REBUILD_DIR);
+    let existing = if dir.join("meta.json").exists() { Some(open_index(&dir)?) } else { None };
+    let Some(old) = existing else { return Ok((create_index(&dir)?, None, 0)) };
     if aside.exists() {
+        // An interrupted rebuild, or the old index a killed run had begun
+        // to remove after the exchange.
         fs::remove_dir_all(&aside).map_err(Error::io(format!("removing an interrupted rebuild {}", aside.display())))?;
     }
-    Ok((create_index(&aside)?, Some(aside)))
+    if is_current(&old)? {
+        register_analyzer(&old);
+        return Ok((old, None, 0));
+    }
+    let given: Vec<String> = sources.iter().map(|s| s.to_string_lossy().to_string()).collect();
+    let lost = lost_in_rebuild(&old, &given)?;
+    if !lost.is_empty() && !prune {
+        return Err(Error::RebuildWouldLose {
+            data: data_dir.to_path_buf(),
+            count: lost.len(),
+            examples: lost.into_iter().take(3).collect(),
+        });
+    }
+    Ok((create_index(&aside)?, Some(aside), lost.len()))
 }
 
 /// Where an index another version wrote is rebuilt, in the data folder.
@@ -438,28 +450,52 @@ fn create_index(dir: &Path) -> Result<Index> {
     Ok(index)
 }
 
-/// The source folders `index` holds documents of, from the terms of its
-/// `source` field (a term dictionary every version reads alike); none
-/// when its schema has no such field.
-fn recorded_sources(index: &Index) -> Result<Vec<String>> {
-    let Ok(source) = index.schema().get_field("source") else { return Ok(Vec::new()) };
+/// The files (`source/path`) of the documents of `index` that are not in
+/// the folders `given`, read from the terms of its `source` and `path`
+/// fields (term dictionaries and postings every version reads alike);
+/// none when its schema has no such fields.
+fn lost_in_rebuild(index: &Index, given: &[String]) -> Result<Vec<String>> {
+    let schema = index.schema();
+    let (Ok(source), Ok(path)) = (schema.get_field("source"), schema.get_field("path")) else { return Ok(Vec::new()) };
     let searcher = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map(|r: IndexReader| r.searcher())?;
-    let mut terms = std::collections::BTreeSet::new();
+    let mut lost = std::collections::BTreeSet::new();
     for segment in searcher.segment_readers() {
-        let terms_of = segment.inverted_index(source)?;
-        let mut stream = terms_of.terms().stream().map_err(tantivy::TantivyError::from)?;
-        while let Some((term, _)) = stream.next() {
-            terms.insert(String::from_utf8_lossy(term).into_owned());
+        let mut sources: Vec<String> = Vec::new();
+        let mut source_of = vec![None; segment.max_doc() as usize];
+        each_term_docs(segment, source, |term, doc| {
+            if sources.last().is_none_or(|last| last != term) {
+                sources.push(term.to_string());
+            }
+            source_of[doc as usize] = Some(sources.len() - 1);
+        })?;
+        each_term_docs(segment, path, |rel, doc| {
+            let Some(folder) = source_of[doc as usize].map(|n| &sources[n]) else { return };
+            if segment.is_deleted(doc) {
+                return;
+            }
+            if !given.contains(folder) || !Path::new(folder).join(rel).is_file() {
+                lost.insert(format!("{folder}/{rel}"));
+            }
+        })?;
+    }
+    Ok(lost.into_iter().collect())
+}
+
+/// Call `each` with every term of `field` in `segment`, in order, and each
+/// document holding it.
+fn each_term_docs(segment: &tantivy::SegmentReader, field: Field, mut each: impl FnMut(&str, tantivy::DocId)) -> Result<()> {
+    use tantivy::DocSet;
+    let inverted = segment.inverted_index(field)?;
+    let mut stream = inverted.terms().stream().map_err(tantivy::TantivyError::from)?;
+    while let Some((term, info)) = stream.next() {
+        let term = String::from_utf8_lossy(term).into_owned();
+        let mut postings = inverted.read_postings_from_terminfo(info, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)?;
+        while postings.doc() != tantivy::TERMINATED {
+            each(&term, postings.doc());
+            postings.advance();
         }
     }
-    let mut held = Vec::new();
-    for term in terms {
-        let query = TermQuery::new(Term::from_field_text(source, &term), IndexRecordOption::Basic);
-        if searcher.search(&query, &tantivy::collector::Count)? > 0 {
-            held.push(term);
-        }
-    }
-    Ok(held)
+    Ok(())
 }
 
 /// Put the index rebuilt in `aside` in the data folder's place in one step

@@ -226,29 +226,44 @@ fn an_index_an_older_build_wrote_is_refused_by_readers_and_rebuilt_from_all_its_
     let other = tmp.path().join("other");
     write(&src, "a.txt", "甲文件讲述城市供水价格调整。");
     write(&src, "b.txt", "乙文件讲述农村道路建设。");
+    write(&src, "gone.txt", "戊文件讲述旧城改造补偿。");
     write(&other, "c.txt", "丙文件讲述学校招生办法。");
     let both = IngestOptions::new(vec![src.clone(), other.clone()], data.clone());
     ingest::run(&both).unwrap();
+    let archive = Archive::open(&data).unwrap();
+    let withdrawn = archive.search(&SearchRequest { q: "供水价格".into(), ..SearchRequest::default() }).unwrap().hits[0].id.clone();
+    indexer::withdrawal::withdraw(&data, std::slice::from_ref(&withdrawn), "误公开").unwrap();
+    fs::remove_file(src.join("gone.txt")).unwrap();
     mark_as_older_build(&data);
     refused_as_older(&data);
-    // Rebuilt from one of its two sources, the other's documents would be
-    // lost without a word: refused, naming the one missing.
-    match ingest::run(&IngestOptions::new(vec![src.clone()], data.clone())) {
-        Err(indexer::Error::RebuildSources { missing, .. }) => {
-            assert_eq!(missing, vec![other.canonicalize().unwrap().to_string_lossy().to_string()])
+    let gone = |folder: &Path, name: &str| format!("{}/{name}", folder.canonicalize().unwrap().display());
+    // A rebuild from one of its two sources, or without a file that is
+    // gone, would lose documents (and originals) the old index holds.
+    for (sources, lost) in [
+        (vec![src.clone()], vec![gone(&other, "c.txt"), gone(&src, "gone.txt")]),
+        (vec![src.clone(), other.clone()], vec![gone(&src, "gone.txt")]),
+    ] {
+        match ingest::run(&IngestOptions::new(sources, data.clone())) {
+            Err(indexer::Error::RebuildWouldLose { count, examples, .. }) => assert_eq!((count, examples), (lost.len(), lost)),
+            other => panic!("a rebuild that would lose documents must be refused, got {other:?}"),
         }
-        other => panic!("a rebuild from fewer sources must be refused, got {other:?}"),
+        refused_as_older(&data);
     }
-    refused_as_older(&data);
-    let rebuilt = ingest::run(&both).unwrap();
-    assert_eq!((rebuilt.added, rebuilt.updated, rebuilt.unchanged, rebuilt.rebuilt), (3, 0, 0, true));
+    let rebuilt = ingest::run(&IngestOptions { prune: true, ..both.clone() }).unwrap();
+    assert_eq!((rebuilt.added, rebuilt.removed, rebuilt.rebuilt), (2, 1, true));
+    assert_eq!(rebuilt.withheld, vec!["a.txt"], "the withdrawal holds its record down through the rebuild");
     let archive = Archive::open(&data).unwrap();
     assert_eq!(paths(&archive, "道路建设"), vec!["b.txt"]);
     assert_eq!(paths(&archive, "招生"), vec!["c.txt"]);
-    assert_eq!(archive.num_docs(), 3);
+    assert!(paths(&archive, "供水价格").is_empty());
+    assert_eq!(archive.num_docs(), 2);
     assert!(!data.join("index.rebuild").exists(), "the old index is gone once the new one is in place");
+    // The old index, left half removed by a run killed after the exchange,
+    // goes with the next run.
+    write(&data, "index.rebuild/0123.idx", "remains");
     let again = ingest::run(&both).unwrap();
-    assert_eq!((again.unchanged, again.rebuilt), (3, false));
+    assert_eq!((again.unchanged, again.rebuilt), (2, false));
+    assert!(!data.join("index.rebuild").exists());
 }
 
 #[test]
