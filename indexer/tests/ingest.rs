@@ -266,26 +266,36 @@ fn an_index_an_older_build_wrote_is_refused_by_readers_and_rebuilt_from_all_its_
     assert!(!data.join("index.rebuild").exists());
 }
 
+/// `files` notices of about 500 bytes in 30 folders, each with its own number.
+fn many_notices(src: &Path, files: u64) {
+    for i in 0..files {
+        let body = format!("第{i}号文件\n关于编号{i}的事项说明。{}", "政府信息公开工作要求依法及时准确。".repeat(20));
+        write(src, &format!("d{}/f{i}.txt", i % 30), body);
+    }
+}
+
+/// Start `indexer ingest SRC --data DATA` and kill it (SIGKILL) after `ms` milliseconds.
+fn killed_ingest(src: &Path, data: &Path, ms: u64) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_indexer"))
+        .args(["ingest", src.to_str().unwrap(), "--data", data.to_str().unwrap(), "--json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 #[test]
 fn a_rebuild_killed_at_any_moment_leaves_the_older_index_in_place_never_an_empty_one() {
     let (_tmp, src, data) = dirs();
     let files = 3000;
-    for i in 0..files {
-        write(&src, &format!("d{}/f{i}.txt", i % 30), format!("第{i}号文件\n{}", "政府信息公开工作要求依法及时准确。".repeat(20)));
-    }
+    many_notices(&src, files);
     ingest(&src, &data, false);
     mark_as_older_build(&data);
-    let bin = env!("CARGO_BIN_EXE_indexer");
-    for delay_ms in [150u64, 600, 1500] {
-        let mut child = std::process::Command::new(bin)
-            .args(["ingest", src.to_str().unwrap(), "--data", data.to_str().unwrap(), "--json"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
+    for delay_ms in [150, 600, 1500] {
+        killed_ingest(&src, &data, delay_ms);
         // Before the swap: the older index, refused as such. After: all of it.
         match Archive::open(&data) {
             Ok(archive) => {
@@ -543,21 +553,9 @@ fn bad_files_are_reported_and_the_batch_goes_on() {
 fn an_ingest_killed_at_any_moment_leaves_an_index_that_opens_and_the_next_run_completes() {
     let (_tmp, src, data) = dirs();
     let files = 3000;
-    for i in 0..files {
-        let body = format!("第{i}号文件\n关于编号{i}的事项说明。{}", "政府信息公开工作要求依法及时准确。".repeat(20));
-        write(&src, &format!("d{}/f{i}.txt", i % 30), body);
-    }
-    let bin = env!("CARGO_BIN_EXE_indexer");
-    for delay_ms in [150u64, 600, 1500] {
-        let mut child = std::process::Command::new(bin)
-            .args(["ingest", src.to_str().unwrap(), "--data", data.to_str().unwrap(), "--json"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
+    many_notices(&src, files);
+    for delay_ms in [150, 600, 1500] {
+        killed_ingest(&src, &data, delay_ms);
         if data.join("index/meta.json").exists() {
             let archive = Archive::open(&data).expect("a killed ingest leaves an index that opens");
             assert!(archive.num_docs() <= files);
