@@ -82,10 +82,15 @@ fn timed_ingest(sources: &[&Path], data: &Path) -> (f64, u64) {
         .expect("run indexer");
     let pid = child.id();
     let mut peak = 0;
-    while child.try_wait().expect("wait").is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
         peak = peak.max(vm_hwm(pid).unwrap_or(0));
         std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    };
+    // A failed ingest (its reason is on stderr) has no figures to give.
+    assert!(status.success(), "indexer ingest failed: {status}");
     (started.elapsed().as_secs_f64(), peak)
 }
 
