@@ -116,7 +116,7 @@ const COMMIT_FILE_MODE: u32 = 0o666;
 
 /// Whether `error` says this process may not write there (rather than
 /// that something is broken).
-fn is_refused(error: &io::Error) -> bool {
+pub(crate) fn is_refused(error: &io::Error) -> bool {
     matches!(error.kind(), ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem)
 }
 

@@ -36,7 +36,7 @@ use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::catalog::{self, Catalog, CatalogCsv, Disclosure};
-use crate::directory::{IndexDirectory, Reads};
+use crate::directory::{is_refused, IndexDirectory, Reads};
 use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
 use crate::schema::{build_schema, commit, date_key, first_value, index_dir, is_current, register_analyzer, Fields, FORMAT_VERSION};
@@ -334,24 +334,16 @@ const MAINTENANCE_WRITER_BYTES: usize = 32 << 20;
 /// on this machine and is read without it (`None`). Errors:
 /// [`Error::Locked`] while a writer holds it.
 pub fn read_lock(data_dir: &Path) -> Result<Option<fs::File>> {
-    let path = data_dir.join("ingest.lock");
-    let opening = |e| Error::io(format!("opening {}", path.display()))(e);
-    let file = match fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path) {
-        Ok(file) => file,
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) => {
-            match fs::File::open(&path) {
-                Ok(file) => file,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(opening(e)),
-            }
-        }
-        Err(e) => return Err(opening(e)),
+    let path = data_dir.join(INGEST_LOCK);
+    let file = match open_lock_file(&path) {
+        Err(e) if is_refused(&e) => match fs::File::open(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            opened => opened,
+        },
+        opened => opened,
     };
-    match file.try_lock_shared() {
-        Ok(()) => Ok(Some(file)),
-        Err(fs::TryLockError::WouldBlock) => Err(Error::Locked(data_dir.to_path_buf())),
-        Err(fs::TryLockError::Error(e)) => Err(Error::io(format!("locking {}", path.display()))(e)),
-    }
+    let file = file.map_err(Error::io(format!("opening {}", path.display())))?;
+    held(data_dir, &path, file.try_lock_shared(), file).map(Some)
 }
 
 /// Hold the data folder's ingest lock (`ingest.lock`) until the returned
@@ -360,15 +352,23 @@ pub fn read_lock(data_dir: &Path) -> Result<Option<fs::File>> {
 /// ([`read_lock`]), so that no export carries a record a withdrawal took
 /// down while it ran.
 pub fn lock(data_dir: &Path) -> Result<fs::File> {
-    let path = data_dir.join("ingest.lock");
-    let file = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(Error::io(format!("opening {}", path.display())))?;
+    let path = data_dir.join(INGEST_LOCK);
+    let file = open_lock_file(&path).map_err(Error::io(format!("opening {}", path.display())))?;
     // The OS releases the lock when the process dies, even by kill -9.
-    match file.try_lock() {
+    held(data_dir, &path, file.try_lock(), file)
+}
+
+/// The data folder's lock file, beside its index.
+const INGEST_LOCK: &str = "ingest.lock";
+
+/// The lock file at `path`, opened for writing and made when missing.
+fn open_lock_file(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)
+}
+
+/// `file` once `tried` (its `try_lock` or `try_lock_shared`) got the lock.
+fn held(data_dir: &Path, path: &Path, tried: std::result::Result<(), fs::TryLockError>, file: fs::File) -> Result<fs::File> {
+    match tried {
         Ok(()) => Ok(file),
         Err(fs::TryLockError::WouldBlock) => Err(Error::Locked(data_dir.to_path_buf())),
         Err(fs::TryLockError::Error(e)) => Err(Error::io(format!("locking {}", path.display()))(e)),
@@ -393,9 +393,13 @@ pub(crate) fn open_existing(data_dir: &Path) -> Result<Index> {
 
 /// The existing index in folder `dir`.
 fn open_index(dir: &Path) -> Result<Index> {
-    let index_error = |source| Error::Index { path: dir.to_path_buf(), source };
-    let directory = IndexDirectory::open(dir, Reads::Everything).map_err(|e| index_error(e.into()))?;
-    Index::open(directory).map_err(index_error)
+    Index::open(ingest_directory(dir)?).map_err(|source| Error::Index { path: dir.to_path_buf(), source })
+}
+
+/// Folder `dir` as an ingest reads and writes it: every file with
+/// positioned reads ([`Reads::Everything`]).
+fn ingest_directory(dir: &Path) -> Result<IndexDirectory> {
+    IndexDirectory::open(dir, Reads::Everything).map_err(|e| Error::Index { path: dir.to_path_buf(), source: e.into() })
 }
 
 /// The index an ingest writes into, where it stands when it is a rebuild,
@@ -444,8 +448,7 @@ fn create_index(dir: &Path) -> Result<Index> {
         docstore_blocksize: 64 << 10,
         ..IndexSettings::default()
     };
-    let directory = IndexDirectory::open(dir, Reads::Everything).map_err(|e| Error::Index { path: dir.to_path_buf(), source: e.into() })?;
-    let index = Index::create(directory, build_schema(), settings)?;
+    let index = Index::create(ingest_directory(dir)?, build_schema(), settings)?;
     register_analyzer(&index);
     Ok(index)
 }
@@ -1087,25 +1090,13 @@ impl Run {
     /// that became 依申请公开 leaves the folder the server reads.
     fn collect_garbage(&mut self, sweep: bool) -> Result<()> {
         let searcher = self.index.reader()?.searcher();
-        let referenced = |sha: &str| is_held(&searcher, &self.fields, sha);
-        let mut unreferenced = Vec::new();
-        for sha in std::mem::take(&mut self.released) {
-            if !referenced(&sha)? {
-                unreferenced.push(sha);
-            }
-        }
-        if !sweep && unreferenced.is_empty() {
-            return Ok(());
+        let released = std::mem::take(&mut self.released);
+        if !sweep {
+            return self.blobs.remove_unheld(released, &searcher, &self.fields, &self.index, self.committed);
         }
         let _meta = removal_lock(&self.index, self.committed)?;
-        if sweep {
-            // An error keeps the blob: a missing original is worse than a stray one.
-            self.blobs.retain(|sha| referenced(sha).unwrap_or(true))?;
-            return Ok(());
-        }
-        for sha in unreferenced {
-            self.blobs.remove(&sha)?;
-        }
+        // An error keeps the blob: a missing original is worse than a stray one.
+        self.blobs.retain(|sha| is_held(&searcher, &self.fields, sha).unwrap_or(true))?;
         Ok(())
     }
 }

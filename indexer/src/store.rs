@@ -180,6 +180,30 @@ impl BlobStore {
         }
     }
 
+    /// Delete the blobs of `released` (sha256s) that no document of
+    /// `searcher` holds, under [`removal_lock`] for the commit made at
+    /// `committed`; nothing is waited for when every one is still held.
+    pub fn remove_unheld(
+        &self,
+        released: Vec<String>,
+        searcher: &Searcher,
+        fields: &Fields,
+        index: &Index,
+        committed: Instant,
+    ) -> Result<()> {
+        let mut unheld = Vec::new();
+        for sha in released {
+            if !is_held(searcher, fields, &sha)? {
+                unheld.push(sha);
+            }
+        }
+        if unheld.is_empty() {
+            return Ok(());
+        }
+        let _meta = removal_lock(index, committed)?;
+        unheld.iter().try_for_each(|sha| self.remove(sha))
+    }
+
     /// Delete every blob whose sha256 `keep` refuses, and any temporary
     /// file a killed run left behind. Returns how many files were removed.
     pub fn retain(&self, keep: impl Fn(&str) -> bool) -> Result<usize> {

@@ -37,7 +37,7 @@ use crate::catalog::is_safe_id;
 use crate::error::{Error, Result};
 use crate::ingest::{file_query, lock, maintenance_writer, open_existing};
 use crate::schema::{self, first_value, stored_catalog, Fields};
-use crate::store::{is_held, removal_lock, sha256_hex, BlobStore};
+use crate::store::{sha256_hex, BlobStore};
 
 /// The list of withdrawals, in the data folder.
 pub const WITHDRAWALS_FILE: &str = "withdrawals.json";
@@ -218,20 +218,7 @@ pub fn withdraw(data_dir: &Path, ids: &[String], reason: &str) -> Result<Vec<Wit
     let committed = purge(&index, &fields, ids, segments)?;
     let blob_store = BlobStore::new(data_dir);
     reader.reload()?;
-    let searcher = reader.searcher();
-    let mut unreferenced = Vec::new();
-    for sha in blobs {
-        if !is_held(&searcher, &fields, &sha)? {
-            unreferenced.push(sha);
-        }
-    }
-    if !unreferenced.is_empty() {
-        // As ingest removes blobs.
-        let _meta = removal_lock(&index, committed)?;
-        for sha in unreferenced {
-            blob_store.remove(&sha)?;
-        }
-    }
+    blob_store.remove_unheld(blobs, &reader.searcher(), &fields, &index, committed)?;
     Ok(withdrawn)
 }
 
