@@ -194,9 +194,9 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     merge_tail(&index, &start.segment_readers().iter().map(|r| r.segment_id()).collect())?;
     let index = match rebuild {
         Some(aside) => {
+            run.summary.removed += dropped + not_carried_over(&options.data_dir, &run.summary, options.prune)?;
             run.index = swap_in(&options.data_dir, &aside)?;
             run.summary.rebuilt = true;
-            run.summary.removed += dropped;
             run.index.clone()
         }
         None => index,
@@ -482,6 +482,45 @@ fn lost_in_rebuild(index: &Index, given: &[String]) -> Result<Vec<String>> {
         })?;
     }
     Ok(lost.into_iter().collect())
+}
+
+/// How many documents of the old index (still the data folder's) a
+/// rebuild that `summary` reports leaves out though their files are there:
+/// those of files now withheld, which an ingest counts as removed, and
+/// those of files now rejected (damaged, unreadable), which an ingest
+/// keeps but a rebuild cannot. The latter only with `prune`, else
+/// [`Error::RebuildWouldLose`], and the old index stays in place.
+fn not_carried_over(data_dir: &Path, summary: &Summary, prune: bool) -> Result<usize> {
+    let old = open_index(&index_dir(data_dir))?;
+    let file = |name: &str| name.split_once('#').map_or(name, |(path, _)| path).to_string();
+    let (rejected, rejected_files) = documents_of(&old, summary.rejected.iter().map(|r| file(&r.path)))?;
+    if rejected > 0 && !prune {
+        let examples = rejected_files.into_iter().take(3).map(|path| format!("{path} (rejected)")).collect();
+        return Err(Error::RebuildWouldLose { data: data_dir.to_path_buf(), count: rejected, examples });
+    }
+    // Whole files only: a withheld record (`path#n`) shares its path with
+    // the records of its file that are still public.
+    let (withheld, _) = documents_of(&old, summary.withheld.iter().filter(|name| !name.contains('#')).cloned())?;
+    Ok(rejected + withheld)
+}
+
+/// How many documents of `index` the files at `paths` (relative to their
+/// source folder, in any of its source folders) hold, and which of those
+/// files hold any.
+fn documents_of(index: &Index, paths: impl Iterator<Item = String>) -> Result<(usize, Vec<String>)> {
+    let Ok(field) = index.schema().get_field("path") else { return Ok((0, Vec::new())) };
+    let searcher = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map(|r: IndexReader| r.searcher())?;
+    let paths: std::collections::BTreeSet<String> = paths.collect();
+    let (mut documents, mut holding) = (0, Vec::new());
+    for path in paths {
+        let n =
+            searcher.search(&TermQuery::new(Term::from_field_text(field, &path), IndexRecordOption::Basic), &tantivy::collector::Count)?;
+        if n > 0 {
+            documents += n;
+            holding.push(path);
+        }
+    }
+    Ok((documents, holding))
 }
 
 /// Call `each` with every term of `field` in `segment`, in order, and each

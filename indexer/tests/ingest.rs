@@ -227,6 +227,8 @@ fn an_index_an_older_build_wrote_is_refused_by_readers_and_rebuilt_from_all_its_
     write(&src, "a.txt", "甲文件讲述城市供水价格调整。");
     write(&src, "b.txt", "乙文件讲述农村道路建设。");
     write(&src, "gone.txt", "戊文件讲述旧城改造补偿。");
+    write(&src, "d.txt", "丁文件讲述医疗保险报销。");
+    write(&src, "e.txt", "己文件讲述困难群众名册。");
     write(&other, "c.txt", "丙文件讲述学校招生办法。");
     let both = IngestOptions::new(vec![src.clone(), other.clone()], data.clone());
     ingest::run(&both).unwrap();
@@ -234,6 +236,9 @@ fn an_index_an_older_build_wrote_is_refused_by_readers_and_rebuilt_from_all_its_
     let withdrawn = archive.search(&SearchRequest { q: "供水价格".into(), ..SearchRequest::default() }).unwrap().hits[0].id.clone();
     indexer::withdrawal::withdraw(&data, std::slice::from_ref(&withdrawn), "误公开").unwrap();
     fs::remove_file(src.join("gone.txt")).unwrap();
+    // Since the older build: one file damaged (emptied), one withheld.
+    write(&src, "d.txt", "");
+    write(&src, "e.txt.meta.json", r#"{"disclosure":"withheld"}"#);
     mark_as_older_build(&data);
     refused_as_older(&data);
     let gone = |folder: &Path, name: &str| format!("{}/{name}", folder.canonicalize().unwrap().display());
@@ -249,9 +254,20 @@ fn an_index_an_older_build_wrote_is_refused_by_readers_and_rebuilt_from_all_its_
         }
         refused_as_older(&data);
     }
+    // Every file there, but one rejected: an ingest keeps its document, a
+    // rebuild cannot, and says so once it has read the sources.
+    write(&src, "gone.txt", "戊文件讲述旧城改造补偿。");
+    match ingest::run(&both) {
+        Err(indexer::Error::RebuildWouldLose { count, examples, .. }) => {
+            assert_eq!((count, examples), (1, vec!["d.txt (rejected)".to_string()]))
+        }
+        other => panic!("a rebuild that would lose a rejected file's document must be refused, got {other:?}"),
+    }
+    refused_as_older(&data);
+    fs::remove_file(src.join("gone.txt")).unwrap();
     let rebuilt = ingest::run(&IngestOptions { prune: true, ..both.clone() }).unwrap();
-    assert_eq!((rebuilt.added, rebuilt.removed, rebuilt.rebuilt), (2, 1, true));
-    assert_eq!(rebuilt.withheld, vec!["a.txt"], "the withdrawal holds its record down through the rebuild");
+    assert_eq!((rebuilt.added, rebuilt.removed, rebuilt.rebuilt), (2, 3, true), "gone, rejected and withheld are removed");
+    assert_eq!(rebuilt.withheld, vec!["a.txt", "e.txt"], "the withdrawal holds its record down through the rebuild");
     let archive = Archive::open(&data).unwrap();
     assert_eq!(paths(&archive, "道路建设"), vec!["b.txt"]);
     assert_eq!(paths(&archive, "招生"), vec!["c.txt"]);
