@@ -41,7 +41,7 @@ use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
 use crate::schema::{build_schema, commit, date_key, first_value, index_dir, is_current, register_analyzer, Fields, FORMAT_VERSION};
 use crate::store::{is_held, removal_lock, sha256_hex, BlobStore, KEPT_WITH_DOCUMENT};
-use crate::withdrawal::{catalog_hash, Withdrawal, Withdrawals};
+use crate::withdrawal::{self, catalog_hash, Withdrawal, Withdrawals};
 use indexed::{IndexedFile, PathIndex};
 use walk::{Folder, Found, FoundFile};
 
@@ -139,6 +139,10 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     let sweep = options.verify || unfinished.exists() || rebuild.is_some();
     fs::write(&unfinished, b"").map_err(Error::io(format!("writing {}", unfinished.display())))?;
     let withdrawals = Withdrawals::load(&options.data_dir)?;
+    let finished = match rebuild {
+        None => withdrawal::finish_interrupted(&index, &options.data_dir, &withdrawals)?,
+        Some(_) => Vec::new(),
+    };
     let start = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map(|r: IndexReader| r.searcher())?;
     let paths = PathIndex::open(&start, &Fields::of(&index.schema()))?;
     let mut writer: IndexWriter = index.writer_with_options(writer_options()?)?;
@@ -158,6 +162,10 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
         withdrawals,
         withdrawals_changed: false,
     };
+    run.summary.warnings.extend(finished.into_iter().map(|w| Rejection {
+        path: w.name,
+        reason: format!("the withdrawal of {} had stopped before its end and left the record indexed; it is finished now", w.id),
+    }));
     for source in &sources {
         let source_key = source.to_string_lossy().to_string();
         let mut indexed = paths.files_of(&source_key)?;

@@ -6,7 +6,9 @@
 //! it is left in the index files (suggestions and "did you mean" read the
 //! terms), and removes its blob when no other document holds it, once the
 //! servers have had [`crate::store::READERS_GRACE`] to leave the commit
-//! that still named it.
+//! that still named it. A withdrawal stopped before its end (killed,
+//! power lost) is listed already; the next ingest finishes it
+//! ([`finish_interrupted`]) and says so among its warnings.
 //!
 //! The data folder keeps the list of withdrawals (`withdrawals.json`): the
 //! document's id, source folder, path, title, time, reason, a hash of
@@ -27,6 +29,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, DocSetCollector};
+use tantivy::index::SegmentId;
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
@@ -184,10 +187,7 @@ pub fn withdraw(data_dir: &Path, ids: &[String], reason: &str) -> Result<Vec<Wit
     let mut blobs = Vec::new();
     let mut seen = HashSet::new();
     for id in ids.iter().filter(|id| seen.insert(*id)) {
-        let holders = match is_safe_id(id) {
-            true => searcher.search(&id_query(&fields, id), &DocSetCollector)?,
-            false => Default::default(),
-        };
+        let holders = holders_of(&searcher, &fields, id)?;
         if holders.is_empty() {
             // Withdrawn already (and perhaps undone since, not yet back).
             match list.entries.iter_mut().find(|w| &w.id == id) {
@@ -196,18 +196,10 @@ pub fn withdraw(data_dir: &Path, ids: &[String], reason: &str) -> Result<Vec<Wit
             }
             continue;
         }
-        for address in holders {
-            let segment = searcher.segment_reader(address.segment_ord);
-            segments.insert(segment.segment_id());
-            // The source and blob are fast columns only, not stored.
-            let column = |name: &str| -> Result<String> {
-                let column = segment.fast_fields().str(name)?;
-                Ok(column.map(|c| first_value(&c, address.doc_id)).unwrap_or_default())
-            };
-            let (source, blob) = (column("source")?, column("blob")?);
-            blobs.extend(Some(blob).filter(|b| !b.is_empty()));
-            let doc: TantivyDocument = searcher.doc(address)?;
-            withdrawn.push(entry(&searcher, &fields, &doc, source, id, reason)?);
+        for holder in holders {
+            segments.insert(holder.segment);
+            blobs.extend(Some(holder.blob).filter(|b| !b.is_empty()));
+            withdrawn.push(entry(&searcher, &fields, &holder.doc, holder.source, id, reason)?);
         }
     }
     list.entries.retain(|old| !withdrawn.iter().any(|new| new.id == old.id));
@@ -222,8 +214,35 @@ pub fn withdraw(data_dir: &Path, ids: &[String], reason: &str) -> Result<Vec<Wit
     Ok(withdrawn)
 }
 
-fn id_query(fields: &Fields, id: &str) -> TermQuery {
-    TermQuery::new(Term::from_field_text(fields.id, id), IndexRecordOption::Basic)
+/// A document of the index holding an id, as a withdrawal reads it.
+struct Holder {
+    /// The segment it is in: merged after its deletion.
+    segment: SegmentId,
+    /// Its source folder (absolute).
+    source: String,
+    /// The sha256 of its original when the original is a blob, else empty.
+    blob: String,
+    doc: TantivyDocument,
+}
+
+/// The documents holding the id `id` (none for an id no document could have).
+fn holders_of(searcher: &Searcher, fields: &Fields, id: &str) -> Result<Vec<Holder>> {
+    if !is_safe_id(id) {
+        return Ok(Vec::new());
+    }
+    let query = TermQuery::new(Term::from_field_text(fields.id, id), IndexRecordOption::Basic);
+    let mut holders = Vec::new();
+    for address in searcher.search(&query, &DocSetCollector)? {
+        let segment = searcher.segment_reader(address.segment_ord);
+        // The source and blob are fast columns only, not stored.
+        let column = |name: &str| -> Result<String> {
+            let column = segment.fast_fields().str(name)?;
+            Ok(column.map(|c| first_value(&c, address.doc_id)).unwrap_or_default())
+        };
+        let (source, blob) = (column("source")?, column("blob")?);
+        holders.push(Holder { segment: segment.segment_id(), source, blob, doc: searcher.doc(address)? });
+    }
+    Ok(holders)
 }
 
 /// The withdrawal of the stored document `doc` (id `id`) of source folder `source`.
@@ -248,7 +267,7 @@ fn entry(searcher: &Searcher, fields: &Fields, doc: &TantivyDocument, source: St
 /// Delete the documents `ids` in a commit, then merge the `segments` that
 /// held them so that nothing of them is left in the index files. Returns
 /// when the deletions were committed.
-fn purge(index: &Index, fields: &Fields, ids: &[String], segments: HashSet<tantivy::index::SegmentId>) -> Result<Instant> {
+fn purge(index: &Index, fields: &Fields, ids: &[String], segments: HashSet<SegmentId>) -> Result<Instant> {
     let mut writer = maintenance_writer(index)?;
     for id in ids {
         writer.delete_term(Term::from_field_text(fields.id, id));
@@ -262,6 +281,46 @@ fn purge(index: &Index, fields: &Fields, ids: &[String], segments: HashSet<tanti
     }
     writer.wait_merging_threads()?;
     Ok(committed)
+}
+
+/// Finish the withdrawals that an `indexer withdraw` stopped before its
+/// end (killed, power lost) left listed but not done. A record still in
+/// `index` that a withdrawal in force holds down (by the rule of
+/// [`Withdrawals::withholding`]) is deleted and purged as [`withdraw`]
+/// does, and the original of a withdrawal in force that no document holds
+/// any more is removed from the blob store. Ingest calls this under the
+/// ingest lock before it opens its writer. Returns the withdrawals whose
+/// records it deleted.
+pub fn finish_interrupted(index: &Index, data_dir: &Path, list: &Withdrawals) -> Result<Vec<Withdrawal>> {
+    if list.active().next().is_none() {
+        return Ok(Vec::new());
+    }
+    let fields = Fields::of(&index.schema());
+    let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+    let searcher = reader.searcher();
+    let blob_store = BlobStore::new(data_dir);
+    let (mut finished, mut segments, mut blobs) = (Vec::new(), HashSet::new(), Vec::new());
+    for w in list.active() {
+        for holder in holders_of(&searcher, &fields, &w.id)? {
+            let text = |field| holder.doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let catalog = || catalog_hash(&holder.doc, &fields);
+            if list.withholding(&holder.source, &text(fields.path), &text(fields.sha256), catalog).is_some() {
+                segments.insert(holder.segment);
+                blobs.push(holder.blob);
+                finished.push(w.clone());
+            }
+        }
+        blobs.extend(Some(w.sha256.clone()).filter(|sha| blob_store.contains(sha)));
+    }
+    blobs.retain(|sha| !sha.is_empty());
+    let ids: Vec<String> = finished.iter().map(|w: &Withdrawal| w.id.clone()).collect();
+    let committed = match ids.is_empty() {
+        true => Instant::now(),
+        false => purge(index, &fields, &ids, segments)?,
+    };
+    reader.reload()?;
+    blob_store.remove_unheld(blobs, &reader.searcher(), &fields, index, committed)?;
+    Ok(finished)
 }
 
 /// Undo the withdrawal of `id`: the next ingest of its source reads its

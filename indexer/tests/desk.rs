@@ -224,6 +224,52 @@ fn a_withdrawn_file_stays_down_when_it_moves_or_its_source_is_mounted_elsewhere(
     assert_eq!(found(&archive, "取暖补贴").len(), 2);
 }
 
+/// Copy the folder `from` into `to`, file by file (`to` may exist).
+fn copy_folder(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from).into_iter().map(Result::unwrap) {
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        match entry.file_type().is_dir() {
+            true => fs::create_dir_all(&target).unwrap(),
+            false => drop(fs::copy(entry.path(), &target).unwrap()),
+        }
+    }
+}
+
+#[test]
+fn a_withdrawal_killed_before_its_commit_or_before_removing_the_original_is_finished_by_the_next_ingest() {
+    let _serial = one_at_a_time();
+    let (tmp, src, data) = dirs();
+    write(&src, "社会救助/低保对象名册.txt", roster());
+    write(&src, "通知.txt", NOTICE);
+    ingest(&src, &data);
+    let before = tmp.path().join("before");
+    copy_folder(&data, &before);
+    let id = found(&Archive::open(&data).unwrap(), "低保对象名册").pop().unwrap();
+    withdraw(&data, &id);
+    // Killed once the withdrawal was listed, before its commit: the list
+    // of after, the index and originals of before.
+    let killed = tmp.path().join("killed-before-commit");
+    copy_folder(&before, &killed);
+    fs::copy(data.join(withdrawal::WITHDRAWALS_FILE), killed.join(withdrawal::WITHDRAWALS_FILE)).unwrap();
+    assert_eq!(found(&Archive::open(&killed).unwrap(), "低保对象名册"), [id.clone()]);
+    // Killed after its commit, before its original was removed.
+    copy_folder(&before.join("blobs"), &data.join("blobs"));
+    assert_eq!(blob_files(&data), 1);
+    for (folder, finished) in [(&killed, 1), (&data, 0)] {
+        let summary = ingest(&src, folder);
+        assert_eq!(summary.withheld, ["社会救助/低保对象名册.txt"]);
+        assert_eq!(summary.warnings.len(), finished, "{:?}", summary.warnings);
+        assert!(summary.warnings.iter().all(|w| w.path == "社会救助/低保对象名册.txt" && w.reason.contains(&id)));
+        let archive = Archive::open(folder).unwrap();
+        assert_eq!(found(&archive, "低保对象名册"), Vec::<String>::new());
+        assert_eq!(found(&archive, "身份证号码"), Vec::<String>::new());
+        assert!(matches!(archive.original(&id).unwrap(), Original::NotFound));
+        assert_eq!(blob_files(folder), 0, "its original is gone from the data folder");
+        assert_eq!(stray_index_files(folder), Vec::<String>::new());
+        assert_eq!(found(&archive, "取暖补贴").len(), 1, "the other document stays");
+    }
+}
+
 #[test]
 fn one_record_of_an_export_is_withdrawn_and_its_siblings_stay() {
     let _serial = one_at_a_time();
