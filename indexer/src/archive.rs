@@ -91,7 +91,9 @@ pub enum Original {
     NotSeparable,
     Found {
         bytes: Vec<u8>,
-        content_type: &'static str,
+        /// What the server's `Content-Type` says: the media type of its
+        /// format, with the charset of a text original.
+        content_type: String,
         file_name: String,
     },
 }
@@ -660,7 +662,7 @@ impl Archive {
         let Some(bytes) = original_of(&doc, f, &self.blobs)? else { return Ok(Original::NotFound) };
         let path = first_str(&doc, f.path).unwrap_or_default();
         let file_name = path.rsplit('/').next().unwrap_or("original").to_string();
-        let content_type = content_type(&first_str(&doc, f.format).unwrap_or_default());
+        let content_type = content_type(&first_str(&doc, f.format).unwrap_or_default(), &bytes);
         Ok(Original::Found { bytes, content_type, file_name })
     }
 
@@ -796,17 +798,23 @@ fn all_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> Vec<String> 
     doc.get_all(field).filter_map(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
-fn content_type(format: &str) -> &'static str {
-    match format {
-        "txt" | "csv" => "text/plain; charset=utf-8",
-        "md" | "markdown" => "text/markdown; charset=utf-8",
-        "html" | "htm" => "text/html; charset=utf-8",
+/// The `Content-Type` of an original of format `format` (its extension):
+/// text formats name the charset their bytes are in.
+fn content_type(format: &str, bytes: &[u8]) -> String {
+    let mime = match format {
+        "txt" | "csv" => "text/plain",
+        "md" | "markdown" => "text/markdown",
+        "html" | "htm" => "text/html",
         "json" => "application/json",
         "jsonl" => "application/jsonl",
         "pdf" => "application/pdf",
         "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "ofd" => "application/ofd",
         _ => "application/octet-stream",
+    };
+    match crate::extract::charset(format, bytes) {
+        Some(charset) => format!("{mime}; charset={charset}"),
+        None => mime.to_string(),
     }
 }
 

@@ -237,12 +237,13 @@ async fn original(State(state): State<Arc<AppState>>, id: Result<Path<String>, P
         Original::NotSeparable => Err(ApiError::NotFound(NOT_SEPARABLE)),
         Original::Found { bytes, content_type, file_name } => {
             let disposition = format!("inline; filename*=UTF-8''{}", utf8_percent_encode(&file_name, NON_ALPHANUMERIC));
+            let active = ["text/html", "application/xhtml", "image/svg"].iter().any(|active| content_type.starts_with(active));
             let mut response = ([(header::CONTENT_TYPE, content_type)], bytes).into_response();
             let headers = response.headers_mut();
             if let Ok(value) = HeaderValue::from_str(&disposition) {
                 headers.insert(header::CONTENT_DISPOSITION, value);
             }
-            if ["text/html", "application/xhtml", "image/svg"].iter().any(|active| content_type.starts_with(active)) {
+            if active {
                 headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(ORIGINAL_CSP));
             }
             Ok(response)

@@ -163,6 +163,35 @@ fn originals_are_byte_identical_with_their_content_type() {
 }
 
 #[test]
+fn a_gbk_or_big5_original_is_served_with_its_own_charset_so_it_reads_as_written() {
+    let root = scratch("charsets");
+    let (source, data) = (root.join("source"), root.join("data"));
+    let notice = "关于调整城乡居民最低生活保障标准的通知\n各乡镇人民政府：\n城市低保标准调整为每人每月780元。\n";
+    let page = format!("<html><head><meta charset=\"gbk\"><title>供水价格调整公告</title></head><body><p>{notice}</p></body></html>");
+    let traditional = "關於調整公共交通票價的公告\n普通公交票價每人次一元。\n";
+    std::fs::create_dir_all(&source).unwrap();
+    let files = [
+        ("低保通知.txt", encoding_rs::GBK.encode(notice).0, "text/plain; charset=gb18030"),
+        ("供水公告.html", encoding_rs::GBK.encode(&page).0, "text/html; charset=GBK"),
+        ("票價公告.txt", encoding_rs::BIG5.encode(traditional).0, "text/plain; charset=Big5"),
+        ("通知.txt", notice.as_bytes().into(), "text/plain; charset=UTF-8"),
+    ];
+    for (name, bytes, _) in &files {
+        std::fs::write(source.join(name), bytes).unwrap();
+    }
+    assert_eq!(ingest(&source, &data).added, files.len());
+    let addr = serve(&data, config());
+    for (name, bytes, content_type) in files {
+        let found = get(addr, "/api/search?q=&limit=10").json();
+        let id = found["hits"].as_array().unwrap().iter().find(|h| h["path"] == name).map(|h| h["id"].as_str().unwrap().to_string());
+        let id = id.unwrap_or_else(|| panic!("{name} not indexed: {found}"));
+        let original = get(addr, &format!("/api/documents/{id}/original"));
+        assert_eq!(original.body, bytes.as_ref(), "{name}: byte-identical");
+        assert_eq!(original.header("content-type"), Some(content_type), "{name}");
+    }
+}
+
+#[test]
 fn unknown_ids_are_404_json() {
     assert_json_error(&get(server(), "/api/documents/no-such-id"), 404, "unknown document");
     assert_json_error(&get(server(), "/api/documents/no-such-id/original"), 404, "unknown original");

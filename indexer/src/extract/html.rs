@@ -3,7 +3,9 @@
 
 use scraper::{ElementRef, Html, Node, Selector};
 
-use super::text::{decode_text, decode_with, encoding_named, looks_binary};
+use encoding_rs::Encoding;
+
+use super::text::{decode_with, detect, encoding_named, looks_binary};
 use super::{cap_text, ExtractError, Limits, Record};
 use crate::catalog::Catalog;
 
@@ -19,10 +21,7 @@ const BLOCKS: [&str; 18] =
     ["p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article", "pre", "blockquote", "dd", "dt"];
 
 pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractError> {
-    let decoded = match declared_charset(bytes).and_then(|c| encoding_named(&c)) {
-        Some(encoding) => decode_with(bytes, encoding),
-        None => decode_text(bytes),
-    };
+    let decoded = decode_with(bytes, encoding_of(bytes));
     if looks_binary(&decoded.text) {
         return Err(ExtractError::Binary);
     }
@@ -34,6 +33,12 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractEr
     let mut warnings = Vec::new();
     let text = cap_text(text, limits.max_text_bytes, &mut warnings);
     Ok(Record { text, catalog: Catalog { title: page_title(&document), ..Catalog::default() }, warnings, ..Record::default() })
+}
+
+/// The encoding a page is decoded with: the charset it declares, else
+/// the one detected.
+pub(super) fn encoding_of(bytes: &[u8]) -> &'static Encoding {
+    declared_charset(bytes).and_then(|c| encoding_named(&c)).unwrap_or_else(|| detect(bytes))
 }
 
 /// The charset a page declares in its first 2 KB (`<meta charset=…>` or

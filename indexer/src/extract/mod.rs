@@ -133,6 +133,20 @@ pub fn extract(name: &str, bytes: &[u8], limits: &Limits) -> Result<Vec<Record>,
     contained(&extension, bytes, limits)
 }
 
+/// The charset of a text original of format `format` (its extension), as
+/// ingest decodes it: a page's declared charset, else the encoding
+/// detected (UTF-8, gb18030, Big5, UTF-16LE …, encoding_rs names, which
+/// browsers accept as labels). What its `Content-Type` says when it is
+/// served, so that a GBK file reads as written. `None` for formats that
+/// are not text.
+pub fn charset(format: &str, bytes: &[u8]) -> Option<&'static str> {
+    match format {
+        "txt" | "md" | "markdown" | "csv" => Some(text::detect(bytes).name()),
+        "html" | "htm" => Some(html::encoding_of(bytes).name()),
+        _ => None,
+    }
+}
+
 /// Run the extractor of a format, turning a panic into a rejection.
 fn contained(extension: &str, bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, ExtractError> {
     let run = || -> Result<Vec<Record>, ExtractError> {

@@ -35,7 +35,8 @@ pub fn encoding_named(name: &str) -> Option<&'static Encoding> {
     Encoding::for_label(name.as_bytes())
 }
 
-fn detect(bytes: &[u8]) -> &'static Encoding {
+/// The encoding text of unknown encoding is decoded with.
+pub(super) fn detect(bytes: &[u8]) -> &'static Encoding {
     if let Some((encoding, _)) = Encoding::for_bom(bytes) {
         return encoding;
     }
