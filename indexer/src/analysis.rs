@@ -459,7 +459,7 @@ pub struct PieceStream<'a> {
     chunk_bytes: usize,
     /// For [`TokenSet::Pairs`]: the last atom read, with its positions
     /// (start, end) and byte offsets (from, to) in the whole text.
-    last_atom: String,
+    last_atom: Vec<char>,
     last_at: Option<((usize, usize), (usize, usize))>,
     /// The rest of a long text.
     rest: &'a str,
@@ -483,7 +483,7 @@ impl Tokenizer for ChineseTokenizer {
             byte: 0,
             position: 0,
             chunk_bytes: 0,
-            last_atom: String::new(),
+            last_atom: Vec::new(),
             last_at: None,
             rest,
             token: Token::default(),
@@ -526,18 +526,23 @@ impl PieceStream<'_> {
 
     /// Read one atom into the pairs stream: the token becomes the last atom
     /// and this one when they stand next to each other (true).
+    ///
+    /// Characters are pushed one by one: atoms are mostly one character,
+    /// and copying a few bytes as a string cost more than encoding them
+    /// (6.5% of an ingest's time went to those copies).
     fn pair_with(&mut self, span: Span) -> bool {
         let (positions, offsets) = self.place(span);
         let last = self.last_at.replace((positions, offsets)).filter(|((_, end), _)| *end == positions.0);
-        self.token.text.clear();
-        self.token.text.push_str(&self.last_atom);
+        let atom = &self.analyzed.norm.chars[span.start..span.end];
+        if let Some(((start, _), (from, _))) = last {
+            self.token.text.clear();
+            self.last_atom.iter().chain(atom).for_each(|&c| self.token.text.push(c));
+            (self.token.offset_from, self.token.offset_to) = (from, offsets.1);
+            (self.token.position, self.token.position_length) = (start, positions.1 - start);
+        }
         self.last_atom.clear();
-        self.last_atom.extend(&self.analyzed.norm.chars[span.start..span.end]);
-        let Some(((start, _), (from, _))) = last else { return false };
-        self.token.text.push_str(&self.last_atom);
-        (self.token.offset_from, self.token.offset_to) = (from, offsets.1);
-        (self.token.position, self.token.position_length) = (start, positions.1 - start);
-        true
+        self.last_atom.extend(atom.iter().copied());
+        last.is_some()
     }
 }
 
