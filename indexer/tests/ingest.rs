@@ -698,7 +698,7 @@ fn an_export_record_is_stored_as_itself_and_restored_as_itself() {
     for (id, record) in [("rec-1", &public), ("rec-4", &short.to_string())] {
         match archive.original(id).unwrap() {
             Original::Found { bytes, content_type, .. } => {
-                assert_eq!((bytes.as_slice(), content_type), (record.as_bytes(), "application/json"))
+                assert_eq!((bytes.as_slice(), content_type.as_str()), (record.as_bytes(), "application/json"))
             }
             other => panic!("{other:?}"),
         }
