@@ -117,6 +117,16 @@ pub struct Rejection {
     pub reason: String,
 }
 
+/// Why a record is not indexed although its own file has no withdrawal:
+/// its original, with the same catalog data, was withdrawn elsewhere.
+fn held_by_copy_note(name: &str, withdrawal: &Withdrawal) -> String {
+    format!(
+        "{name} is not indexed: it is the original withdrawn as {} ({}), which stays down wherever it is found while that \
+         withdrawal is in force (`indexer withdraw --undo {}` ends it)",
+        withdrawal.id, withdrawal.path, withdrawal.id
+    )
+}
+
 /// Identity of an indexed file: its source folder and path inside it.
 type FileKey = (String, String);
 
@@ -917,7 +927,14 @@ impl Run {
             let stored = Stored { sha: &sha, original, stamp: work.stamp, fingerprint, name: &work.name, encoding };
             let doc = self.document(&work.key, &stored, &catalog, &record, public);
             if let Some(withdrawal) = self.withdrawals.withholding(&work.key.0, rel, &sha, || catalog_hash(&doc, &self.fields)) {
-                outcomes.push(Outcome::Withdrawn(withdrawal.id.clone()));
+                if withdrawal.source == work.key.0 && withdrawal.path == *rel {
+                    outcomes.push(Outcome::Withdrawn(withdrawal.id.clone()));
+                } else {
+                    // A copy of a withdrawn original: listed by its own
+                    // name, and the withdrawal that holds it named.
+                    prepared.warnings.push(Rejection { path: rel.clone(), reason: held_by_copy_note(&name, withdrawal) });
+                    outcomes.push(Outcome::Withheld(name));
+                }
                 continue;
             }
             if let Some(original) = original.filter(|o| o.len() > KEPT_WITH_DOCUMENT) {

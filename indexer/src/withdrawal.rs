@@ -141,14 +141,15 @@ impl Withdrawals {
     /// The withdrawal in force of a record of the file `(source, path)`,
     /// or of the original `sha256` found anywhere, whose catalog fields
     /// hash to `catalog()` ([`catalog_hash`], computed only for a record
-    /// some withdrawal names), if any.
+    /// some withdrawal names), if any: the file's own first.
     pub fn withholding(&self, source: &str, path: &str, sha256: &str, catalog: impl FnOnce() -> String) -> Option<&Withdrawal> {
         if !self.names(source, path) && !self.originals.contains(sha256) {
             return None;
         }
-        let same_original = |sha: &str| !sha.is_empty() && sha == sha256;
         let hash = catalog();
-        self.active().find(|w| w.catalog == hash && ((w.source == source && w.path == path) || same_original(&w.sha256)))
+        let holding = || self.active().filter(|w| w.catalog == hash);
+        // The file's own withdrawal first, then one of the same original.
+        holding().find(|w| w.source == source && w.path == path).or_else(|| holding().find(|w| !w.sha256.is_empty() && w.sha256 == sha256))
     }
 
     /// Whether any withdrawal of the file `(source, path)` was undone.

@@ -271,6 +271,44 @@ fn a_withdrawal_killed_before_its_commit_or_before_removing_the_original_is_fini
 }
 
 #[test]
+fn a_copy_of_a_withdrawn_original_is_listed_and_says_which_withdrawal_holds_it_even_after_its_own_is_undone() {
+    let _serial = one_at_a_time();
+    let (_tmp, src, data) = dirs();
+    let (first, copy) = ("社会救助/低保对象名册.txt", "社会救助/低保对象名册（副本）.txt");
+    write(&src, first, roster());
+    write(&src, copy, roster());
+    write(&src, "通知.txt", NOTICE);
+    assert_eq!(ingest(&src, &data).added, 3);
+    let archive = Archive::open(&data).unwrap();
+    let mut ids = found(&archive, "低保对象名册");
+    ids.sort();
+    assert_eq!(ids.len(), 2);
+    withdrawal::withdraw(&data, &[ids[1].clone(), ids[0].clone()], "名册含身份证号码，误公开").unwrap();
+    let id_of = |path: &str| Withdrawals::load(&data).unwrap().entries.into_iter().find(|w| w.path == path).unwrap().id;
+    let (first_id, copy_id) = (id_of(first), id_of(copy));
+    let both = ingest(&src, &data);
+    assert_eq!(both.withheld, [first, copy], "each is held by its own withdrawal");
+    assert!(both.warnings.is_empty(), "{:?}", both.warnings);
+
+    // The first one's withdrawal undone: the copy's withdrawal still
+    // holds the same original, and the first one is listed as held by it.
+    withdrawal::undo(&data, &first_id).unwrap();
+    let held = ingest(&src, &data);
+    assert_eq!(found(&archive, "低保对象名册"), Vec::<String>::new());
+    assert_eq!(held.withheld, [first, copy]);
+    assert_eq!(held.warnings.len(), 1, "{:?}", held.warnings);
+    assert_eq!(held.warnings[0].path, first);
+    assert!(held.warnings[0].reason.contains(&format!("withdrawn as {copy_id} ({copy})")), "{}", held.warnings[0].reason);
+    assert!(held.warnings[0].reason.contains(&format!("indexer withdraw --undo {copy_id}")));
+
+    withdrawal::undo(&data, &copy_id).unwrap();
+    let back = ingest(&src, &data);
+    assert_eq!((back.added, back.withheld.len(), back.warnings.len()), (2, 0, 0), "{back:?}");
+    assert_eq!(found(&archive, "低保对象名册").len(), 2);
+    assert!(Withdrawals::load(&data).unwrap().entries.is_empty());
+}
+
+#[test]
 fn one_record_of_an_export_is_withdrawn_and_its_siblings_stay() {
     let _serial = one_at_a_time();
     let (_tmp, src, data) = dirs();
