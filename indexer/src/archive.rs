@@ -557,18 +557,22 @@ impl Archive {
         if let Some(text) = self.texts.lock().ok().and_then(|mut cache| cache.get(&sha)) {
             return Ok(Some(text));
         }
-        let Some(bytes) = original_of(doc, &self.fields, &self.blobs)? else {
-            return Err(Error::MissingOriginal {
-                id: first_str(doc, self.fields.id).unwrap_or_default(),
-                path: first_str(doc, self.fields.path).unwrap_or_default(),
-                blob: self.blobs.path_of(&sha).unwrap_or_default(),
-            });
-        };
+        let Some(bytes) = original_of(doc, &self.fields, &self.blobs)? else { return Err(self.missing_original(doc, &sha)) };
         let text: Arc<str> = decode_with(&bytes, encoding).text.into();
         if let Ok(mut cache) = self.texts.lock() {
             cache.put(sha, Arc::clone(&text));
         }
         Ok(Some(text))
+    }
+
+    /// The error of a stored document `doc` whose original (sha256 `sha`)
+    /// is gone from the blob store.
+    fn missing_original(&self, doc: &TantivyDocument, sha: &str) -> Error {
+        Error::MissingOriginal {
+            id: first_str(doc, self.fields.id).unwrap_or_default(),
+            path: first_str(doc, self.fields.path).unwrap_or_default(),
+            blob: self.blobs.path_of(sha).unwrap_or_default(),
+        }
     }
 
     fn find(&self, id: &str) -> Result<Option<TantivyDocument>> {
@@ -650,16 +654,16 @@ impl Archive {
     }
 
     /// The original file of a public document, verified against its sha256.
+    /// Errors: [`Error::MissingOriginal`] / [`Error::CorruptBlob`] when
+    /// its original is gone from the data folder / damaged.
     pub fn original(&self, id: &str) -> Result<Original> {
         let Some(doc) = self.find(id)? else { return Ok(Original::NotFound) };
         let f = &self.fields;
         if first_str(&doc, f.disclosure).as_deref() != Some(Disclosure::Public.as_str()) {
             return Ok(Original::OnRequest);
         }
-        if first_str(&doc, f.sha256).is_none() {
-            return Ok(Original::NotSeparable);
-        }
-        let Some(bytes) = original_of(&doc, f, &self.blobs)? else { return Ok(Original::NotFound) };
+        let Some(sha) = first_str(&doc, f.sha256) else { return Ok(Original::NotSeparable) };
+        let Some(bytes) = original_of(&doc, f, &self.blobs)? else { return Err(self.missing_original(&doc, &sha)) };
         let path = first_str(&doc, f.path).unwrap_or_default();
         let file_name = path.rsplit('/').next().unwrap_or("original").to_string();
         let content_type = content_type(&first_str(&doc, f.format).unwrap_or_default(), &bytes);

@@ -527,7 +527,8 @@ fn a_lost_original_of_an_unchanged_file_is_stored_again_by_verify() {
     let id = archive.search(&SearchRequest::default()).unwrap().hits[0].id.clone();
     let again = ingest(&src, &data, false);
     assert_eq!(again.unchanged, 1);
-    assert!(matches!(archive.original(&id).unwrap(), Original::NotFound), "a plain run does not read unchanged files");
+    let missing = archive.original(&id);
+    assert!(matches!(missing, Err(indexer::Error::MissingOriginal { .. })), "a plain run does not read unchanged files: {missing:?}");
     let verified = verify(&src, &data);
     assert_eq!((verified.unchanged, verified.updated), (1, 0));
     match archive.original(&id).unwrap() {

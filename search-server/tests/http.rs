@@ -192,6 +192,22 @@ fn a_gbk_or_big5_original_is_served_with_its_own_charset_so_it_reads_as_written(
 }
 
 #[test]
+fn an_original_gone_from_the_data_folder_is_a_500_that_names_no_path_not_a_404() {
+    let root = scratch("missing-blob");
+    let (source, data) = (root.join("source"), root.join("data"));
+    std::fs::create_dir_all(&source).unwrap();
+    let long: String = (0..300).map(|n| format!("第{n}条 城乡居民最低生活保障标准按季度调整。\n")).collect();
+    std::fs::write(source.join("低保标准.txt"), &long).unwrap();
+    ingest(&source, &data);
+    std::fs::remove_dir_all(data.join("blobs")).unwrap();
+    let addr = serve(&data, config());
+    let id = hit_ids(&get(addr, "/api/search?q=低保标准").json()).pop().expect("indexed");
+    let reply = get(addr, &format!("/api/documents/{id}/original"));
+    assert_json_error(&reply, 500, "missing original");
+    assert!(!reply.text().contains("blobs") && !reply.text().contains(data.to_str().unwrap()), "{}", reply.text());
+}
+
+#[test]
 fn unknown_ids_are_404_json() {
     assert_json_error(&get(server(), "/api/documents/no-such-id"), 404, "unknown document");
     assert_json_error(&get(server(), "/api/documents/no-such-id/original"), 404, "unknown original");
