@@ -600,8 +600,10 @@ impl Archive {
     /// index holds no other) as [`Archive::document`] shows it, ordered by
     /// date (published, else written; undated first) then id; with `since` (a `YYYYMMDD`
     /// key, [`date_key`]) only those dated that day or later. Memory: a
-    /// date, an id and an address per document, to order them.
-    pub fn catalog(&self, since: Option<u64>, each: impl FnMut(DocumentView) -> Result<()>) -> Result<()> {
+    /// date, an id and an address per document, to order them. Returns the
+    /// errors of the documents given without their text
+    /// ([`Snapshot::catalog_where`]).
+    pub fn catalog(&self, since: Option<u64>, each: impl FnMut(DocumentView) -> Result<()>) -> Result<Vec<Error>> {
         self.snapshot().catalog_where(|listed| !since.is_some_and(|since| listed.date < since), each)
     }
 
@@ -628,13 +630,22 @@ impl Archive {
         Ok(counts)
     }
 
-    /// What the document page shows of a stored document.
+    /// What the document page shows of a stored document. Errors:
+    /// [`Error::MissingOriginal`] / [`Error::CorruptBlob`] when the text of
+    /// a public document is re-read from an original gone or damaged.
     fn view(&self, doc: &TantivyDocument) -> Result<DocumentView> {
+        let mut view = self.catalog_view(doc);
+        if view.disclosure == Disclosure::Public.as_str() {
+            view.text = self.text_of(doc)?.map(|t| t.to_string());
+        }
+        Ok(view)
+    }
+
+    /// The catalog fields of a stored document, without its text.
+    fn catalog_view(&self, doc: &TantivyDocument) -> DocumentView {
         let f = &self.fields;
         let catalog = stored_catalog(doc, f);
-        let disclosure = catalog.disclosure.map(|d| d.as_str().to_string()).unwrap_or_default();
-        let text = if disclosure == Disclosure::Public.as_str() { self.text_of(doc)?.map(|t| t.to_string()) } else { None };
-        Ok(DocumentView {
+        DocumentView {
             id: catalog.id.unwrap_or_default(),
             path: first_str(doc, f.path).unwrap_or_default(),
             title: catalog.title.unwrap_or_default(),
@@ -644,13 +655,13 @@ impl Archive {
             written_date: catalog.written_date,
             published_date: catalog.published_date,
             category: catalog.category,
-            disclosure,
+            disclosure: catalog.disclosure.map(|d| d.as_str().to_string()).unwrap_or_default(),
             validity: catalog.validity,
             format: first_str(doc, f.format).unwrap_or_default(),
             bytes: doc.get_first(f.bytes).and_then(|v| v.as_u64()).unwrap_or(0),
             sha256: first_str(doc, f.sha256).unwrap_or_default(),
-            text,
-        })
+            text: None,
+        }
     }
 
     /// The original file of a public document, verified against its sha256.
@@ -694,7 +705,16 @@ impl Snapshot<'_> {
     /// [`Archive::catalog`] of the documents `wanted` picks: it is asked
     /// about every document (from the index's columns, before any document
     /// is read), and only those it accepts are read and given to `each`.
-    pub fn catalog_where(&self, mut wanted: impl FnMut(&Listed) -> bool, mut each: impl FnMut(DocumentView) -> Result<()>) -> Result<()> {
+    ///
+    /// A public document whose text cannot be read (its original is gone
+    /// from the data folder or damaged) is given to `each` without its
+    /// text, and its error is returned with the others: one damaged blob
+    /// does not cut the catalog short. Any other error stops.
+    pub fn catalog_where(
+        &self,
+        mut wanted: impl FnMut(&Listed) -> bool,
+        mut each: impl FnMut(DocumentView) -> Result<()>,
+    ) -> Result<Vec<Error>> {
         let mut order = Vec::new();
         list(&self.searcher, |listed, address| {
             if wanted(&listed) {
@@ -702,10 +722,19 @@ impl Snapshot<'_> {
             }
         })?;
         order.sort_unstable();
+        let mut unread = Vec::new();
         for (_, _, address) in order {
-            each(self.archive.view(&self.searcher.doc(address)?)?)?;
+            let doc = self.searcher.doc(address)?;
+            match self.archive.view(&doc) {
+                Ok(view) => each(view)?,
+                Err(e @ (Error::MissingOriginal { .. } | Error::CorruptBlob(_))) => {
+                    unread.push(e);
+                    each(self.archive.catalog_view(&doc))?;
+                }
+                Err(e) => return Err(e),
+            }
         }
-        Ok(())
+        Ok(unread)
     }
 }
 

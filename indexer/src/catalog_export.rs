@@ -41,6 +41,8 @@ pub enum ExportEncoding {
 /// Write the catalog of `archive` to `out`: documents dated `since` or
 /// later (a `YYYYMMDD` key) when given, ordered by date then id. Calls
 /// `progress` after each document. Returns how many were written.
+/// Errors: [`Error::ExportWithoutText`] once every row is written, when
+/// the text of some public documents could not be read.
 pub fn export(
     archive: &Archive,
     format: ExportFormat,
@@ -54,7 +56,7 @@ pub fn export(
         let header: Vec<&str> = columns().map(|(_, chinese)| chinese).collect();
         out.write_all(&encode(&csv_line(&header)?, encoding)).map_err(writing)?;
     }
-    archive.catalog(since, |view| {
+    let unread = archive.catalog(since, |view| {
         let line = match format {
             ExportFormat::Csv => csv_line(&columns().map(|(name, _)| value_of(&view, name, true)).collect::<Vec<_>>())?,
             ExportFormat::Jsonl => json_line(&view)?,
@@ -65,6 +67,10 @@ pub fn export(
         Ok(())
     })?;
     out.flush().map_err(writing)?;
+    if !unread.is_empty() {
+        let examples = unread.iter().take(3).map(Error::to_string).collect();
+        return Err(Error::ExportWithoutText { written, count: unread.len(), examples });
+    }
     Ok(written)
 }
 

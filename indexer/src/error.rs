@@ -38,6 +38,10 @@ pub enum Error {
     /// documents; `count` of them are not in the source folders given.
     #[error("the index in {data} was written by another version of the indexer and is rebuilt from its sources, but {count} of its documents have no file in the folders given (such as {}); give every folder it was built from, or restore the files, or pass --prune to drop those documents", .examples.join(", "))]
     RebuildWouldLose { data: PathBuf, count: usize, examples: Vec<String> },
+    /// A catalog export wrote every row, but `count` public documents
+    /// without their text: their originals are gone or damaged.
+    #[error("{written} documents exported, but {count} of them without their text (正文), which could not be read: {}", .examples.join("; "))]
+    ExportWithoutText { written: u64, count: usize, examples: Vec<String> },
     #[error("cannot write the export into {path}: {reason}; pass --out a new or empty folder you can write to")]
     ExportOut { path: PathBuf, reason: String },
     #[error("{name} cannot name an OpenSearch index: {reason}; pass --index a name in lowercase, without spaces or any of \\ / * ? \" < > | , # :, not starting with - _ +, of at most 255 bytes")]

@@ -252,7 +252,7 @@ fn write_export(
         counts.deleted += 1;
     }
     let mut batch = Vec::with_capacity(BATCH);
-    snapshot.catalog_where(
+    let unread = snapshot.catalog_where(
         |listed| known.get(&listed.id) != live.get(&listed.id),
         |view| {
             batch.push(view);
@@ -262,6 +262,11 @@ fn write_export(
             Ok(())
         },
     )?;
+    // A document sent without its text would be taken as exported: no
+    // state is written, and the next export sends everything again.
+    if let Some(first) = unread.into_iter().next() {
+        return Err(first);
+    }
     write_batch(&mut bulk, index, &mut batch, &mut counts, &progress)?;
     let files = bulk.finish()?;
     counts.documents = live.len() as u64;

@@ -411,7 +411,7 @@ fn verify_finds_a_flipped_byte_a_missing_original_and_an_orphan() {
 fn catalog_fields(data: &Path) -> Vec<[String; 10]> {
     let archive = Archive::open(data).unwrap();
     let mut rows = Vec::new();
-    archive
+    let unread = archive
         .catalog(None, |v| {
             let text = |value: &Option<String>| value.clone().unwrap_or_default();
             rows.push([
@@ -429,6 +429,7 @@ fn catalog_fields(data: &Path) -> Vec<[String; 10]> {
             Ok(())
         })
         .unwrap();
+    assert!(unread.is_empty(), "{unread:?}");
     rows.sort();
     rows
 }
@@ -442,6 +443,32 @@ fn export(data: &Path, args: &[&str]) -> Vec<u8> {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     out.stdout
+}
+
+#[test]
+fn a_catalog_export_with_an_original_gone_writes_every_row_and_fails_naming_the_document() {
+    let _serial = one_at_a_time();
+    let (_tmp, src, data) = dirs();
+    write(&src, "a/补贴通知.txt", long_document("关于发放2023年冬季取暖补贴的通知"));
+    write(&src, "b/通知.txt", NOTICE);
+    ingest(&src, &data);
+    fs::remove_dir_all(data.join("blobs")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_indexer"))
+        .args(["catalog", "export", "--format", "jsonl", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("2 documents exported, but 1 of them without their text (正文)"), "{stderr}");
+    assert!(stderr.contains("(a/补贴通知.txt): its stored original"), "{stderr}");
+    let rows: Vec<serde_json::Value> =
+        out.stdout.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
+    let texts: Vec<(&str, bool)> =
+        rows.iter().map(|r| (r["title"].as_str().unwrap(), r["text"].as_str().is_some_and(|t| !t.is_empty()))).collect();
+    assert_eq!(texts.len(), 2, "every row is written");
+    assert!(texts.contains(&("关于发放2023年冬季取暖补贴的通知", false)), "{texts:?}");
+    assert!(texts.contains(&("关于做好2023年冬季取暖补贴发放工作的通知", true)), "{texts:?}");
 }
 
 #[test]
