@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
-use tantivy::collector::DocSetCollector;
+use tantivy::collector::{Count, DocSetCollector};
 use tantivy::index::{SegmentId, SegmentMeta};
 use tantivy::indexer::{IndexWriterOptions, LogMergePolicy, MergeCandidate, MergePolicy, NoMergePolicy};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
@@ -174,7 +174,10 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     };
     run.summary.warnings.extend(finished.into_iter().map(|w| Rejection {
         path: w.name,
-        reason: format!("the withdrawal of {} had stopped before its end and left the record indexed; it is finished now", w.id),
+        reason: format!(
+            "the withdrawal of {} had stopped before its end; it is finished now (record deleted and purged from the index files)",
+            w.id
+        ),
     }));
     for source in &sources {
         let source_key = source.to_string_lossy().to_string();
@@ -231,8 +234,10 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     if !listed.is_empty() {
         let searcher = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map(|r: IndexReader| r.searcher())?;
         let id_field = Fields::of(&index.schema()).id;
+        // Live documents only: a deleted one keeps its terms until a merge.
         for w in listed {
-            if searcher.doc_freq(&Term::from_field_text(id_field, &w.id))? == 0 {
+            let holders = TermQuery::new(Term::from_field_text(id_field, &w.id), IndexRecordOption::Basic);
+            if searcher.search(&holders, &Count)? == 0 {
                 withdrawn.push(w.name.clone());
             }
         }

@@ -175,14 +175,16 @@ fn now() -> String {
 /// `reason`, committed before this returns. An id already withdrawn is
 /// left as it is. Errors: [`Error::NoDocument`] for an id no document has
 /// (nothing is withdrawn then), [`Error::Locked`] while an ingest runs.
-/// Returns the new withdrawals.
+/// A withdrawal stopped before its end is finished first
+/// ([`finish_interrupted`]). Returns the new withdrawals.
 pub fn withdraw(data_dir: &Path, ids: &[String], reason: &str) -> Result<Vec<Withdrawal>> {
     let _lock = lock(data_dir)?;
     let index = open_existing(data_dir)?;
     let fields = Fields::of(&index.schema());
+    let mut list = Withdrawals::load(data_dir)?;
+    finish_interrupted(&index, data_dir, &list)?;
     let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
     let searcher = reader.searcher();
-    let mut list = Withdrawals::load(data_dir)?;
     let mut withdrawn = Vec::new();
     let mut segments = HashSet::new();
     let mut blobs = Vec::new();
@@ -288,10 +290,11 @@ fn purge(index: &Index, fields: &Fields, ids: &[String], segments: HashSet<Segme
 /// end (killed, power lost) left listed but not done. A record still in
 /// `index` that a withdrawal in force holds down (by the rule of
 /// [`Withdrawals::withholding`]) is deleted and purged as [`withdraw`]
-/// does, and the original of a withdrawal in force that no document holds
-/// any more is removed from the blob store. Ingest calls this under the
-/// ingest lock before it opens its writer. Returns the withdrawals whose
-/// records it deleted.
+/// does; a segment that still holds the terms of a withdrawn record
+/// deleted before the kill is merged; and the original of a withdrawal in
+/// force that no document holds any more is removed from the blob store.
+/// Ingest and withdraw call this under the ingest lock before they open
+/// their writer. Returns the withdrawals it finished.
 pub fn finish_interrupted(index: &Index, data_dir: &Path, list: &Withdrawals) -> Result<Vec<Withdrawal>> {
     if list.active().next().is_none() {
         return Ok(Vec::new());
@@ -301,21 +304,38 @@ pub fn finish_interrupted(index: &Index, data_dir: &Path, list: &Withdrawals) ->
     let searcher = reader.searcher();
     let blob_store = BlobStore::new(data_dir);
     let (mut finished, mut segments, mut blobs) = (Vec::new(), HashSet::new(), Vec::new());
+    let mut ids = Vec::new();
     for w in list.active() {
-        for holder in holders_of(&searcher, &fields, &w.id)? {
+        let holders = holders_of(&searcher, &fields, &w.id)?;
+        let mut unfinished = false;
+        for holder in &holders {
             let text = |field| holder.doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
             let catalog = || catalog_hash(&holder.doc, &fields);
             if list.withholding(&holder.source, &text(fields.path), &text(fields.sha256), catalog).is_some() {
                 segments.insert(holder.segment);
-                blobs.push(holder.blob);
-                finished.push(w.clone());
+                blobs.push(holder.blob.clone());
+                ids.push(w.id.clone());
+                unfinished = true;
             }
+        }
+        // Stopped after its commit, before its merge: a segment holds the
+        // deleted record's terms (its title among them) and no live one.
+        for segment in searcher.segment_readers().iter().filter(|s| s.has_deletes()) {
+            let term = Term::from_field_text(fields.id, &w.id);
+            let holds_live = holders.iter().any(|h| h.segment == segment.segment_id());
+            let term_info = segment.inverted_index(fields.id)?.get_term_info(&term).map_err(Error::io("reading the index's ids"))?;
+            if !holds_live && term_info.is_some() {
+                segments.insert(segment.segment_id());
+                unfinished = true;
+            }
+        }
+        if unfinished {
+            finished.push(w.clone());
         }
         blobs.extend(Some(w.sha256.clone()).filter(|sha| blob_store.contains(sha)));
     }
     blobs.retain(|sha| !sha.is_empty());
-    let ids: Vec<String> = finished.iter().map(|w: &Withdrawal| w.id.clone()).collect();
-    let committed = match ids.is_empty() {
+    let committed = match finished.is_empty() {
         true => Instant::now(),
         false => purge(index, &fields, &ids, segments)?,
     };

@@ -236,7 +236,7 @@ fn copy_folder(from: &Path, to: &Path) {
 }
 
 #[test]
-fn a_withdrawal_killed_before_its_commit_or_before_removing_the_original_is_finished_by_the_next_ingest() {
+fn a_withdrawal_killed_before_its_commit_its_merge_or_removing_its_original_is_finished_by_the_next_ingest_or_withdraw() {
     let _serial = one_at_a_time();
     let (tmp, src, data) = dirs();
     write(&src, "社会救助/低保对象名册.txt", roster());
@@ -252,10 +252,15 @@ fn a_withdrawal_killed_before_its_commit_or_before_removing_the_original_is_fini
     copy_folder(&before, &killed);
     fs::copy(data.join(withdrawal::WITHDRAWALS_FILE), killed.join(withdrawal::WITHDRAWALS_FILE)).unwrap();
     assert_eq!(found(&Archive::open(&killed).unwrap(), "低保对象名册"), [id.clone()]);
-    // Killed after its commit, before its original was removed.
+    // Killed after its commit, before its merge purged the index files.
+    let unmerged = tmp.path().join("killed-before-merge");
+    copy_folder(&killed, &unmerged);
+    delete_without_merge(&unmerged, &id);
+    assert!(index_files_hold(&unmerged, "第三季度低保对象名册"));
+    // Killed after its merge, before its original was removed.
     copy_folder(&before.join("blobs"), &data.join("blobs"));
     assert_eq!(blob_files(&data), 1);
-    for (folder, finished) in [(&killed, 1), (&data, 0)] {
+    for (folder, finished) in [(&killed, 1), (&unmerged, 1), (&data, 0)] {
         let summary = ingest(&src, folder);
         assert_eq!(summary.withheld, ["社会救助/低保对象名册.txt"]);
         assert_eq!(summary.warnings.len(), finished, "{:?}", summary.warnings);
@@ -266,8 +271,34 @@ fn a_withdrawal_killed_before_its_commit_or_before_removing_the_original_is_fini
         assert!(matches!(archive.original(&id).unwrap(), Original::NotFound));
         assert_eq!(blob_files(folder), 0, "its original is gone from the data folder");
         assert_eq!(stray_index_files(folder), Vec::<String>::new());
+        assert!(!index_files_hold(folder, "第三季度低保对象名册"), "its title is gone from the index files");
         assert_eq!(found(&archive, "取暖补贴").len(), 1, "the other document stays");
     }
+    // Withdrawing it again finishes it too.
+    let again = tmp.path().join("withdrawn-again");
+    copy_folder(&killed, &again);
+    delete_without_merge(&again, &id);
+    withdrawal::withdraw(&again, std::slice::from_ref(&id), "名册含身份证号码，误公开").unwrap();
+    assert!(!index_files_hold(&again, "第三季度低保对象名册"));
+    assert_eq!(blob_files(&again), 0);
+}
+
+/// Delete the document `id` of the data folder `data` in a commit, and
+/// merge nothing: what a withdrawal killed between its commit and its
+/// merge leaves.
+fn delete_without_merge(data: &Path, id: &str) {
+    let index = tantivy::Index::open_in_dir(data.join("index")).unwrap();
+    let mut writer: tantivy::IndexWriter = index.writer(20_000_000).unwrap();
+    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+    writer.delete_term(tantivy::Term::from_field_text(index.schema().get_field("id").unwrap(), id));
+    indexer::schema::commit(&mut writer).unwrap();
+    writer.wait_merging_threads().unwrap();
+}
+
+/// Whether a file of the data folder's index holds `text` as written.
+fn index_files_hold(data: &Path, text: &str) -> bool {
+    let files = fs::read_dir(data.join("index")).unwrap().map(|e| e.unwrap().path());
+    files.filter(|path| path.is_file()).any(|path| fs::read(path).unwrap().windows(text.len()).any(|w| w == text.as_bytes()))
 }
 
 #[test]
