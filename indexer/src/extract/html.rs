@@ -3,7 +3,7 @@
 
 use scraper::{ElementRef, Html, Node, Selector};
 
-use encoding_rs::Encoding;
+use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252, X_USER_DEFINED};
 
 use super::text::{decode_with, detect, encoding_named, looks_binary};
 use super::{cap_text, ExtractError, Limits, Record};
@@ -35,10 +35,21 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractEr
     Ok(Record { text, catalog: Catalog { title: page_title(&document), ..Catalog::default() }, warnings, ..Record::default() })
 }
 
-/// The encoding a page is decoded with: the charset it declares, else
-/// the one detected.
+/// The encoding a page is decoded with, as a browser picks it (the HTML
+/// standard's encoding sniffing): a byte order mark, else the charset the
+/// page declares, else the one detected. A page that can declare its
+/// charset in ASCII is not UTF-16, so a declared UTF-16 means UTF-8, and
+/// `x-user-defined` means windows-1252.
 pub(super) fn encoding_of(bytes: &[u8]) -> &'static Encoding {
-    declared_charset(bytes).and_then(|c| encoding_named(&c)).unwrap_or_else(|| detect(bytes))
+    if let Some((encoding, _)) = Encoding::for_bom(bytes) {
+        return encoding;
+    }
+    match declared_charset(bytes).and_then(|c| encoding_named(&c)) {
+        Some(declared) if declared == UTF_16LE || declared == UTF_16BE => UTF_8,
+        Some(declared) if declared == X_USER_DEFINED => WINDOWS_1252,
+        Some(declared) => declared,
+        None => detect(bytes),
+    }
 }
 
 /// The charset a page declares in its first 2 KB (`<meta charset=…>` or
@@ -123,6 +134,18 @@ mod tests {
         for chrome in ["脚本内容", "color", "新闻中心", "当前位置", "版权所有"] {
             assert!(!r.text.contains(chrome), "{chrome} leaked into {}", r.text);
         }
+        assert_eq!(r.catalog.title.as_deref(), Some("关于开展控烟宣传月活动的通知"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_outranks_the_declared_charset_and_a_declared_utf16_is_utf8() {
+        let utf8 = PAGE.as_bytes();
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), utf8].concat();
+        let declares_utf16 = PAGE.replace(r#"charset="gbk""#, r#"charset="utf-16""#);
+        for (bytes, expected) in [(with_bom, UTF_8), (declares_utf16.into_bytes(), UTF_8), (utf8.to_vec(), encoding_rs::GBK)] {
+            assert_eq!(encoding_of(&bytes), expected);
+        }
+        let r = extract(PAGE.replace(r#"charset="gbk""#, r#"charset="utf-16""#).as_bytes(), &Limits::default()).unwrap();
         assert_eq!(r.catalog.title.as_deref(), Some("关于开展控烟宣传月活动的通知"));
     }
 }
