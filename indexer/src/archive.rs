@@ -543,7 +543,7 @@ impl Archive {
 
     /// The text of a stored document: from the doc store, or re-read from
     /// its original when the text is the original decoded. Errors:
-    /// [`Error::CorruptBlob`] / [`Error::MissingOriginal`] when that
+    /// [`Error::DamagedOriginal`] / [`Error::MissingOriginal`] when that
     /// original is damaged / gone from the data folder (the text is then
     /// unknown, not empty).
     fn text_of(&self, doc: &TantivyDocument) -> Result<Option<Arc<str>>> {
@@ -557,7 +557,7 @@ impl Archive {
         if let Some(text) = self.texts.lock().ok().and_then(|mut cache| cache.get(&sha)) {
             return Ok(Some(text));
         }
-        let Some(bytes) = original_of(doc, &self.fields, &self.blobs)? else { return Err(self.missing_original(doc, &sha)) };
+        let bytes = self.original_bytes(doc, &sha)?;
         let text: Arc<str> = decode_with(&bytes, encoding).text.into();
         if let Ok(mut cache) = self.texts.lock() {
             cache.put(sha, Arc::clone(&text));
@@ -565,13 +565,17 @@ impl Archive {
         Ok(Some(text))
     }
 
-    /// The error of a stored document `doc` whose original (sha256 `sha`)
-    /// is gone from the blob store.
-    fn missing_original(&self, doc: &TantivyDocument, sha: &str) -> Error {
-        Error::MissingOriginal {
-            id: first_str(doc, self.fields.id).unwrap_or_default(),
-            path: first_str(doc, self.fields.path).unwrap_or_default(),
-            blob: self.blobs.path_of(sha).unwrap_or_default(),
+    /// The original of a stored document `doc` (sha256 `sha`), verified.
+    /// Errors name the document: [`Error::MissingOriginal`] when it is
+    /// gone from the blob store, [`Error::DamagedOriginal`] when its bytes
+    /// no longer match `sha`.
+    fn original_bytes(&self, doc: &TantivyDocument, sha: &str) -> Result<Vec<u8>> {
+        let (id, path) = (first_str(doc, self.fields.id).unwrap_or_default(), first_str(doc, self.fields.path).unwrap_or_default());
+        match original_of(doc, &self.fields, &self.blobs) {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err(Error::MissingOriginal { id, path, blob: self.blobs.path_of(sha).unwrap_or_default() }),
+            Err(Error::CorruptBlob(sha)) => Err(Error::DamagedOriginal { id, path, sha }),
+            Err(e) => Err(e),
         }
     }
 
@@ -631,7 +635,7 @@ impl Archive {
     }
 
     /// What the document page shows of a stored document. Errors:
-    /// [`Error::MissingOriginal`] / [`Error::CorruptBlob`] when the text of
+    /// [`Error::MissingOriginal`] / [`Error::DamagedOriginal`] when the text of
     /// a public document is re-read from an original gone or damaged.
     fn view(&self, doc: &TantivyDocument) -> Result<DocumentView> {
         let mut view = self.catalog_view(doc);
@@ -665,7 +669,7 @@ impl Archive {
     }
 
     /// The original file of a public document, verified against its sha256.
-    /// Errors: [`Error::MissingOriginal`] / [`Error::CorruptBlob`] when
+    /// Errors: [`Error::MissingOriginal`] / [`Error::DamagedOriginal`] when
     /// its original is gone from the data folder / damaged.
     pub fn original(&self, id: &str) -> Result<Original> {
         let Some(doc) = self.find(id)? else { return Ok(Original::NotFound) };
@@ -674,7 +678,7 @@ impl Archive {
             return Ok(Original::OnRequest);
         }
         let Some(sha) = first_str(&doc, f.sha256) else { return Ok(Original::NotSeparable) };
-        let Some(bytes) = original_of(&doc, f, &self.blobs)? else { return Err(self.missing_original(&doc, &sha)) };
+        let bytes = self.original_bytes(&doc, &sha)?;
         let path = first_str(&doc, f.path).unwrap_or_default();
         let file_name = path.rsplit('/').next().unwrap_or("original").to_string();
         let content_type = content_type(&first_str(&doc, f.format).unwrap_or_default(), &bytes);
@@ -727,9 +731,10 @@ impl Snapshot<'_> {
             let doc = self.searcher.doc(address)?;
             match self.archive.view(&doc) {
                 Ok(view) => each(view)?,
-                Err(e @ (Error::MissingOriginal { .. } | Error::CorruptBlob(_))) => {
+                Err(e @ (Error::MissingOriginal { .. } | Error::DamagedOriginal { .. })) => {
                     unread.push(e);
-                    each(self.archive.catalog_view(&doc))?;
+                    // Public, its text unknown: an empty text, not none.
+                    each(DocumentView { text: Some(String::new()), ..self.archive.catalog_view(&doc) })?;
                 }
                 Err(e) => return Err(e),
             }

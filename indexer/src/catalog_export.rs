@@ -119,7 +119,7 @@ fn csv_line(fields: &[impl AsRef<[u8]>]) -> Result<Vec<u8>> {
 }
 
 /// One JSON object: the fields a document has, by their English names,
-/// in the order of [`FIELD_NAMES`].
+/// in the order of [`FIELD_NAMES`], and the text of a public document.
 fn json_line(view: &DocumentView) -> Result<Vec<u8>> {
     let mut members = Vec::new();
     for (name, _) in columns() {
@@ -127,7 +127,9 @@ fn json_line(view: &DocumentView) -> Result<Vec<u8>> {
             "bytes" => serde_json::Value::from(view.bytes),
             _ => serde_json::Value::String(value_of(view, name, false)),
         };
-        if value != "" {
+        // A public document's text is always there, even empty (its
+        // original unreadable): no text means not public.
+        if value != "" || (name == "text" && view.public_text().is_some()) {
             members.push(format!("{}:{value}", serde_json::Value::from(name)));
         }
     }

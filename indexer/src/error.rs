@@ -24,6 +24,8 @@ pub enum Error {
     CorruptBlob(String),
     #[error("document {id} ({path}): its stored original {} is missing; `indexer verify --data DATA_DIR` lists what is missing or damaged, `indexer ingest SOURCE_DIR --data DATA_DIR --verify` stores it again from its source", blob.display())]
     MissingOriginal { id: String, path: String, blob: PathBuf },
+    #[error("document {id} ({path}): its stored original {sha} is damaged (its content no longer matches its sha256); `indexer verify --data DATA_DIR` lists what is missing or damaged, `indexer ingest SOURCE_DIR --data DATA_DIR --verify` stores it again from its source")]
+    DamagedOriginal { id: String, path: String, sha: String },
     #[error("{0}")]
     Analysis(String),
     #[error("no document has id {0}; the id is the last part of its address /documents/{{id}}")]

@@ -195,7 +195,7 @@ pub struct ExportState {
 /// [`Error::ExportState`] for a `--since` state that cannot be read or
 /// belongs to another data folder, index or export version,
 /// [`Error::ExportOut`] for an output folder that is not empty or cannot
-/// be written, [`Error::CorruptBlob`] / [`Error::MissingOriginal`] for a
+/// be written, [`Error::DamagedOriginal`] / [`Error::MissingOriginal`] for a
 /// public document whose text cannot be read from its original. Nothing
 /// is written before the data folder and the state are found good; the
 /// files are written into a folder beside `out` ([`Partial`]) that

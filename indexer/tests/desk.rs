@@ -477,13 +477,17 @@ fn export(data: &Path, args: &[&str]) -> Vec<u8> {
 }
 
 #[test]
-fn a_catalog_export_with_an_original_gone_writes_every_row_and_fails_naming_the_document() {
+fn a_catalog_export_with_an_original_gone_or_damaged_writes_every_row_and_fails_naming_the_documents() {
     let _serial = one_at_a_time();
     let (_tmp, src, data) = dirs();
-    write(&src, "a/补贴通知.txt", long_document("关于发放2023年冬季取暖补贴的通知"));
+    let (gone, damaged) = (long_document("关于发放2023年冬季取暖补贴的通知"), long_document("关于发放2023年夏季防暑补贴的通知"));
+    write(&src, "a/补贴通知.txt", &gone);
+    write(&src, "c/防暑通知.txt", &damaged);
     write(&src, "b/通知.txt", NOTICE);
     ingest(&src, &data);
-    fs::remove_dir_all(data.join("blobs")).unwrap();
+    let blob = |text: &str| data.join(blob_of(text));
+    fs::remove_file(blob(&gone)).unwrap();
+    fs::write(blob(&damaged), b"not what was stored").unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_indexer"))
         .args(["catalog", "export", "--format", "jsonl", "--data"])
         .arg(&data)
@@ -491,15 +495,18 @@ fn a_catalog_export_with_an_original_gone_writes_every_row_and_fails_naming_the_
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("2 documents exported, but 1 of them without their text (正文)"), "{stderr}");
+    assert!(stderr.contains("3 documents exported, but 2 of them without their text (正文)"), "{stderr}");
     assert!(stderr.contains("(a/补贴通知.txt): its stored original"), "{stderr}");
+    assert!(stderr.contains("(c/防暑通知.txt): its stored original") && stderr.contains("is damaged"), "{stderr}");
     let rows: Vec<serde_json::Value> =
         out.stdout.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
-    let texts: Vec<(&str, bool)> =
-        rows.iter().map(|r| (r["title"].as_str().unwrap(), r["text"].as_str().is_some_and(|t| !t.is_empty()))).collect();
-    assert_eq!(texts.len(), 2, "every row is written");
-    assert!(texts.contains(&("关于发放2023年冬季取暖补贴的通知", false)), "{texts:?}");
-    assert!(texts.contains(&("关于做好2023年冬季取暖补贴发放工作的通知", true)), "{texts:?}");
+    let texts: std::collections::BTreeMap<&str, usize> =
+        rows.iter().map(|r| (r["title"].as_str().unwrap(), r["text"].as_str().unwrap().len())).collect();
+    assert_eq!(texts.len(), 3, "every row is written");
+    assert_eq!(texts["关于发放2023年冬季取暖补贴的通知"], 0, "a public document's unknown text is empty, not left out");
+    assert_eq!(texts["关于发放2023年夏季防暑补贴的通知"], 0);
+    let notice = rows.iter().find(|r| r["title"] == "关于做好2023年冬季取暖补贴发放工作的通知").unwrap();
+    assert!(notice["text"].as_str().unwrap().contains("请按时发放取暖补贴。"), "{notice}");
 }
 
 #[test]

@@ -392,7 +392,7 @@ fn a_failed_export_leaves_out_as_it_was_and_the_same_out_takes_the_next_try() {
     fs::create_dir(&empty).unwrap();
     for out in [&new, &empty] {
         let options = ExportOptions { bulk_file_bytes: SMALL_BULK, ..ExportOptions::new(data.clone(), out.clone()) };
-        assert!(matches!(export(&options, || {}), Err(Error::CorruptBlob(_))));
+        assert!(matches!(export(&options, || {}), Err(Error::DamagedOriginal { .. })));
     }
     assert!(!new.exists(), "a new --out is not made");
     assert_eq!(names_in(&empty), Vec::<String>::new(), "an empty --out stays empty");
