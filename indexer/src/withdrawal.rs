@@ -107,10 +107,15 @@ impl Withdrawals {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Withdrawals::default()),
             Err(e) => return Err(Error::io(format!("reading {}", path.display()))(e)),
         };
-        let mut list: Withdrawals = serde_json::from_slice(&bytes).map_err(|e| Error::Withdrawals { path, reason: e.to_string() })?;
-        list.files = list.entries.iter().map(|w| (w.source.clone(), w.path.clone())).collect();
-        list.originals = list.entries.iter().map(|w| w.sha256.clone()).filter(|sha| !sha.is_empty()).collect();
-        Ok(list)
+        let list: Withdrawals = serde_json::from_slice(&bytes).map_err(|e| Error::Withdrawals { path, reason: e.to_string() })?;
+        Ok(Withdrawals::of(list.entries))
+    }
+
+    /// The list of `entries`.
+    fn of(entries: Vec<Withdrawal>) -> Withdrawals {
+        let files = entries.iter().map(|w| (w.source.clone(), w.path.clone())).collect();
+        let originals = entries.iter().map(|w| w.sha256.clone()).filter(|sha| !sha.is_empty()).collect();
+        Withdrawals { entries, files, originals }
     }
 
     /// Whether an entry named the file `(source, path)` when the list was read.
@@ -171,13 +176,16 @@ fn now() -> String {
     OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
 }
 
-/// Withdraw the documents `ids` of the data folder `data_dir` for
-/// `reason`, committed before this returns. An id already withdrawn is
-/// left as it is. Errors: [`Error::NoDocument`] for an id no document has
+/// Withdraw the documents `requested` (ids) of the data folder `data_dir`
+/// for `reason`, committed before this returns, and with them every copy
+/// of them the index holds (the same file bytes and catalog data: what
+/// [`Withdrawals::withholding`] would hold down at the copy's next
+/// reading), each listed as a withdrawal of its own. An id already
+/// withdrawn is left as it is. Errors: [`Error::NoDocument`] for an id no document has
 /// (nothing is withdrawn then), [`Error::Locked`] while an ingest runs.
 /// A withdrawal stopped before its end is finished first
 /// ([`finish_interrupted`]). Returns the new withdrawals.
-pub fn withdraw(data_dir: &Path, ids: &[String], reason: &str) -> Result<Vec<Withdrawal>> {
+pub fn withdraw(data_dir: &Path, requested: &[String], reason: &str) -> Result<Vec<Withdrawal>> {
     let _lock = lock(data_dir)?;
     let index = open_existing(data_dir)?;
     let fields = Fields::of(&index.schema());
@@ -185,11 +193,13 @@ pub fn withdraw(data_dir: &Path, ids: &[String], reason: &str) -> Result<Vec<Wit
     finish_interrupted(&index, data_dir, &list)?;
     let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
     let searcher = reader.searcher();
-    let mut withdrawn = Vec::new();
-    let mut segments = HashSet::new();
-    let mut blobs = Vec::new();
-    let mut seen = HashSet::new();
-    for id in ids.iter().filter(|id| seen.insert(*id)) {
+    let (mut withdrawn, mut segments, mut blobs, mut fingerprints) = (Vec::new(), HashSet::new(), Vec::new(), HashSet::new());
+    let mut ids: Vec<String> = Vec::new();
+    for id in requested {
+        if ids.contains(id) {
+            continue;
+        }
+        ids.push(id.clone());
         let holders = holders_of(&searcher, &fields, id)?;
         if holders.is_empty() {
             // Withdrawn already (and perhaps undone since, not yet back).
@@ -201,8 +211,27 @@ pub fn withdraw(data_dir: &Path, ids: &[String], reason: &str) -> Result<Vec<Wit
         }
         for holder in holders {
             segments.insert(holder.segment);
+            fingerprints.insert(holder.fingerprint);
             blobs.extend(Some(holder.blob).filter(|b| !b.is_empty()));
             withdrawn.push(entry(&searcher, &fields, &holder.doc, holder.source, id, reason)?);
+        }
+    }
+    // Copies: other documents the new withdrawals hold down (the same
+    // original with the same catalog data), found among those built from
+    // the same file bytes and catalog inputs. They are withdrawn too, or
+    // they would stay served until their files were read again.
+    let new = Withdrawals::of(withdrawn.clone());
+    let copies: Vec<String> = same_fingerprint(&searcher, &fingerprints)?.into_iter().filter(|id| !ids.contains(id)).collect();
+    for copy in copies {
+        for holder in holders_of(&searcher, &fields, &copy)? {
+            let text = |field| holder.doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let catalog = || catalog_hash(&holder.doc, &fields);
+            if new.withholding(&holder.source, &text(fields.path), &text(fields.sha256), catalog).is_some() {
+                segments.insert(holder.segment);
+                blobs.extend(Some(holder.blob).filter(|b| !b.is_empty()));
+                withdrawn.push(entry(&searcher, &fields, &holder.doc, holder.source, &copy, reason)?);
+                ids.push(copy.clone());
+            }
         }
     }
     list.entries.retain(|old| !withdrawn.iter().any(|new| new.id == old.id));
@@ -210,7 +239,7 @@ pub fn withdraw(data_dir: &Path, ids: &[String], reason: &str) -> Result<Vec<Wit
     // Listed before the commit: a run killed in between leaves the
     // document listed, and withdrawing it again finishes the work.
     list.save(data_dir)?;
-    let committed = purge(&index, &fields, ids, segments)?;
+    let committed = purge(&index, &fields, &ids, segments)?;
     let blob_store = BlobStore::new(data_dir);
     reader.reload()?;
     blob_store.remove_unheld(blobs, &reader.searcher(), &fields, &index, committed)?;
@@ -225,6 +254,8 @@ struct Holder {
     source: String,
     /// The sha256 of its original when the original is a blob, else empty.
     blob: String,
+    /// Hash of what it was built from (file bytes, catalog inputs).
+    fingerprint: u64,
     doc: TantivyDocument,
 }
 
@@ -243,9 +274,26 @@ fn holders_of(searcher: &Searcher, fields: &Fields, id: &str) -> Result<Vec<Hold
             Ok(column.map(|c| first_value(&c, address.doc_id)).unwrap_or_default())
         };
         let (source, blob) = (column("source")?, column("blob")?);
-        holders.push(Holder { segment: segment.segment_id(), source, blob, doc: searcher.doc(address)? });
+        let fingerprint = segment.fast_fields().u64("fingerprint")?.first(address.doc_id).unwrap_or(0);
+        holders.push(Holder { segment: segment.segment_id(), source, blob, fingerprint, doc: searcher.doc(address)? });
     }
     Ok(holders)
+}
+
+/// Ids of the live documents whose fingerprint is one of `fingerprints`
+/// (a scan of one column: milliseconds at 10⁶ documents).
+fn same_fingerprint(searcher: &Searcher, fingerprints: &HashSet<u64>) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for segment in searcher.segment_readers() {
+        let fast = segment.fast_fields();
+        let (column, Some(id_column)) = (fast.u64("fingerprint")?, fast.str("id")?) else { continue };
+        for doc in segment.doc_ids_alive() {
+            if column.first(doc).is_some_and(|f| fingerprints.contains(&f)) {
+                ids.push(first_value(&id_column, doc));
+            }
+        }
+    }
+    Ok(ids)
 }
 
 /// The withdrawal of the stored document `doc` (id `id`) of source folder `source`.

@@ -302,7 +302,7 @@ fn index_files_hold(data: &Path, text: &str) -> bool {
 }
 
 #[test]
-fn a_copy_of_a_withdrawn_original_is_listed_and_says_which_withdrawal_holds_it_even_after_its_own_is_undone() {
+fn withdrawing_a_document_withdraws_its_copies_and_one_undone_while_the_other_holds_it_is_listed_with_why() {
     let _serial = one_at_a_time();
     let (_tmp, src, data) = dirs();
     let (first, copy) = ("社会救助/低保对象名册.txt", "社会救助/低保对象名册（副本）.txt");
@@ -311,12 +311,17 @@ fn a_copy_of_a_withdrawn_original_is_listed_and_says_which_withdrawal_holds_it_e
     write(&src, "通知.txt", NOTICE);
     assert_eq!(ingest(&src, &data).added, 3);
     let archive = Archive::open(&data).unwrap();
-    let mut ids = found(&archive, "低保对象名册");
-    ids.sort();
-    assert_eq!(ids.len(), 2);
-    withdrawal::withdraw(&data, &[ids[1].clone(), ids[0].clone()], "名册含身份证号码，误公开").unwrap();
-    let id_of = |path: &str| Withdrawals::load(&data).unwrap().entries.into_iter().find(|w| w.path == path).unwrap().id;
+    let ids = found(&archive, "低保对象名册");
+    let id_of = |path: &str| ids.iter().find(|id| archive.document(id).unwrap().unwrap().path == path).unwrap().clone();
     let (first_id, copy_id) = (id_of(first), id_of(copy));
+
+    // The copy goes down with it, listed as a withdrawal of its own.
+    let withdrawn = withdrawal::withdraw(&data, std::slice::from_ref(&first_id), "名册含身份证号码，误公开").unwrap();
+    let listed: Vec<(&str, &str)> = withdrawn.iter().map(|w| (w.id.as_str(), w.path.as_str())).collect();
+    assert_eq!(listed, [(first_id.as_str(), first), (copy_id.as_str(), copy)]);
+    assert_eq!(found(&archive, "低保对象名册"), Vec::<String>::new());
+    assert_eq!(found(&archive, "取暖补贴").len(), 1, "the other document stays");
+    assert_eq!(blob_files(&data), 0);
     let both = ingest(&src, &data);
     assert_eq!(both.withheld, [first, copy], "each is held by its own withdrawal");
     assert!(both.warnings.is_empty(), "{:?}", both.warnings);
