@@ -155,7 +155,7 @@ pub fn run(options: &IngestOptions) -> Result<Summary> {
     };
     let start = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map(|r: IndexReader| r.searcher())?;
     let paths = PathIndex::open(&start, &Fields::of(&index.schema()))?;
-    let mut writer: IndexWriter = index.writer_with_options(writer_options()?)?;
+    let mut writer = open_writer(&index, writer_options()?)?;
     writer.set_merge_policy(Box::new(BoundedMerges::default()));
     let mut run = Run {
         fields: Fields::of(&index.schema()),
@@ -340,8 +340,21 @@ fn merge_tail(index: &Index, before: &HashSet<SegmentId>) -> Result<()> {
 pub(crate) fn maintenance_writer(index: &Index) -> Result<IndexWriter> {
     let options =
         IndexWriterOptions::builder().num_worker_threads(1).memory_budget_per_thread(MAINTENANCE_WRITER_BYTES).num_merge_threads(1).build();
-    let writer: IndexWriter = index.writer_with_options(options)?;
+    let writer = open_writer(index, options)?;
     writer.set_merge_policy(Box::new(NoMergePolicy));
+    Ok(writer)
+}
+
+/// A writer on `index`, once the files a process killed before its commit
+/// left behind (registered in `.managed.json`, named by no commit) are
+/// removed. The delete file of a killed commit has the name the next
+/// commit's would have (the same segment and opstamp), and tantivy refuses
+/// to write over it (`FileAlreadyExists`): every later ingest and
+/// withdrawal failed, and a withdrawal killed in its first milliseconds
+/// left its document public.
+fn open_writer(index: &Index, options: IndexWriterOptions) -> Result<IndexWriter> {
+    let writer: IndexWriter = index.writer_with_options(options)?;
+    writer.garbage_collect_files().wait()?;
     Ok(writer)
 }
 
@@ -932,11 +945,12 @@ impl Run {
             let stored = Stored { sha: &sha, original, stamp: work.stamp, fingerprint, name: &work.name, encoding };
             let doc = self.document(&work.key, &stored, &catalog, &record, public);
             if let Some(withdrawal) = self.withdrawals.withholding(&work.key.0, rel, &sha, || catalog_hash(&doc, &self.fields)) {
-                if withdrawal.source == work.key.0 && withdrawal.path == *rel {
+                if withdrawal.source == work.key.0 && withdrawal.path == *rel && withdrawal.id == id {
                     outcomes.push(Outcome::Withdrawn(withdrawal.id.clone()));
                 } else {
-                    // A copy of a withdrawn original: listed by its own
-                    // name, and the withdrawal that holds it named.
+                    // A copy of a withdrawn original (another file, or
+                    // another record of this one): listed by its own name,
+                    // and the withdrawal that holds it named.
                     prepared.warnings.push(Rejection { path: rel.clone(), reason: held_by_copy_note(&name, withdrawal) });
                     outcomes.push(Outcome::Withheld(name));
                 }

@@ -120,7 +120,7 @@ enum Command {
     /// A withdrawn document is deleted in a commit of its own (a running
     /// search server stops serving it, its original, suggestions and
     /// counts within its reload delay) and purged from the index files,
-    /// with every copy of it the index holds (the same file bytes and
+    /// with every copy of it the index holds (the same original and
     /// catalog data), each listed as a withdrawal of its own.
     /// It stays down across later ingests, wherever its file is found,
     /// which list it under `withheld`, until the withdrawal is undone or

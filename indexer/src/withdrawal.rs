@@ -178,7 +178,7 @@ fn now() -> String {
 
 /// Withdraw the documents `requested` (ids) of the data folder `data_dir`
 /// for `reason`, committed before this returns, and with them every copy
-/// of them the index holds (the same file bytes and catalog data: what
+/// of them the index holds (the same original and catalog data: what
 /// [`Withdrawals::withholding`] would hold down at the copy's next
 /// reading), each listed as a withdrawal of its own. An id already
 /// withdrawn is left as it is. Errors: [`Error::NoDocument`] for an id no document has
@@ -193,7 +193,7 @@ pub fn withdraw(data_dir: &Path, requested: &[String], reason: &str) -> Result<V
     finish_interrupted(&index, data_dir, &list)?;
     let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
     let searcher = reader.searcher();
-    let (mut withdrawn, mut segments, mut blobs, mut fingerprints) = (Vec::new(), HashSet::new(), Vec::new(), HashSet::new());
+    let (mut withdrawn, mut segments, mut blobs, mut titles) = (Vec::new(), HashSet::new(), Vec::new(), HashSet::new());
     let mut ids: Vec<String> = Vec::new();
     for id in requested {
         if ids.contains(id) {
@@ -211,17 +211,18 @@ pub fn withdraw(data_dir: &Path, requested: &[String], reason: &str) -> Result<V
         }
         for holder in holders {
             segments.insert(holder.segment);
-            fingerprints.insert(holder.fingerprint);
             blobs.extend(Some(holder.blob).filter(|b| !b.is_empty()));
-            withdrawn.push(entry(&searcher, &fields, &holder.doc, holder.source, id, reason)?);
+            let withdrawal = entry(&searcher, &fields, &holder.doc, holder.source, id, reason)?;
+            titles.insert(withdrawal.title.clone());
+            withdrawn.push(withdrawal);
         }
     }
     // Copies: other documents the new withdrawals hold down (the same
-    // original with the same catalog data), found among those built from
-    // the same file bytes and catalog inputs. They are withdrawn too, or
+    // original with the same catalog data: files, or records of exports),
+    // found among those with the same title. They are withdrawn too, or
     // they would stay served until their files were read again.
     let new = Withdrawals::of(withdrawn.clone());
-    let copies: Vec<String> = same_fingerprint(&searcher, &fingerprints)?.into_iter().filter(|id| !ids.contains(id)).collect();
+    let copies: Vec<String> = same_title(&searcher, &titles)?.into_iter().filter(|id| !ids.contains(id)).collect();
     for copy in copies {
         for holder in holders_of(&searcher, &fields, &copy)? {
             let text = |field| holder.doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
@@ -254,8 +255,6 @@ struct Holder {
     source: String,
     /// The sha256 of its original when the original is a blob, else empty.
     blob: String,
-    /// Hash of what it was built from (file bytes, catalog inputs).
-    fingerprint: u64,
     doc: TantivyDocument,
 }
 
@@ -274,21 +273,29 @@ fn holders_of(searcher: &Searcher, fields: &Fields, id: &str) -> Result<Vec<Hold
             Ok(column.map(|c| first_value(&c, address.doc_id)).unwrap_or_default())
         };
         let (source, blob) = (column("source")?, column("blob")?);
-        let fingerprint = segment.fast_fields().u64("fingerprint")?.first(address.doc_id).unwrap_or(0);
-        holders.push(Holder { segment: segment.segment_id(), source, blob, fingerprint, doc: searcher.doc(address)? });
+        holders.push(Holder { segment: segment.segment_id(), source, blob, doc: searcher.doc(address)? });
     }
     Ok(holders)
 }
 
-/// Ids of the live documents whose fingerprint is one of `fingerprints`
-/// (a scan of one column: milliseconds at 10⁶ documents).
-fn same_fingerprint(searcher: &Searcher, fingerprints: &HashSet<u64>) -> Result<Vec<String>> {
+/// Ids of the live documents titled one of `titles` (one look-up in each
+/// segment's title dictionary, then a scan of its ordinals: milliseconds
+/// at 10⁶ documents). Equal catalog data means an equal title, so every
+/// copy of a document is among them.
+fn same_title(searcher: &Searcher, titles: &HashSet<String>) -> Result<Vec<String>> {
     let mut ids = Vec::new();
     for segment in searcher.segment_readers() {
         let fast = segment.fast_fields();
-        let (column, Some(id_column)) = (fast.u64("fingerprint")?, fast.str("id")?) else { continue };
+        let (Some(title_column), Some(id_column)) = (fast.str("title_raw")?, fast.str("id")?) else { continue };
+        let mut ords = HashSet::new();
+        for title in titles {
+            ords.extend(title_column.dictionary().term_ord(title).map_err(Error::io("reading the index's titles"))?);
+        }
+        if ords.is_empty() {
+            continue;
+        }
         for doc in segment.doc_ids_alive() {
-            if column.first(doc).is_some_and(|f| fingerprints.contains(&f)) {
+            if title_column.term_ords(doc).any(|ord| ords.contains(&ord)) {
                 ids.push(first_value(&id_column, doc));
             }
         }

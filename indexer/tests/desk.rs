@@ -283,6 +283,45 @@ fn a_withdrawal_killed_before_its_commit_its_merge_or_removing_its_original_is_f
     assert_eq!(blob_files(&again), 0);
 }
 
+/// Leave what a process killed between writing a commit's delete files
+/// and its `meta.json` leaves: empty delete files of every segment for the
+/// next `count` opstamps, registered in `.managed.json`, named by no commit.
+fn leave_files_of_a_killed_commit(data: &Path, count: u64) {
+    let index = data.join("index");
+    let meta: serde_json::Value = serde_json::from_slice(&fs::read(index.join("meta.json")).unwrap()).unwrap();
+    let mut managed: Vec<String> = serde_json::from_slice(&fs::read(index.join(".managed.json")).unwrap()).unwrap();
+    let opstamp = meta["opstamp"].as_u64().unwrap();
+    for segment in meta["segments"].as_array().unwrap() {
+        let id = segment["segment_id"].as_str().unwrap().replace('-', "");
+        for stamp in opstamp + 1..=opstamp + count {
+            let name = format!("{id}.{stamp}.del");
+            fs::write(index.join(&name), b"").unwrap();
+            managed.push(name);
+        }
+    }
+    fs::write(index.join(".managed.json"), serde_json::to_vec(&managed).unwrap()).unwrap();
+}
+
+#[test]
+fn files_a_killed_commit_left_stop_no_later_withdrawal_or_ingest() {
+    let _serial = one_at_a_time();
+    let (_tmp, src, data) = dirs();
+    write(&src, "社会救助/低保对象名册.txt", roster());
+    write(&src, "通知.txt", NOTICE);
+    ingest(&src, &data);
+    let archive = Archive::open(&data).unwrap();
+    let id = found(&archive, "低保对象名册").pop().unwrap();
+    leave_files_of_a_killed_commit(&data, 20);
+    withdraw(&data, &id);
+    assert_eq!(found(&archive, "低保对象名册"), Vec::<String>::new());
+    leave_files_of_a_killed_commit(&data, 20);
+    write(&src, "通知.txt", NOTICE.replace("请按时发放", "请于月底前发放"));
+    let changed = ingest(&src, &data);
+    assert_eq!((changed.updated, changed.withheld.clone()), (1, vec!["社会救助/低保对象名册.txt".to_string()]));
+    assert_eq!(found(&archive, "月底前发放").len(), 1);
+    assert_eq!(stray_index_files(&data), Vec::<String>::new(), "the killed commit's files are gone");
+}
+
 /// Delete the document `id` of the data folder `data` in a commit, and
 /// merge nothing: what a withdrawal killed between its commit and its
 /// merge leaves.
@@ -342,6 +381,40 @@ fn withdrawing_a_document_withdraws_its_copies_and_one_undone_while_the_other_ho
     assert_eq!((back.added, back.withheld.len(), back.warnings.len()), (2, 0, 0), "{back:?}");
     assert_eq!(found(&archive, "低保对象名册").len(), 2);
     assert!(Withdrawals::load(&data).unwrap().entries.is_empty());
+}
+
+#[test]
+fn a_record_repeated_in_exports_is_withdrawn_with_its_copies_and_an_undone_copy_is_listed_with_why() {
+    let _serial = one_at_a_time();
+    let (_tmp, src, data) = dirs();
+    let names = r#"{"title":"困难群众救助名单","text":"困难群众救助名单 王某某 住址 身份证号"}"#;
+    let other = r#"{"title":"救助标准调整公告","text":"救助标准调整为每月780元"}"#;
+    write(&src, "导出/一.jsonl", format!("{names}\n{other}\n{names}\n"));
+    write(&src, "导出/二.jsonl", format!("{names}\n"));
+    assert_eq!(ingest(&src, &data).added, 2);
+    let archive = Archive::open(&data).unwrap();
+    let copies = found(&archive, "困难群众救助名单");
+    assert_eq!(copies.len(), 3);
+    let first = copies.iter().find(|id| archive.document(id).unwrap().unwrap().path == "导出/二.jsonl").unwrap().clone();
+
+    let withdrawn = withdrawal::withdraw(&data, std::slice::from_ref(&first), "名单含身份证号，误公开").unwrap();
+    let mut ids: Vec<String> = withdrawn.iter().map(|w| w.id.clone()).collect();
+    ids.sort();
+    let mut expected = copies.clone();
+    expected.sort();
+    assert_eq!(ids, expected, "the record and both its copies, one of them in the same file as a sibling that stays");
+    assert_eq!(found(&archive, "困难群众救助名单"), Vec::<String>::new());
+    assert_eq!(found(&archive, "救助标准").len(), 1, "the other record stays");
+
+    // One copy undone while the others' withdrawals hold the same record:
+    // listed under its own name, with the withdrawal that holds it.
+    let undone = withdrawn.iter().find(|w| w.path == "导出/一.jsonl").unwrap().clone();
+    withdrawal::undo(&data, &undone.id).unwrap();
+    let held = ingest(&src, &data);
+    assert_eq!(found(&archive, "困难群众救助名单"), Vec::<String>::new());
+    let mine = held.warnings.iter().find(|w| w.path == "导出/一.jsonl").unwrap_or_else(|| panic!("{held:?}"));
+    assert!(mine.reason.contains("is not indexed: it is the original withdrawn as"), "{}", mine.reason);
+    assert!(held.withheld.iter().any(|name| name.starts_with("导出/一.jsonl#")), "{:?}", held.withheld);
 }
 
 #[test]
