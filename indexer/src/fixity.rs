@@ -2,7 +2,8 @@
 //! every stored original is read back and its sha256 compared with the
 //! name it is stored under; every public document must have its original;
 //! no original may be stored that no document holds; the index must open
-//! and hold as many documents as it says.
+//! and hold as many documents as it says; no withdrawn document may be
+//! left in it.
 //!
 //! Memory is bounded whatever the archive's size: documents are read one
 //! at a time from each segment's store, blobs one folder at a time and
@@ -27,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{lock, open_existing};
 use crate::schema::{first_value, Fields};
 use crate::store::is_held;
+use crate::withdrawal::{self, Withdrawals};
 
 /// Bytes read from a blob at a time.
 const BUFFER_BYTES: usize = 256 << 10;
@@ -44,6 +46,9 @@ pub enum ProblemKind {
     Orphan,
     /// The index does not open, or does not hold the documents it says.
     Index,
+    /// A document listed as withdrawn still in the index (served, or its
+    /// terms in the index files): a withdrawal stopped before its end.
+    Withdrawn,
 }
 
 /// One problem found.
@@ -132,6 +137,14 @@ pub fn verify(data_dir: &Path, progress: bool) -> Result<FixityReport> {
         check_blob_folder(dir, &searcher, &fields, &tally);
         bar.inc(1);
     });
+    for w in withdrawal::unfinished(&searcher, &fields, &Withdrawals::load(data_dir)?)?.withdrawals {
+        let detail = format!(
+            "withdrawn {} ({}) but still in the index: the withdrawal stopped before its end; \
+             `indexer ingest` of its source or `indexer withdraw --data DATA_DIR {}` again finishes it",
+            w.time, w.path, w.id
+        );
+        tally.problem(ProblemKind::Withdrawn, format!("document {}", w.id), detail);
+    }
     bar.finish_and_clear();
     Ok(report(tally))
 }

@@ -356,21 +356,50 @@ pub fn finish_interrupted(index: &Index, data_dir: &Path, list: &Withdrawals) ->
     }
     let fields = Fields::of(&index.schema());
     let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-    let searcher = reader.searcher();
+    let left = unfinished(&reader.searcher(), &fields, list)?;
     let blob_store = BlobStore::new(data_dir);
-    let (mut finished, mut segments, mut blobs) = (Vec::new(), HashSet::new(), Vec::new());
-    let mut ids = Vec::new();
+    let mut blobs = left.blobs;
+    blobs.extend(list.active().map(|w| w.sha256.clone()).filter(|sha| blob_store.contains(sha)));
+    blobs.retain(|sha| !sha.is_empty());
+    let committed = match left.withdrawals.is_empty() {
+        true => Instant::now(),
+        false => purge(index, &fields, &left.ids, left.segments)?,
+    };
+    reader.reload()?;
+    blob_store.remove_unheld(blobs, &reader.searcher(), &fields, index, committed)?;
+    Ok(left.withdrawals)
+}
+
+/// What withdrawals stopped before their end left in an index.
+pub(crate) struct Unfinished {
+    /// The withdrawals in force whose records are still in the index, live
+    /// or as the terms of a deleted document no merge has dropped yet.
+    pub withdrawals: Vec<Withdrawal>,
+    /// Ids of the live records to delete.
+    ids: Vec<String>,
+    /// Segments to merge.
+    segments: HashSet<SegmentId>,
+    /// The blobs of the live records.
+    blobs: Vec<String>,
+}
+
+/// Find in `searcher`'s commit what the withdrawals of `list` stopped
+/// before their end left: a live record a withdrawal in force holds down
+/// (the rule of [`Withdrawals::withholding`]), or a segment still holding
+/// the terms of a withdrawn record deleted before the kill.
+pub(crate) fn unfinished(searcher: &Searcher, fields: &Fields, list: &Withdrawals) -> Result<Unfinished> {
+    let mut left = Unfinished { withdrawals: Vec::new(), ids: Vec::new(), segments: HashSet::new(), blobs: Vec::new() };
     for w in list.active() {
-        let holders = holders_of(&searcher, &fields, &w.id)?;
-        let mut unfinished = false;
+        let holders = holders_of(searcher, fields, &w.id)?;
+        let mut stopped = false;
         for holder in &holders {
             let text = |field| holder.doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            let catalog = || catalog_hash(&holder.doc, &fields);
+            let catalog = || catalog_hash(&holder.doc, fields);
             if list.withholding(&holder.source, &text(fields.path), &text(fields.sha256), catalog).is_some() {
-                segments.insert(holder.segment);
-                blobs.push(holder.blob.clone());
-                ids.push(w.id.clone());
-                unfinished = true;
+                left.segments.insert(holder.segment);
+                left.blobs.push(holder.blob.clone());
+                left.ids.push(w.id.clone());
+                stopped = true;
             }
         }
         // Stopped after its commit, before its merge: a segment holds the
@@ -380,23 +409,15 @@ pub fn finish_interrupted(index: &Index, data_dir: &Path, list: &Withdrawals) ->
             let holds_live = holders.iter().any(|h| h.segment == segment.segment_id());
             let term_info = segment.inverted_index(fields.id)?.get_term_info(&term).map_err(Error::io("reading the index's ids"))?;
             if !holds_live && term_info.is_some() {
-                segments.insert(segment.segment_id());
-                unfinished = true;
+                left.segments.insert(segment.segment_id());
+                stopped = true;
             }
         }
-        if unfinished {
-            finished.push(w.clone());
+        if stopped {
+            left.withdrawals.push(w.clone());
         }
-        blobs.extend(Some(w.sha256.clone()).filter(|sha| blob_store.contains(sha)));
     }
-    blobs.retain(|sha| !sha.is_empty());
-    let committed = match finished.is_empty() {
-        true => Instant::now(),
-        false => purge(index, &fields, &ids, segments)?,
-    };
-    reader.reload()?;
-    blob_store.remove_unheld(blobs, &reader.searcher(), &fields, index, committed)?;
-    Ok(finished)
+    Ok(left)
 }
 
 /// Undo the withdrawal of `id`: the next ingest of its source reads its

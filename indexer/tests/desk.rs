@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use indexer::api::SearchRequest;
 use indexer::archive::Original;
+use indexer::fixity::ProblemKind;
 use indexer::ingest::{self, IngestOptions, Summary};
 use indexer::withdrawal::{self, Withdrawals};
 use indexer::{Archive, Error};
@@ -261,6 +262,12 @@ fn a_withdrawal_killed_before_its_commit_its_merge_or_removing_its_original_is_f
     copy_folder(&before.join("blobs"), &data.join("blobs"));
     assert_eq!(blob_files(&data), 1);
     for (folder, finished) in [(&killed, 1), (&unmerged, 1), (&data, 0)] {
+        // verify says so (the original left is an orphan besides).
+        let report = indexer::fixity::verify(folder, false).unwrap();
+        let left: Vec<(ProblemKind, &str)> =
+            report.problems.iter().filter(|p| p.kind == ProblemKind::Withdrawn).map(|p| (p.kind, p.what.as_str())).collect();
+        let expected = format!("document {id}");
+        assert_eq!(left, [(ProblemKind::Withdrawn, expected.as_str())][..finished], "{:?}", report.problems);
         let summary = ingest(&src, folder);
         assert_eq!(summary.withheld, ["社会救助/低保对象名册.txt"]);
         assert_eq!(summary.warnings.len(), finished, "{:?}", summary.warnings);
@@ -273,6 +280,7 @@ fn a_withdrawal_killed_before_its_commit_its_merge_or_removing_its_original_is_f
         assert_eq!(stray_index_files(folder), Vec::<String>::new());
         assert!(!index_files_hold(folder, "第三季度低保对象名册"), "its title is gone from the index files");
         assert_eq!(found(&archive, "取暖补贴").len(), 1, "the other document stays");
+        assert_eq!(indexer::fixity::verify(folder, false).unwrap().problems, Vec::new());
     }
     // Withdrawing it again finishes it too.
     let again = tmp.path().join("withdrawn-again");
