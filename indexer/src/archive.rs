@@ -57,6 +57,11 @@ pub struct DocumentView {
     /// Omitted for `on_request` documents.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// A public document whose text cannot be read now: its original is
+    /// missing or damaged in the data folder (`indexer verify` names it).
+    /// The catalog fields are given, `text` is omitted. Omitted when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub text_unavailable: bool,
 }
 
 impl DocumentView {
@@ -592,11 +597,18 @@ impl Archive {
         }
     }
 
-    /// A document's catalog fields, and its text unless it is on request.
+    /// A document's catalog fields, and its text unless it is on request
+    /// (or cannot be read from its original: [`DocumentView::text_unavailable`]).
     pub fn document(&self, id: &str) -> Result<Option<DocumentView>> {
-        match self.find(id)? {
-            Some(doc) => Ok(Some(self.view(&doc)?)),
-            None => Ok(None),
+        let Some(doc) = self.find(id)? else { return Ok(None) };
+        match self.view(&doc) {
+            Ok(view) => Ok(Some(view)),
+            // Its catalog entry stays readable; the error goes to the log.
+            Err(e @ (Error::MissingOriginal { .. } | Error::DamagedOriginal { .. })) => {
+                tracing::error!("{e}");
+                Ok(Some(DocumentView { text_unavailable: true, ..self.catalog_view(&doc) }))
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -665,6 +677,7 @@ impl Archive {
             bytes: doc.get_first(f.bytes).and_then(|v| v.as_u64()).unwrap_or(0),
             sha256: first_str(doc, f.sha256).unwrap_or_default(),
             text: None,
+            text_unavailable: false,
         }
     }
 

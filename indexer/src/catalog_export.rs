@@ -166,6 +166,7 @@ mod tests {
             bytes: 3,
             sha256: "ab".into(),
             text: some("正文"),
+            text_unavailable: false,
         };
         let empty: Vec<&str> = columns().map(|(name, _)| name).filter(|name| value_of(&view, name, false).is_empty()).collect();
         assert_eq!(empty, Vec::<&str>::new(), "columns without a value");

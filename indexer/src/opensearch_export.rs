@@ -774,6 +774,7 @@ mod tests {
             bytes: text.len() as u64,
             sha256: String::new(),
             text: Some(text.clone()),
+            text_unavailable: false,
         };
         let source = source_of(&view);
         // 16 MiB is 3 × 5,592,405 bytes and one: the cut is at the character before.
@@ -804,6 +805,7 @@ mod tests {
             bytes: 0,
             sha256: String::new(),
             text: some("答复全文"),
+            text_unavailable: false,
         };
         let source = source_of(&view);
         let expected = json!({

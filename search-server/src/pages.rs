@@ -145,9 +145,10 @@ fn reading_view(doc: &DocumentView, q: &str, back: &str, public_url: &str) -> St
     let opt = |field: &Option<String>| field.clone().unwrap_or_default();
     let date = doc.published_date.clone().or_else(|| doc.written_date.clone()).unwrap_or_default();
     let url = format!("{public_url}/documents/{}", url_part(&doc.id));
-    let content = match &doc.text {
-        Some(text) => text_section(doc, text, q),
-        None => on_request_section(doc),
+    let content = match (&doc.text, doc.text_unavailable) {
+        (Some(text), _) => text_section(doc, text, q),
+        (None, true) => UNAVAILABLE_SECTION.to_string(),
+        (None, false) => on_request_section(doc),
     };
     let qr = qr::svg(&url, "本文件网址的二维码").unwrap_or_default();
     let body = format!(
@@ -243,6 +244,13 @@ fn text_section(doc: &DocumentView, text: &str, q: &str) -> String {
 }
 
 /// 依申请公开: what the reader can do instead of reading here.
+/// In place of the text of a public document whose original is missing
+/// or damaged in the data folder (the server's log names it).
+const UNAVAILABLE_SECTION: &str = r#"<section class="notice" aria-labelledby="unavailable">
+<h2 id="unavailable">原文暂时无法显示</h2>
+<p>这份文件的原件在本馆存档中暂时无法读取，工作人员修复后即可阅读。上面的目录信息可以照常使用；如急需全文，请向工作人员说明文件标题。</p>
+</section>"#;
+
 fn on_request_section(doc: &DocumentView) -> String {
     let publisher = doc.publisher.as_deref().filter(|p| !p.is_empty()).unwrap_or("发布机构");
     format!(

@@ -192,7 +192,7 @@ fn a_gbk_or_big5_original_is_served_with_its_own_charset_so_it_reads_as_written(
 }
 
 #[test]
-fn an_original_gone_from_the_data_folder_is_a_500_that_names_no_path_not_a_404() {
+fn an_original_gone_from_the_data_folder_is_a_500_that_names_no_path_and_its_catalog_entry_stays_readable() {
     let root = scratch("missing-blob");
     let (source, data) = (root.join("source"), root.join("data"));
     std::fs::create_dir_all(&source).unwrap();
@@ -205,6 +205,19 @@ fn an_original_gone_from_the_data_folder_is_a_500_that_names_no_path_not_a_404()
     let reply = get(addr, &format!("/api/documents/{id}/original"));
     assert_json_error(&reply, 500, "missing original");
     assert!(!reply.text().contains("blobs") && !reply.text().contains(data.to_str().unwrap()), "{}", reply.text());
+    // The catalog entry stays readable, saying its text cannot be shown.
+    let doc = get(addr, &format!("/api/documents/{id}"));
+    assert_eq!(doc.status, 200);
+    let json = doc.json();
+    assert_eq!(
+        (&json["title"], &json["text_unavailable"], json.get("text")),
+        (&serde_json::json!("低保标准"), &serde_json::json!(true), None),
+        "{json}"
+    );
+    let page = get(addr, &format!("/documents/{id}"));
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("原文暂时无法显示") && !page.text().contains("依申请公开"), "{}", page.text());
+    assert!(!page.text().contains("blobs") && !page.text().contains(data.to_str().unwrap()));
 }
 
 #[test]
