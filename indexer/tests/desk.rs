@@ -81,6 +81,18 @@ fn one_notice() -> (tempfile::TempDir, PathBuf, PathBuf, Archive, String) {
     (tmp, src, data, archive, id)
 }
 
+/// An archive of the roster and one notice: (its temporary folder,
+/// source, data folder, the archive opened, the roster's id).
+fn roster_and_notice() -> (tempfile::TempDir, PathBuf, PathBuf, Archive, String) {
+    let (tmp, src, data) = dirs();
+    write(&src, "社会救助/低保对象名册.txt", roster());
+    write(&src, "通知.txt", NOTICE);
+    ingest(&src, &data);
+    let archive = Archive::open(&data).unwrap();
+    let id = found(&archive, "低保对象名册").pop().unwrap();
+    (tmp, src, data, archive, id)
+}
+
 fn withdraw(data: &Path, id: &str) {
     withdrawal::withdraw(data, &[id.to_string()], "名册含身份证号码，误公开").unwrap();
 }
@@ -203,12 +215,7 @@ fn a_withdrawal_lapses_when_its_catalog_data_changes() {
 #[test]
 fn a_withdrawn_file_stays_down_when_it_moves_or_its_source_is_mounted_elsewhere() {
     let _serial = one_at_a_time();
-    let (tmp, src, data) = dirs();
-    write(&src, "社会救助/低保对象名册.txt", roster());
-    write(&src, "通知.txt", NOTICE);
-    ingest(&src, &data);
-    let archive = Archive::open(&data).unwrap();
-    let id = found(&archive, "低保对象名册").pop().unwrap();
+    let (tmp, src, data, archive, id) = roster_and_notice();
     withdraw(&data, &id);
     // Moved into a subfolder of the same source.
     fs::create_dir_all(src.join("社会救助/2023")).unwrap();
@@ -313,12 +320,7 @@ fn leave_files_of_a_killed_commit(data: &Path, count: u64) {
 #[test]
 fn files_a_killed_commit_left_stop_no_later_withdrawal_or_ingest() {
     let _serial = one_at_a_time();
-    let (_tmp, src, data) = dirs();
-    write(&src, "社会救助/低保对象名册.txt", roster());
-    write(&src, "通知.txt", NOTICE);
-    ingest(&src, &data);
-    let archive = Archive::open(&data).unwrap();
-    let id = found(&archive, "低保对象名册").pop().unwrap();
+    let (_tmp, src, data, archive, id) = roster_and_notice();
     leave_files_of_a_killed_commit(&data, 20);
     withdraw(&data, &id);
     assert_eq!(found(&archive, "低保对象名册"), Vec::<String>::new());
