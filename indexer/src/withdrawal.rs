@@ -193,13 +193,8 @@ pub fn withdraw(data_dir: &Path, requested: &[String], reason: &str) -> Result<V
     finish_interrupted(&index, data_dir, &list)?;
     let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
     let searcher = reader.searcher();
-    let (mut withdrawn, mut segments, mut blobs, mut titles) = (Vec::new(), HashSet::new(), Vec::new(), HashSet::new());
-    let mut ids: Vec<String> = Vec::new();
-    for id in requested {
-        if ids.contains(id) {
-            continue;
-        }
-        ids.push(id.clone());
+    let (mut withdrawn, mut purge, mut seen) = (Vec::new(), Purge::default(), HashSet::new());
+    for id in requested.iter().filter(|id| seen.insert(*id)) {
         let holders = holders_of(&searcher, &fields, id)?;
         if holders.is_empty() {
             // Withdrawn already (and perhaps undone since, not yet back).
@@ -210,41 +205,39 @@ pub fn withdraw(data_dir: &Path, requested: &[String], reason: &str) -> Result<V
             continue;
         }
         for holder in holders {
-            segments.insert(holder.segment);
-            blobs.extend(Some(holder.blob).filter(|b| !b.is_empty()));
-            let withdrawal = entry(&searcher, &fields, &holder.doc, holder.source, id, reason)?;
-            titles.insert(withdrawal.title.clone());
-            withdrawn.push(withdrawal);
+            purge.take(&holder, id);
+            withdrawn.push(entry(&searcher, &fields, holder, id, reason)?);
         }
     }
-    // Copies: other documents the new withdrawals hold down (the same
-    // original with the same catalog data: files, or records of exports),
-    // found among those with the same title. They are withdrawn too, or
-    // they would stay served until their files were read again.
-    let new = Withdrawals::of(withdrawn.clone());
-    let copies: Vec<String> = same_title(&searcher, &titles)?.into_iter().filter(|id| !ids.contains(id)).collect();
-    for copy in copies {
-        for holder in holders_of(&searcher, &fields, &copy)? {
-            let text = |field| holder.doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            let catalog = || catalog_hash(&holder.doc, &fields);
-            if new.withholding(&holder.source, &text(fields.path), &text(fields.sha256), catalog).is_some() {
-                segments.insert(holder.segment);
-                blobs.extend(Some(holder.blob).filter(|b| !b.is_empty()));
-                withdrawn.push(entry(&searcher, &fields, &holder.doc, holder.source, &copy, reason)?);
-                ids.push(copy.clone());
-            }
-        }
-    }
+    take_copies(&searcher, &fields, &mut withdrawn, &mut purge, reason)?;
     list.entries.retain(|old| !withdrawn.iter().any(|new| new.id == old.id));
     list.entries.extend(withdrawn.iter().cloned());
     // Listed before the commit: a run killed in between leaves the
     // document listed, and withdrawing it again finishes the work.
     list.save(data_dir)?;
-    let committed = purge(&index, &fields, &ids, segments)?;
+    let committed = purge.run(&index, &fields)?;
     let blob_store = BlobStore::new(data_dir);
     reader.reload()?;
-    blob_store.remove_unheld(blobs, &reader.searcher(), &fields, &index, committed)?;
+    blob_store.remove_unheld(purge.blobs, &reader.searcher(), &fields, &index, committed)?;
     Ok(withdrawn)
+}
+
+/// Take the copies of the documents `withdrawn` for `reason`: the other
+/// documents their withdrawals hold down (the same original with the same
+/// catalog data: files, or records of exports), found among those with
+/// the same title. Without this they stayed served until their files were
+/// read again.
+fn take_copies(searcher: &Searcher, fields: &Fields, withdrawn: &mut Vec<Withdrawal>, purge: &mut Purge, reason: &str) -> Result<()> {
+    let new = Withdrawals::of(withdrawn.clone());
+    let titles: HashSet<String> = withdrawn.iter().map(|w| w.title.clone()).collect();
+    let copies: Vec<String> = same_title(searcher, &titles)?.into_iter().filter(|id| !purge.ids.contains(id)).collect();
+    for copy in copies {
+        for holder in holders_of(searcher, fields, &copy)?.into_iter().filter(|h| h.held_by(&new, fields)) {
+            purge.take(&holder, &copy);
+            withdrawn.push(entry(searcher, fields, holder, &copy, reason)?);
+        }
+    }
+    Ok(())
 }
 
 /// A document of the index holding an id, as a withdrawal reads it.
@@ -256,6 +249,58 @@ struct Holder {
     /// The sha256 of its original when the original is a blob, else empty.
     blob: String,
     doc: TantivyDocument,
+}
+
+impl Holder {
+    /// Whether a withdrawal in force of `list` holds this document down
+    /// ([`Withdrawals::withholding`]).
+    fn held_by(&self, list: &Withdrawals, fields: &Fields) -> bool {
+        let text = |field| self.doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let catalog = || catalog_hash(&self.doc, fields);
+        list.withholding(&self.source, &text(fields.path), &text(fields.sha256), catalog).is_some()
+    }
+}
+
+/// What a withdrawal deletes and purges.
+#[derive(Default)]
+struct Purge {
+    /// Ids of the live records to delete.
+    ids: Vec<String>,
+    /// Segments to merge once they are deleted: the ones that held them,
+    /// and any still holding the terms of a record deleted before.
+    segments: HashSet<SegmentId>,
+    /// The blobs of the records deleted (removed unless another holds them).
+    blobs: Vec<String>,
+}
+
+impl Purge {
+    /// Take the live record `holder`, of id `id`.
+    fn take(&mut self, holder: &Holder, id: &str) {
+        if !self.ids.iter().any(|taken| taken == id) {
+            self.ids.push(id.to_string());
+        }
+        self.segments.insert(holder.segment);
+        self.blobs.extend(Some(holder.blob.clone()).filter(|b| !b.is_empty()));
+    }
+
+    /// Delete the ids in a commit, then merge the segments so that
+    /// nothing of them is left in the index files. Returns when the
+    /// deletions were committed.
+    fn run(&self, index: &Index, fields: &Fields) -> Result<Instant> {
+        let mut writer = maintenance_writer(index)?;
+        for id in &self.ids {
+            writer.delete_term(Term::from_field_text(fields.id, id));
+        }
+        schema::commit(&mut writer)?;
+        let committed = Instant::now();
+        // A segment left with no document was dropped by the commit.
+        let remaining: Vec<_> = index.searchable_segment_ids()?.into_iter().filter(|s| self.segments.contains(s)).collect();
+        if !remaining.is_empty() {
+            writer.merge(&remaining).wait()?;
+        }
+        writer.wait_merging_threads()?;
+        Ok(committed)
+    }
 }
 
 /// The documents holding the id `id` (none for an id no document could have).
@@ -303,8 +348,9 @@ fn same_title(searcher: &Searcher, titles: &HashSet<String>) -> Result<Vec<Strin
     Ok(ids)
 }
 
-/// The withdrawal of the stored document `doc` (id `id`) of source folder `source`.
-fn entry(searcher: &Searcher, fields: &Fields, doc: &TantivyDocument, source: String, id: &str, reason: &str) -> Result<Withdrawal> {
+/// The withdrawal of the document `holder` (id `id`).
+fn entry(searcher: &Searcher, fields: &Fields, holder: Holder, id: &str, reason: &str) -> Result<Withdrawal> {
+    let Holder { doc, source, .. } = holder;
     let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
     let path = text(fields.path);
     let siblings = searcher.search(&*file_query(fields, &source, &path), &Count)?;
@@ -316,29 +362,10 @@ fn entry(searcher: &Searcher, fields: &Fields, doc: &TantivyDocument, source: St
         title: text(fields.title_raw),
         time: now(),
         reason: reason.to_string(),
-        catalog: catalog_hash(doc, fields),
+        catalog: catalog_hash(&doc, fields),
         sha256: text(fields.sha256),
         undone: None,
     })
-}
-
-/// Delete the documents `ids` in a commit, then merge the `segments` that
-/// held them so that nothing of them is left in the index files. Returns
-/// when the deletions were committed.
-fn purge(index: &Index, fields: &Fields, ids: &[String], segments: HashSet<SegmentId>) -> Result<Instant> {
-    let mut writer = maintenance_writer(index)?;
-    for id in ids {
-        writer.delete_term(Term::from_field_text(fields.id, id));
-    }
-    schema::commit(&mut writer)?;
-    let committed = Instant::now();
-    // A segment left with no document was dropped by the commit.
-    let remaining: Vec<_> = index.searchable_segment_ids()?.into_iter().filter(|s| segments.contains(s)).collect();
-    if !remaining.is_empty() {
-        writer.merge(&remaining).wait()?;
-    }
-    writer.wait_merging_threads()?;
-    Ok(committed)
 }
 
 /// Finish the withdrawals that an `indexer withdraw` stopped before its
@@ -356,18 +383,16 @@ pub fn finish_interrupted(index: &Index, data_dir: &Path, list: &Withdrawals) ->
     }
     let fields = Fields::of(&index.schema());
     let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-    let left = unfinished(&reader.searcher(), &fields, list)?;
+    let Unfinished { withdrawals, mut purge } = unfinished(&reader.searcher(), &fields, list)?;
     let blob_store = BlobStore::new(data_dir);
-    let mut blobs = left.blobs;
-    blobs.extend(list.active().map(|w| w.sha256.clone()).filter(|sha| blob_store.contains(sha)));
-    blobs.retain(|sha| !sha.is_empty());
-    let committed = match left.withdrawals.is_empty() {
+    purge.blobs.extend(list.active().map(|w| w.sha256.clone()).filter(|sha| !sha.is_empty() && blob_store.contains(sha)));
+    let committed = match withdrawals.is_empty() {
         true => Instant::now(),
-        false => purge(index, &fields, &left.ids, left.segments)?,
+        false => purge.run(index, &fields)?,
     };
     reader.reload()?;
-    blob_store.remove_unheld(blobs, &reader.searcher(), &fields, index, committed)?;
-    Ok(left.withdrawals)
+    blob_store.remove_unheld(purge.blobs, &reader.searcher(), &fields, index, committed)?;
+    Ok(withdrawals)
 }
 
 /// What withdrawals stopped before their end left in an index.
@@ -375,12 +400,8 @@ pub(crate) struct Unfinished {
     /// The withdrawals in force whose records are still in the index, live
     /// or as the terms of a deleted document no merge has dropped yet.
     pub withdrawals: Vec<Withdrawal>,
-    /// Ids of the live records to delete.
-    ids: Vec<String>,
-    /// Segments to merge.
-    segments: HashSet<SegmentId>,
-    /// The blobs of the live records.
-    blobs: Vec<String>,
+    /// What finishing them deletes and merges.
+    purge: Purge,
 }
 
 /// Find in `searcher`'s commit what the withdrawals of `list` stopped
@@ -388,28 +409,22 @@ pub(crate) struct Unfinished {
 /// (the rule of [`Withdrawals::withholding`]), or a segment still holding
 /// the terms of a withdrawn record deleted before the kill.
 pub(crate) fn unfinished(searcher: &Searcher, fields: &Fields, list: &Withdrawals) -> Result<Unfinished> {
-    let mut left = Unfinished { withdrawals: Vec::new(), ids: Vec::new(), segments: HashSet::new(), blobs: Vec::new() };
+    let mut left = Unfinished { withdrawals: Vec::new(), purge: Purge::default() };
     for w in list.active() {
         let holders = holders_of(searcher, fields, &w.id)?;
         let mut stopped = false;
-        for holder in &holders {
-            let text = |field| holder.doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            let catalog = || catalog_hash(&holder.doc, fields);
-            if list.withholding(&holder.source, &text(fields.path), &text(fields.sha256), catalog).is_some() {
-                left.segments.insert(holder.segment);
-                left.blobs.push(holder.blob.clone());
-                left.ids.push(w.id.clone());
-                stopped = true;
-            }
+        for holder in holders.iter().filter(|h| h.held_by(list, fields)) {
+            left.purge.take(holder, &w.id);
+            stopped = true;
         }
         // Stopped after its commit, before its merge: a segment holds the
         // deleted record's terms (its title among them) and no live one.
+        let term = Term::from_field_text(fields.id, &w.id);
         for segment in searcher.segment_readers().iter().filter(|s| s.has_deletes()) {
-            let term = Term::from_field_text(fields.id, &w.id);
             let holds_live = holders.iter().any(|h| h.segment == segment.segment_id());
             let term_info = segment.inverted_index(fields.id)?.get_term_info(&term).map_err(Error::io("reading the index's ids"))?;
             if !holds_live && term_info.is_some() {
-                left.segments.insert(segment.segment_id());
+                left.purge.segments.insert(segment.segment_id());
                 stopped = true;
             }
         }
