@@ -41,7 +41,7 @@ use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
 use crate::schema::{build_schema, commit, date_key, first_value, index_dir, is_current, register_analyzer, Fields, FORMAT_VERSION};
 use crate::store::{is_held, removal_lock, sha256_hex, BlobStore, KEPT_WITH_DOCUMENT};
-use crate::withdrawal::{self, catalog_hash, Withdrawal, Withdrawals};
+use crate::withdrawal::{self, catalog_hash, RecordKey, Withdrawal, Withdrawals};
 use indexed::{IndexedFile, PathIndex};
 use walk::{Folder, Found, FoundFile};
 
@@ -944,8 +944,9 @@ impl Run {
             let id = catalog.id.clone().unwrap_or_else(|| derived_id(&name));
             let stored = Stored { sha: &sha, original, stamp: work.stamp, fingerprint, name: &work.name, encoding };
             let doc = self.document(&work.key, &stored, &catalog, &record, public);
-            if let Some(withdrawal) = self.withdrawals.withholding(&work.key.0, rel, &sha, || catalog_hash(&doc, &self.fields)) {
-                if withdrawal.source == work.key.0 && withdrawal.path == *rel && withdrawal.id == id {
+            let record = RecordKey { source: &work.key.0, path: rel, id: &id, declared_id: catalog.id.is_some(), sha256: &sha };
+            if let Some(withdrawal) = self.withdrawals.withholding(&record, || catalog_hash(&doc, &self.fields)) {
+                if withdrawal.is_of(&record) {
                     outcomes.push(Outcome::Withdrawn(withdrawal.id.clone()));
                 } else {
                     // A copy of a withdrawn original (another file, or

@@ -78,6 +78,34 @@ pub struct Withdrawal {
     pub undone: Option<String>,
 }
 
+impl Withdrawal {
+    /// Whether this is the withdrawal of `record`: its file and its id,
+    /// when that id names it for sure. The id of a record of a file
+    /// holding several, unless the record declares it, is its row's: a row
+    /// inserted above gives it to another record, which only its original
+    /// ([`Withdrawals::withholding`]) can tell apart.
+    pub fn is_of(&self, record: &RecordKey) -> bool {
+        let sure = self.name == self.path || record.declared_id;
+        sure && self.source == record.source && self.path == record.path && self.id == record.id
+    }
+}
+
+/// A record as withdrawals are compared with it.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordKey<'a> {
+    /// The source folder of its file (absolute).
+    pub source: &'a str,
+    /// Its file's path inside the source folder.
+    pub path: &'a str,
+    /// Its id.
+    pub id: &'a str,
+    /// Whether the record declares its id (else it is derived from its
+    /// file's path and its row).
+    pub declared_id: bool,
+    /// The sha256 of its original ("" when none).
+    pub sha256: &'a str,
+}
+
 /// The withdrawals of a data folder ([`WITHDRAWALS_FILE`]).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Withdrawals {
@@ -143,18 +171,22 @@ impl Withdrawals {
         self.entries.iter().filter(|w| w.undone.is_none())
     }
 
-    /// The withdrawal in force of a record of the file `(source, path)`,
-    /// or of the original `sha256` found anywhere, whose catalog fields
-    /// hash to `catalog()` ([`catalog_hash`], computed only for a record
-    /// some withdrawal names), if any: the file's own first.
-    pub fn withholding(&self, source: &str, path: &str, sha256: &str, catalog: impl FnOnce() -> String) -> Option<&Withdrawal> {
-        if !self.names(source, path) && !self.originals.contains(sha256) {
+    /// The withdrawal in force that holds `record` down, if any: one whose
+    /// catalog fields hash to `catalog()` ([`catalog_hash`], computed only
+    /// for a record some withdrawal names) and that is of this record
+    /// ([`Withdrawal::is_of`]: its file and id, whatever its bytes now) or
+    /// of the same original found anywhere (moved, copied, repeated in an
+    /// export). The record's own withdrawal first. Another record of the
+    /// same file with the same catalog fields but another original (a
+    /// recurring notice of an export) is not held.
+    pub fn withholding(&self, record: &RecordKey, catalog: impl FnOnce() -> String) -> Option<&Withdrawal> {
+        if !self.names(record.source, record.path) && !self.originals.contains(record.sha256) {
             return None;
         }
         let hash = catalog();
         let holding = || self.active().filter(|w| w.catalog == hash);
-        // The file's own withdrawal first, then one of the same original.
-        holding().find(|w| w.source == source && w.path == path).or_else(|| holding().find(|w| !w.sha256.is_empty() && w.sha256 == sha256))
+        let same_original = |w: &&Withdrawal| !w.sha256.is_empty() && w.sha256 == record.sha256;
+        holding().find(|w| w.is_of(record)).or_else(|| holding().find(same_original))
     }
 
     /// Whether any withdrawal of the file `(source, path)` was undone.
@@ -255,9 +287,12 @@ impl Holder {
     /// Whether a withdrawal in force of `list` holds this document down
     /// ([`Withdrawals::withholding`]).
     fn held_by(&self, list: &Withdrawals, fields: &Fields) -> bool {
-        let text = |field| self.doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-        let catalog = || catalog_hash(&self.doc, fields);
-        list.withholding(&self.source, &text(fields.path), &text(fields.sha256), catalog).is_some()
+        let text = |field| self.doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default();
+        // The id it is indexed under, taken as sure: a held record is the
+        // withdrawn one itself (same id), or a copy (another id).
+        let (path, id, sha256) = (text(fields.path), text(fields.id), text(fields.sha256));
+        let record = RecordKey { source: &self.source, path, id, declared_id: true, sha256 };
+        list.withholding(&record, || catalog_hash(&self.doc, fields)).is_some()
     }
 }
 

@@ -428,6 +428,29 @@ fn a_record_repeated_in_exports_is_withdrawn_with_its_copies_and_an_undone_copy_
 }
 
 #[test]
+fn a_recurring_notice_of_an_export_is_withdrawn_alone_not_its_namesakes() {
+    let _serial = one_at_a_time();
+    let (_tmp, src, data) = dirs();
+    let rows = ["被征收人钱一 补偿五万元", "被征收人钱二 补偿六万元", "被征收人钱三 补偿七万元"];
+    let csv: String = rows.iter().map(|text| format!("月度征收公示,临川市住建局,{text}\n")).collect();
+    write(&src, "导出/公示.csv", format!("title,publisher,text\n{csv}"));
+    ingest(&src, &data);
+    let archive = Archive::open(&data).unwrap();
+    let second = found(&archive, "钱二").pop().unwrap();
+    let withdrawn = withdrawal::withdraw(&data, std::slice::from_ref(&second), "误公开").unwrap();
+    assert_eq!(withdrawn.iter().map(|w| w.id.as_str()).collect::<Vec<_>>(), [second.as_str()], "the same title, not a copy");
+    assert_eq!((found(&archive, "钱一").len(), found(&archive, "钱二").len(), found(&archive, "钱三").len()), (1, 0, 1));
+    // Read again with a row inserted above (every row's id moves down
+    // one): the namesakes stay published, the withdrawn row stays down.
+    let first = "月度征收公示,临川市住建局,被征收人钱零 补偿四万元\n";
+    write(&src, "导出/公示.csv", format!("title,publisher,text\n{first}{csv}"));
+    let again = ingest(&src, &data);
+    assert_eq!(again.withheld.len(), 1, "{again:?}");
+    let counts = ["钱零", "钱一", "钱二", "钱三"].map(|name| found(&archive, name).len());
+    assert_eq!(counts, [1, 1, 0, 1]);
+}
+
+#[test]
 fn one_record_of_an_export_is_withdrawn_and_its_siblings_stay() {
     let _serial = one_at_a_time();
     let (_tmp, src, data) = dirs();
