@@ -41,7 +41,7 @@ use crate::error::{Error, Result};
 use crate::extract::{self, Limits, Record};
 use crate::schema::{build_schema, commit, date_key, first_value, index_dir, is_current, register_analyzer, Fields, FORMAT_VERSION};
 use crate::store::{is_held, removal_lock, sha256_hex, BlobStore, KEPT_WITH_DOCUMENT};
-use crate::withdrawal::{self, catalog_hash, RecordKey, Withdrawal, Withdrawals};
+use crate::withdrawal::{self, catalog_hash, stored_text_sha256, RecordKey, Withdrawal, Withdrawals};
 use indexed::{IndexedFile, PathIndex};
 use walk::{Folder, Found, FoundFile};
 
@@ -714,6 +714,12 @@ enum Outcome {
     Withheld(String),
     /// A record a withdrawal in force holds down: the withdrawal's id.
     Withdrawn(String),
+    /// A record held down by the withdrawal of another (a copy): its name
+    /// and that withdrawal's id.
+    HeldBy {
+        name: String,
+        withdrawal: String,
+    },
 }
 
 /// What reading a [`Work`] decided.
@@ -829,7 +835,7 @@ impl Run {
             let withheld: Vec<String> = outcomes
                 .iter()
                 .filter_map(|o| match o {
-                    Outcome::Withheld(name) => Some(name.clone()),
+                    Outcome::Withheld(name) | Outcome::HeldBy { name, .. } => Some(name.clone()),
                     Outcome::Indexed { .. } | Outcome::Withdrawn(_) => None,
                 })
                 .collect();
@@ -944,16 +950,23 @@ impl Run {
             let id = catalog.id.clone().unwrap_or_else(|| derived_id(&name));
             let stored = Stored { sha: &sha, original, stamp: work.stamp, fingerprint, name: &work.name, encoding };
             let doc = self.document(&work.key, &stored, &catalog, &record, public);
-            let record = RecordKey { source: &work.key.0, path: rel, id: &id, declared_id: catalog.id.is_some(), sha256: &sha };
+            // The text as the index keeps it, compared only while some
+            // withdrawal is in force.
+            let text_sha256 = match self.withdrawals.active().next() {
+                Some(_) => stored_text_sha256(&doc, &self.fields),
+                None => String::new(),
+            };
+            let declared_id = catalog.id.is_some();
+            let record = RecordKey { source: &work.key.0, path: rel, id: &id, declared_id, sha256: &sha, text_sha256: &text_sha256 };
             if let Some(withdrawal) = self.withdrawals.withholding(&record, || catalog_hash(&doc, &self.fields)) {
                 if withdrawal.is_of(&record) {
                     outcomes.push(Outcome::Withdrawn(withdrawal.id.clone()));
                 } else {
-                    // A copy of a withdrawn original (another file, or
+                    // A copy of a withdrawn record (another file, or
                     // another record of this one): listed by its own name,
                     // and the withdrawal that holds it named.
                     prepared.warnings.push(Rejection { path: rel.clone(), reason: held_by_copy_note(&name, withdrawal) });
-                    outcomes.push(Outcome::Withheld(name));
+                    outcomes.push(Outcome::HeldBy { name, withdrawal: withdrawal.id.clone() });
                 }
                 continue;
             }
@@ -1076,7 +1089,7 @@ impl Run {
         let held: Vec<&String> = outcomes
             .iter()
             .filter_map(|o| match o {
-                Outcome::Withdrawn(id) => Some(id),
+                Outcome::Withdrawn(id) | Outcome::HeldBy { withdrawal: id, .. } => Some(id),
                 _ => None,
             })
             .collect();

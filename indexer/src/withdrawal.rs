@@ -72,6 +72,12 @@ pub struct Withdrawal {
     /// (moved, copied, its source folder mounted elsewhere).
     #[serde(default)]
     pub sha256: String,
+    /// sha256 of its text when the index keeps the text (a record of an
+    /// export; empty otherwise): the same record with the same catalog
+    /// data stays down when its export is written again with other bytes
+    /// (other spacing or quoting, another row).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text_sha256: String,
     /// When the withdrawal was undone: the next ingest of its source
     /// brings the document back and drops this entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,7 +91,9 @@ impl Withdrawal {
     /// inserted above gives it to another record, which only its original
     /// ([`Withdrawals::withholding`]) can tell apart.
     pub fn is_of(&self, record: &RecordKey) -> bool {
-        let sure = self.name == self.path || record.declared_id;
+        // A record with neither original nor text kept (依申请公开) has
+        // nothing else to be known by.
+        let sure = self.name == self.path || record.declared_id || (record.sha256.is_empty() && record.text_sha256.is_empty());
         sure && self.source == record.source && self.path == record.path && self.id == record.id
     }
 }
@@ -104,6 +112,8 @@ pub struct RecordKey<'a> {
     pub declared_id: bool,
     /// The sha256 of its original ("" when none).
     pub sha256: &'a str,
+    /// The sha256 of its text ("" when not computed).
+    pub text_sha256: &'a str,
 }
 
 /// The withdrawals of a data folder ([`WITHDRAWALS_FILE`]).
@@ -118,6 +128,9 @@ pub struct Withdrawals {
     /// The originals (sha256) any entry names when the list was read.
     #[serde(skip)]
     originals: HashSet<String>,
+    /// The texts (sha256) any entry names when the list was read.
+    #[serde(skip)]
+    texts: HashSet<String>,
 }
 
 impl Withdrawals {
@@ -143,7 +156,8 @@ impl Withdrawals {
     fn of(entries: Vec<Withdrawal>) -> Withdrawals {
         let files = entries.iter().map(|w| (w.source.clone(), w.path.clone())).collect();
         let originals = entries.iter().map(|w| w.sha256.clone()).filter(|sha| !sha.is_empty()).collect();
-        Withdrawals { entries, files, originals }
+        let texts = entries.iter().map(|w| w.text_sha256.clone()).filter(|sha| !sha.is_empty()).collect();
+        Withdrawals { entries, files, originals, texts }
     }
 
     /// Whether an entry named the file `(source, path)` when the list was read.
@@ -174,25 +188,34 @@ impl Withdrawals {
     /// The withdrawal in force that holds `record` down, if any: one whose
     /// catalog fields hash to `catalog()` ([`catalog_hash`], computed only
     /// for a record some withdrawal names) and that is of this record
-    /// ([`Withdrawal::is_of`]: its file and id, whatever its bytes now) or
-    /// of the same original found anywhere (moved, copied, repeated in an
-    /// export). The record's own withdrawal first. Another record of the
+    /// ([`Withdrawal::is_of`]: its file and id, whatever its bytes now), or
+    /// of the same original or the same text found anywhere (moved,
+    /// copied, repeated in an export, its export written again). The
+    /// record's own withdrawal first. Another record of the
     /// same file with the same catalog fields but another original (a
     /// recurring notice of an export) is not held.
     pub fn withholding(&self, record: &RecordKey, catalog: impl FnOnce() -> String) -> Option<&Withdrawal> {
-        if !self.names(record.source, record.path) && !self.originals.contains(record.sha256) {
+        let named_text = !record.text_sha256.is_empty() && self.texts.contains(record.text_sha256);
+        if !self.names(record.source, record.path) && !self.originals.contains(record.sha256) && !named_text {
             return None;
         }
         let hash = catalog();
         let holding = || self.active().filter(|w| w.catalog == hash);
         let same_original = |w: &&Withdrawal| !w.sha256.is_empty() && w.sha256 == record.sha256;
-        holding().find(|w| w.is_of(record)).or_else(|| holding().find(same_original))
+        let same_text = |w: &&Withdrawal| !w.text_sha256.is_empty() && w.text_sha256 == record.text_sha256;
+        holding().find(|w| w.is_of(record)).or_else(|| holding().find(same_original)).or_else(|| holding().find(same_text))
     }
 
     /// Whether any withdrawal of the file `(source, path)` was undone.
     pub fn undone_in(&self, source: &str, path: &str) -> bool {
         self.names(source, path) && self.entries.iter().any(|w| w.undone.is_some() && w.source == source && w.path == path)
     }
+}
+
+/// The sha256 of a stored document's text when the index keeps it (a
+/// record of an export, a text that is not its original decoded), else "".
+pub fn stored_text_sha256(doc: &TantivyDocument, fields: &Fields) -> String {
+    doc.get_first(fields.text).and_then(|v| v.as_str()).map(|text| sha256_hex(text.as_bytes())).unwrap_or_default()
 }
 
 /// The hash a withdrawal compares: the sha256 of a document's catalog
@@ -288,10 +311,12 @@ impl Holder {
     /// ([`Withdrawals::withholding`]).
     fn held_by(&self, list: &Withdrawals, fields: &Fields) -> bool {
         let text = |field| self.doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default();
-        // The id it is indexed under, taken as sure: a held record is the
-        // withdrawn one itself (same id), or a copy (another id).
+        // Whether its id was declared is not kept: taken as not, a record
+        // of an export is known by its original or its text, never by the
+        // row it moved into.
         let (path, id, sha256) = (text(fields.path), text(fields.id), text(fields.sha256));
-        let record = RecordKey { source: &self.source, path, id, declared_id: true, sha256 };
+        let text_sha256 = stored_text_sha256(&self.doc, fields);
+        let record = RecordKey { source: &self.source, path, id, declared_id: false, sha256, text_sha256: &text_sha256 };
         list.withholding(&record, || catalog_hash(&self.doc, fields)).is_some()
     }
 }
@@ -399,6 +424,7 @@ fn entry(searcher: &Searcher, fields: &Fields, holder: Holder, id: &str, reason:
         reason: reason.to_string(),
         catalog: catalog_hash(&doc, fields),
         sha256: text(fields.sha256),
+        text_sha256: stored_text_sha256(&doc, fields),
         undone: None,
     })
 }
