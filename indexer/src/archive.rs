@@ -575,11 +575,17 @@ impl Archive {
     /// gone from the blob store, [`Error::DamagedOriginal`] when its bytes
     /// no longer match `sha`.
     fn original_bytes(&self, doc: &TantivyDocument, sha: &str) -> Result<Vec<u8>> {
-        let (id, path) = (first_str(doc, self.fields.id).unwrap_or_default(), first_str(doc, self.fields.path).unwrap_or_default());
+        let named = || (first_str(doc, self.fields.id).unwrap_or_default(), first_str(doc, self.fields.path).unwrap_or_default());
         match original_of(doc, &self.fields, &self.blobs) {
             Ok(Some(bytes)) => Ok(bytes),
-            Ok(None) => Err(Error::MissingOriginal { id, path, blob: self.blobs.path_of(sha).unwrap_or_default() }),
-            Err(Error::CorruptBlob(sha)) => Err(Error::DamagedOriginal { id, path, sha }),
+            Ok(None) => {
+                let (id, path) = named();
+                Err(Error::MissingOriginal { id, path, blob: self.blobs.path_of(sha).unwrap_or_default() })
+            }
+            Err(Error::CorruptBlob(sha)) => {
+                let (id, path) = named();
+                Err(Error::DamagedOriginal { id, path, sha })
+            }
             Err(e) => Err(e),
         }
     }
@@ -601,15 +607,12 @@ impl Archive {
     /// (or cannot be read from its original: [`DocumentView::text_unavailable`]).
     pub fn document(&self, id: &str) -> Result<Option<DocumentView>> {
         let Some(doc) = self.find(id)? else { return Ok(None) };
-        match self.view(&doc) {
-            Ok(view) => Ok(Some(view)),
-            // Its catalog entry stays readable; the error goes to the log.
-            Err(e @ (Error::MissingOriginal { .. } | Error::DamagedOriginal { .. })) => {
-                tracing::error!("{e}");
-                Ok(Some(DocumentView { text_unavailable: true, ..self.catalog_view(&doc) }))
-            }
-            Err(e) => Err(e),
+        let (view, unread) = self.readable_view(&doc)?;
+        // Its catalog entry stays readable; the error goes to the log.
+        if let Some(e) = unread {
+            tracing::error!("{e}");
         }
+        Ok(Some(view))
     }
 
     /// Every document of the 政府信息公开目录 (public and on_request: the
@@ -655,6 +658,20 @@ impl Archive {
             view.text = self.text_of(doc)?.map(|t| t.to_string());
         }
         Ok(view)
+    }
+
+    /// [`Archive::view`] of `doc`, or, when the text of a public document
+    /// cannot be read from its original (gone or damaged), its catalog
+    /// fields marked [`DocumentView::text_unavailable`] and the error that
+    /// says why. Any other error is returned.
+    fn readable_view(&self, doc: &TantivyDocument) -> Result<(DocumentView, Option<Error>)> {
+        match self.view(doc) {
+            Ok(view) => Ok((view, None)),
+            Err(e @ (Error::MissingOriginal { .. } | Error::DamagedOriginal { .. })) => {
+                Ok((DocumentView { text_unavailable: true, ..self.catalog_view(doc) }, Some(e)))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The catalog fields of a stored document, without its text.
@@ -725,7 +742,8 @@ impl Snapshot<'_> {
     ///
     /// A public document whose text cannot be read (its original is gone
     /// from the data folder or damaged) is given to `each` without its
-    /// text, and its error is returned with the others: one damaged blob
+    /// text ([`DocumentView::text_unavailable`]), and its error is returned
+    /// with the others: one damaged blob
     /// does not cut the catalog short. Any other error stops.
     pub fn catalog_where(
         &self,
@@ -741,16 +759,9 @@ impl Snapshot<'_> {
         order.sort_unstable();
         let mut unread = Vec::new();
         for (_, _, address) in order {
-            let doc = self.searcher.doc(address)?;
-            match self.archive.view(&doc) {
-                Ok(view) => each(view)?,
-                Err(e @ (Error::MissingOriginal { .. } | Error::DamagedOriginal { .. })) => {
-                    unread.push(e);
-                    // Public, its text unknown: an empty text, not none.
-                    each(DocumentView { text: Some(String::new()), ..self.archive.catalog_view(&doc) })?;
-                }
-                Err(e) => return Err(e),
-            }
+            let (view, error) = self.archive.readable_view(&self.searcher.doc(address)?)?;
+            unread.extend(error);
+            each(view)?;
         }
         Ok(unread)
     }

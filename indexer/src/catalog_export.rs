@@ -129,7 +129,8 @@ fn json_line(view: &DocumentView) -> Result<Vec<u8>> {
         };
         // A public document's text is always there, even empty (its
         // original unreadable): no text means not public.
-        if value != "" || (name == "text" && view.public_text().is_some()) {
+        let public_text = view.public_text().is_some() || view.text_unavailable;
+        if value != "" || (name == "text" && public_text) {
             members.push(format!("{}:{value}", serde_json::Value::from(name)));
         }
     }
