@@ -549,8 +549,7 @@ fn documents_of(index: &Index, paths: impl Iterator<Item = String>) -> Result<(u
     let paths: std::collections::BTreeSet<String> = paths.collect();
     let (mut documents, mut holding) = (0, Vec::new());
     for path in paths {
-        let n =
-            searcher.search(&TermQuery::new(Term::from_field_text(field, &path), IndexRecordOption::Basic), &tantivy::collector::Count)?;
+        let n = searcher.search(&TermQuery::new(Term::from_field_text(field, &path), IndexRecordOption::Basic), &Count)?;
         if n > 0 {
             documents += n;
             holding.push(path);
@@ -950,11 +949,11 @@ impl Run {
             let id = catalog.id.clone().unwrap_or_else(|| derived_id(&name));
             let stored = Stored { sha: &sha, original, stamp: work.stamp, fingerprint, name: &work.name, encoding };
             let doc = self.document(&work.key, &stored, &catalog, &record, public);
-            // The text as the index keeps it, compared only while some
-            // withdrawal is in force.
-            let text_sha256 = match self.withdrawals.active().next() {
-                Some(_) => stored_text_sha256(&doc, &self.fields),
-                None => String::new(),
+            // The text as the index keeps it, hashed only when some
+            // withdrawal names a text.
+            let text_sha256 = match self.withdrawals.compares_texts() {
+                true => stored_text_sha256(&doc, &self.fields),
+                false => String::new(),
             };
             let declared_id = catalog.id.is_some();
             let record = RecordKey { source: &work.key.0, path: rel, id: &id, declared_id, sha256: &sha, text_sha256: &text_sha256 };

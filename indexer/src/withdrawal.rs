@@ -160,6 +160,12 @@ impl Withdrawals {
         Withdrawals { entries, files, originals, texts }
     }
 
+    /// Whether an entry names a text ([`Withdrawal::text_sha256`]): only
+    /// then is a record's text hashed to be compared.
+    pub fn compares_texts(&self) -> bool {
+        !self.texts.is_empty()
+    }
+
     /// Whether an entry named the file `(source, path)` when the list was read.
     fn names(&self, source: &str, path: &str) -> bool {
         !self.files.is_empty() && self.files.contains(&(source.to_string(), path.to_string()))
@@ -191,8 +197,8 @@ impl Withdrawals {
     /// ([`Withdrawal::is_of`]: its file and id, whatever its bytes now), or
     /// of the same original or the same text found anywhere (moved,
     /// copied, repeated in an export, its export written again). The
-    /// record's own withdrawal first. Another record of the
-    /// same file with the same catalog fields but another original (a
+    /// record's own withdrawal first. Another record of the same file with
+    /// the same catalog fields but another original and another text (a
     /// recurring notice of an export) is not held.
     pub fn withholding(&self, record: &RecordKey, catalog: impl FnOnce() -> String) -> Option<&Withdrawal> {
         let named_text = !record.text_sha256.is_empty() && self.texts.contains(record.text_sha256);
@@ -236,8 +242,9 @@ fn now() -> String {
 /// of them the index holds (the same original and catalog data: what
 /// [`Withdrawals::withholding`] would hold down at the copy's next
 /// reading), each listed as a withdrawal of its own. An id already
-/// withdrawn is left as it is. Errors: [`Error::NoDocument`] for an id no document has
-/// (nothing is withdrawn then), [`Error::Locked`] while an ingest runs.
+/// withdrawn is left as it is. Errors: [`Error::NoDocument`] for an id no
+/// document has (nothing is withdrawn then), [`Error::Locked`] while an
+/// ingest runs.
 /// A withdrawal stopped before its end is finished first
 /// ([`finish_interrupted`]). Returns the new withdrawals.
 pub fn withdraw(data_dir: &Path, requested: &[String], reason: &str) -> Result<Vec<Withdrawal>> {
