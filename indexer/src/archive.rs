@@ -29,7 +29,9 @@ use crate::schema::{date_key, index_dir, is_current, register_analyzer, stored_c
 use crate::spelling::Spelling;
 use crate::store::{original_of, sha256_hex, BlobStore};
 
+mod searching;
 mod suggest;
+use searching::{Searching, Spread};
 pub use suggest::{Suggestions, TitleSuggestion};
 
 /// Fields counted as facets, by their API names.
@@ -126,6 +128,8 @@ pub struct Archive {
     /// Texts recently decoded from originals: snippets of popular
     /// documents need not decompress them again.
     texts: Mutex<TextCache>,
+    /// The cores a lone search spreads over.
+    spread: Spread,
 }
 
 /// Bytes of decoded text kept in memory (the whole laws corpus is 25 MB).
@@ -210,14 +214,12 @@ impl Archive {
         crate::analysis::init().map_err(Error::Analysis)?;
         let opening = |source| Error::Index { path: index_dir.clone(), source };
         let directory = IndexDirectory::open(&index_dir, Reads::Stores).map_err(|e| opening(e.into()))?;
-        let mut index = Index::open(directory).map_err(opening)?;
+        let index = Index::open(directory).map_err(opening)?;
         if !is_current(&index).map_err(opening)? {
             return Err(Error::OldFormat(data_dir.to_path_buf()));
         }
-        // The segments of one search are collected on every core: a large
-        // archive has several, and one reader waits less.
-        index.set_default_multithread_executor().map_err(opening)?;
         register_analyzer(&index);
+        let spread = Spread::new().map_err(opening)?;
         let fields = Fields::of(&index.schema());
         let tables = Arc::new(CommitTables { fields: fields.clone(), stats: RwLock::new(None), spelling: RwLock::new(None) });
         let warmer: Arc<dyn Warmer> = tables.clone();
@@ -228,7 +230,7 @@ impl Archive {
             .try_into()
             .map_err(|source| Error::Index { path: index_dir, source })?;
         let texts = Mutex::new(TextCache { entries: LruCache::unbounded(), bytes: 0 });
-        Ok(Archive { reader, fields, blobs: BlobStore::new(data_dir), facts: FactsCache::default(), tables, texts })
+        Ok(Archive { reader, fields, blobs: BlobStore::new(data_dir), facts: FactsCache::default(), tables, texts, spread })
     }
 
     /// Pick up the newest commit now rather than within the reload delay.
@@ -275,7 +277,7 @@ impl Archive {
         }
         let filters = self.filters(request)?;
         let filter_queries: Vec<Box<dyn Query>> = filters.iter().map(|(_, query)| query.box_clone()).collect();
-        let searcher = self.reader.searcher();
+        let searcher = Searching::new(self.reader.searcher(), &self.spread);
         let wanted = request.offset + limit;
         let found = self.run(&searcher, &plan, &filter_queries, request.sort, wanted)?;
         let (found, plan) = self.with_inner_words(&searcher, found, plan, &filter_queries, request.sort, wanted)?;
@@ -316,7 +318,7 @@ impl Archive {
     /// One count-only search per filtered facet; none without filters.
     fn count_without_own_filter(
         &self,
-        searcher: &tantivy::Searcher,
+        searcher: &Searching,
         plan: &QueryPlan,
         loose: bool,
         filters: &[(Option<&'static str>, Box<dyn Query>)],
@@ -328,7 +330,7 @@ impl Archive {
                 filters.iter().enumerate().filter(|(other, _)| *other != at).map(|(_, (_, query))| query.box_clone()).collect();
             let query = self.full_query(plan, loose, &others);
             let only = FACETS.iter().position(|facet| *facet == name).map_or(&FACETS[..0], |at| &FACETS[at..=at]);
-            let mut counts = searcher.search(&*query, &FacetCollector(only)).map_err(|e| SearchError::Internal(e.to_string()))?;
+            let mut counts = searcher.collect(&*query, &FacetCollector(only)).map_err(|e| SearchError::Internal(e.to_string()))?;
             facets.insert(name.to_string(), counts.remove(name).unwrap_or_default());
         }
         Ok(())
@@ -341,7 +343,7 @@ impl Archive {
     /// Returns the result and the plan whose words it found.
     fn with_inner_words(
         &self,
-        searcher: &tantivy::Searcher,
+        searcher: &Searching,
         mut found: Found,
         mut plan: QueryPlan,
         filters: &[Box<dyn Query>],
@@ -373,7 +375,7 @@ impl Archive {
     /// words first). The total depends on the query alone, not on the page.
     fn run(
         &self,
-        searcher: &tantivy::Searcher,
+        searcher: &Searching,
         plan: &QueryPlan,
         filters: &[Box<dyn Query>],
         sort: Sort,
@@ -401,7 +403,7 @@ impl Archive {
     /// Whole dictionary words are checked only when the query `found_nothing`.
     fn did_you_mean(
         &self,
-        searcher: &tantivy::Searcher,
+        searcher: &Searching,
         plan: &QueryPlan,
         text: &str,
         filters: &[Box<dyn Query>],
@@ -417,14 +419,14 @@ impl Archive {
                 continue;
             }
             let alone = QueryPlan::new(&format!("\"{candidate}\""));
-            if searcher.search(&*ranking::plan_query(&self.fields, &alone, false), &Count).map_err(internal)? == 0 {
+            if searcher.collect(&*ranking::plan_query(&self.fields, &alone, false), &Count).map_err(internal)? == 0 {
                 shown = shown.replacen(candidate.as_str(), fix, 1);
             }
         }
         if shown == typed {
             return Ok(None);
         }
-        let finds = searcher.search(&*self.full_query(&QueryPlan::new(&shown), false, filters), &Count).map_err(internal)?;
+        let finds = searcher.collect(&*self.full_query(&QueryPlan::new(&shown), false, filters), &Count).map_err(internal)?;
         Ok((finds > 0).then_some(shown))
     }
 
@@ -432,7 +434,7 @@ impl Archive {
     /// number of matches, and the facet counts.
     fn ranked(
         &self,
-        searcher: &tantivy::Searcher,
+        searcher: &Searching,
         query: &dyn Query,
         sort: Sort,
         wanted: usize,
@@ -444,7 +446,7 @@ impl Archive {
         match sort {
             Sort::Relevance => {
                 let page = TopDocs::with_limit(wanted.max(ranking::RERANK_DEPTH));
-                let (mut top, (total, facets)) = searcher.search(query, &(ranking::tweak(page), collectors)).map_err(internal)?;
+                let (mut top, (total, facets)) = searcher.collect(query, &(ranking::tweak(page), collectors)).map_err(internal)?;
                 // Only the first RERANK_DEPTH are re-ordered, whatever the
                 // page: a window that grew with the page would move other
                 // versions of a regulation into it, and paging would show
@@ -458,7 +460,7 @@ impl Archive {
             Sort::DateDesc | Sort::DateAsc => {
                 let order = if sort == Sort::DateDesc { Order::Desc } else { Order::Asc };
                 let (top, (total, facets)) =
-                    searcher.search(query, &(page.order_by_u64_field("date", order), collectors)).map_err(internal)?;
+                    searcher.collect(query, &(page.order_by_u64_field("date", order), collectors)).map_err(internal)?;
                 Ok((top.into_iter().map(|(_, address)| (0.0, address)).collect(), total, facets))
             }
         }

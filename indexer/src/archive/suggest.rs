@@ -13,9 +13,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::Query;
-use tantivy::{DocAddress, Searcher, TantivyDocument};
+use tantivy::{DocAddress, TantivyDocument};
 
-use super::{first_str, Archive};
+use super::{first_str, Archive, Searching};
 use crate::analysis::{analyze, is_han, normalize, Piece, PieceKind};
 use crate::api::MAX_QUERY_CHARS;
 use crate::catalog::Disclosure;
@@ -67,7 +67,7 @@ impl Archive {
         if plan.is_empty() {
             return Ok(Suggestions::default());
         }
-        let searcher = self.reader.searcher();
+        let searcher = Searching::new(self.reader.searcher(), &self.spread);
         let documents = self.titles(&searcher, &plan, &typed, limit)?;
         let mut suggestions = self.phrases(&searcher, &plan, &typed, limit / 2)?;
         suggestions.extend(documents.iter().map(|d| d.title.clone()));
@@ -76,11 +76,11 @@ impl Archive {
     }
 
     /// Up to `limit` distinct titles holding every typed word, best first.
-    fn titles(&self, searcher: &Searcher, plan: &QueryPlan, typed: &str, limit: usize) -> Result<Vec<TitleSuggestion>> {
+    fn titles(&self, searcher: &Searching, plan: &QueryPlan, typed: &str, limit: usize) -> Result<Vec<TitleSuggestion>> {
         let whole = normalize(typed).text().split_whitespace().collect::<String>();
         let mut addresses: Vec<DocAddress> = Vec::new();
         for query in [ranking::title_query(&self.fields, &[vec![whole.clone()]]), self.every_word_in_title(plan)].into_iter().flatten() {
-            let top = searcher.search(&*query, &TopDocs::with_limit(limit * CANDIDATES_PER_TITLE).order_by_score())?;
+            let top = searcher.collect(&*query, &TopDocs::with_limit(limit * CANDIDATES_PER_TITLE).order_by_score())?;
             for (_, address) in top {
                 if !addresses.contains(&address) {
                     addresses.push(address);
@@ -111,7 +111,7 @@ impl Archive {
     /// Up to `limit` phrases: `typed` and a word that follows the last
     /// typed word (or its official term) in at least two of the best public
     /// documents for it, most documents first.
-    fn phrases(&self, searcher: &Searcher, plan: &QueryPlan, typed: &str, limit: usize) -> Result<Vec<String>> {
+    fn phrases(&self, searcher: &Searching, plan: &QueryPlan, typed: &str, limit: usize) -> Result<Vec<String>> {
         // A question (怎么申请) is a whole query already, one character not
         // yet a word: nothing to complete.
         if plan.groups.iter().any(|g| g.optional) || typed.trim().chars().count() < 2 {
@@ -121,7 +121,7 @@ impl Archive {
         let needles = fold(&last.texts());
         let groups: Vec<Vec<String>> = plan.groups.iter().map(|g| g.texts()).collect();
         let Some(query) = ranking::body_query(&self.fields, &groups) else { return Ok(Vec::new()) };
-        let top = searcher.search(&*query, &TopDocs::with_limit(PHRASE_SOURCES).order_by_score())?;
+        let top = searcher.collect(&*query, &TopDocs::with_limit(PHRASE_SOURCES).order_by_score())?;
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for (_, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
