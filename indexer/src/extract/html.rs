@@ -35,21 +35,37 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractEr
     Ok(Record { text, catalog: Catalog { title: page_title(&document), ..Catalog::default() }, warnings, ..Record::default() })
 }
 
-/// The encoding a page is decoded with, as a browser picks it (the HTML
-/// standard's encoding sniffing): a byte order mark, else the charset the
-/// page declares, else the one detected. A page that can declare its
+/// The encoding a page is decoded with: a byte order mark, else the
+/// charset the page declares, else the one detected, as the HTML
+/// standard's encoding sniffing picks it (a page that can declare its
 /// charset in ASCII is not UTF-16, so a declared UTF-16 means UTF-8, and
-/// `x-user-defined` means windows-1252.
+/// `x-user-defined` means windows-1252), except where the bytes
+/// contradict the declaration ([`contradicts`]). Archived pages do: a site
+/// that moved to UTF-8 kept its `gb2312` template, a saved page was
+/// converted without its `<meta>`. A browser shows such a page garbled;
+/// the archive reads it as written.
 pub(super) fn encoding_of(bytes: &[u8]) -> &'static Encoding {
     if let Some((encoding, _)) = Encoding::for_bom(bytes) {
         return encoding;
     }
-    match declared_charset(bytes).and_then(|c| encoding_named(&c)) {
-        Some(declared) if declared == UTF_16LE || declared == UTF_16BE => UTF_8,
-        Some(declared) if declared == X_USER_DEFINED => WINDOWS_1252,
-        Some(declared) => declared,
-        None => detect(bytes),
+    let declared = declared_charset(bytes).and_then(|c| encoding_named(&c)).map(|declared| match declared {
+        d if d == UTF_16LE || d == UTF_16BE => UTF_8,
+        d if d == X_USER_DEFINED => WINDOWS_1252,
+        d => d,
+    });
+    match declared {
+        Some(declared) if !contradicts(bytes, declared) => declared,
+        _ => detect(bytes),
     }
+}
+
+/// Whether `bytes` cannot be in the `declared` encoding: it cannot decode
+/// them without replacing some, or they are UTF-8 holding more than ASCII
+/// and it is not (text in GBK, Big5 or windows-1252 is as good as never
+/// valid UTF-8 once it holds a few non-ASCII characters).
+fn contradicts(bytes: &[u8], declared: &'static Encoding) -> bool {
+    let utf8_beyond_ascii = !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok();
+    (declared != UTF_8 && utf8_beyond_ascii) || declared.decode_without_bom_handling_and_without_replacement(bytes).is_none()
 }
 
 /// The charset a page declares in its first 2 KB (`<meta charset=…>` or
@@ -142,10 +158,31 @@ mod tests {
         let utf8 = PAGE.as_bytes();
         let with_bom = [b"\xEF\xBB\xBF".as_slice(), utf8].concat();
         let declares_utf16 = PAGE.replace(r#"charset="gbk""#, r#"charset="utf-16""#);
-        for (bytes, expected) in [(with_bom, UTF_8), (declares_utf16.into_bytes(), UTF_8), (utf8.to_vec(), encoding_rs::GBK)] {
+        for (bytes, expected) in [(with_bom, UTF_8), (declares_utf16.into_bytes(), UTF_8)] {
             assert_eq!(encoding_of(&bytes), expected);
         }
         let r = extract(PAGE.replace(r#"charset="gbk""#, r#"charset="utf-16""#).as_bytes(), &Limits::default()).unwrap();
         assert_eq!(r.catalog.title.as_deref(), Some("关于开展控烟宣传月活动的通知"));
+    }
+
+    /// A page in GBK that declares UTF-8, and one in UTF-8 that declares
+    /// gb2312: each is read (and its original served) in the encoding its
+    /// bytes are in. Before, the first was rejected as binary data and the
+    /// second indexed as mojibake. A page whose bytes fit its declaration
+    /// keeps it, even where detection would guess otherwise (ASCII only).
+    #[test]
+    fn a_page_whose_bytes_contradict_its_declared_charset_is_read_as_written() {
+        let gbk_declaring_utf8 = encoding_rs::GBK.encode(&PAGE.replace(r#"charset="gbk""#, r#"charset="utf-8""#)).0.into_owned();
+        let utf8_declaring_gb2312 = PAGE.replace(r#"charset="gbk""#, r#"charset="gb2312""#).into_bytes();
+        for bytes in [&gbk_declaring_utf8, &utf8_declaring_gb2312] {
+            let r = extract(bytes, &Limits::default()).unwrap();
+            assert_eq!(r.catalog.title.as_deref(), Some("关于开展控烟宣传月活动的通知"));
+            assert!(r.text.contains("为控制吸烟危害，决定开展宣传月活动。"), "{}", r.text);
+        }
+        assert_eq!(super::super::charset("html", &gbk_declaring_utf8), Some("gb18030"));
+        assert_eq!(super::super::charset("html", &utf8_declaring_gb2312), Some("UTF-8"));
+        let ascii_declaring_gbk = br#"<html><head><meta charset="gbk"><title>Notice</title></head><body>Open.</body></html>"#;
+        assert_eq!(encoding_of(ascii_declaring_gbk), encoding_rs::GBK);
+        assert_eq!(encoding_of(&encoding_rs::GBK.encode(PAGE).0), encoding_rs::GBK);
     }
 }
