@@ -172,7 +172,7 @@ fn a_gbk_or_big5_original_is_served_with_its_own_charset_so_it_reads_as_written(
     std::fs::create_dir_all(&source).unwrap();
     let files = [
         ("低保通知.txt", encoding_rs::GBK.encode(notice).0, "text/plain; charset=gb18030"),
-        ("供水公告.html", encoding_rs::GBK.encode(&page).0, "text/html; charset=GBK"),
+        ("供水公告.html", encoding_rs::GBK.encode(&page).0, "text/html; charset=gb18030"),
         ("票價公告.txt", encoding_rs::BIG5.encode(traditional).0, "text/plain; charset=Big5"),
         ("通知.txt", notice.as_bytes().into(), "text/plain; charset=UTF-8"),
     ];

@@ -3,9 +3,9 @@
 
 use scraper::{ElementRef, Html, Node, Selector};
 
-use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252, X_USER_DEFINED};
+use encoding_rs::{Encoding, GB18030, GBK, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252, X_USER_DEFINED};
 
-use super::text::{decode_with, detect, encoding_named, looks_binary};
+use super::text::{decode_with, detect, encoding_named, looks_binary, reads_as, replaced_note};
 use super::{cap_text, ExtractError, Limits, Record};
 use crate::catalog::Catalog;
 
@@ -21,64 +21,114 @@ const BLOCKS: [&str; 18] =
     ["p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article", "pre", "blockquote", "dd", "dt"];
 
 pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractError> {
-    let decoded = decode_with(bytes, encoding_of(bytes));
+    let reading = reading_of(bytes);
+    let decoded = decode_with(bytes, reading.encoding);
     if looks_binary(&decoded.text) {
         return Err(ExtractError::Binary);
+    }
+    let mut warnings = Vec::new();
+    if let Some(declared) = reading.overruled {
+        warnings.push(format!(
+            "the page declares charset {} but is written in {}; read as {}",
+            declared.name(),
+            decoded.encoding,
+            decoded.encoding
+        ));
+    }
+    if decoded.lossy {
+        warnings.push(replaced_note(decoded.encoding));
     }
     let document = Html::parse_document(&decoded.text);
     let root = main_content(&document).unwrap_or_else(|| document.root_element());
     let mut text = String::new();
     collect_text(root, &mut text);
     let text = tidy(&text);
-    let mut warnings = Vec::new();
     let text = cap_text(text, limits.max_text_bytes, &mut warnings);
     Ok(Record { text, catalog: Catalog { title: page_title(&document), ..Catalog::default() }, warnings, ..Record::default() })
 }
 
-/// The encoding a page is decoded with: a byte order mark, else the
-/// charset the page declares, else the one detected, as the HTML
-/// standard's encoding sniffing picks it (a page that can declare its
-/// charset in ASCII is not UTF-16, so a declared UTF-16 means UTF-8, and
-/// `x-user-defined` means windows-1252), except where the bytes
-/// contradict the declaration ([`contradicts`]). Archived pages do: a site
-/// that moved to UTF-8 kept its `gb2312` template, a saved page was
-/// converted without its `<meta>`. A browser shows such a page garbled;
-/// the archive reads it as written.
+/// The encoding a page is read in, and the charset it declares when its
+/// bytes overrule that.
+struct Reading {
+    encoding: &'static Encoding,
+    overruled: Option<&'static Encoding>,
+}
+
+/// The encoding a page is decoded with ([`reading_of`]).
 pub(super) fn encoding_of(bytes: &[u8]) -> &'static Encoding {
+    reading_of(bytes).encoding
+}
+
+/// A byte order mark, else the charset the page declares, else the one
+/// detected, as the HTML standard's encoding sniffing picks it (a page that
+/// can declare its charset in ASCII is not UTF-16, so a declared UTF-16
+/// means UTF-8, and `x-user-defined` means windows-1252), except where the
+/// bytes overrule the declaration ([`overrule`]). Archived pages do: a site
+/// that moved to UTF-8 kept its `gb2312` template, a GBK page went out
+/// under a server's default `iso-8859-1`. A browser shows such a page
+/// garbled; the archive reads it as written. GBK is read, and named, as
+/// its superset GB18030, as browsers decode it.
+fn reading_of(bytes: &[u8]) -> Reading {
+    let as_gb18030 = |encoding: &'static Encoding| if encoding == GBK { GB18030 } else { encoding };
     if let Some((encoding, _)) = Encoding::for_bom(bytes) {
-        return encoding;
+        return Reading { encoding, overruled: None };
     }
     let declared = declared_charset(bytes).and_then(|c| encoding_named(&c)).map(|declared| match declared {
         d if d == UTF_16LE || d == UTF_16BE => UTF_8,
         d if d == X_USER_DEFINED => WINDOWS_1252,
-        d => d,
+        d => as_gb18030(d),
     });
     match declared {
-        Some(declared) if !contradicts(bytes, declared) => declared,
-        _ => detect(bytes),
+        None => Reading { encoding: as_gb18030(detect(bytes)), overruled: None },
+        Some(declared) => match overrule(bytes, declared) {
+            None => Reading { encoding: declared, overruled: None },
+            Some(written) => Reading { encoding: as_gb18030(written), overruled: Some(declared) },
+        },
     }
 }
 
-/// Whether `bytes` cannot be in the `declared` encoding: it cannot decode
-/// them without replacing some, or they are UTF-8 holding more than ASCII
-/// and it is not (text in GBK, Big5 or windows-1252 is as good as never
-/// valid UTF-8 once it holds a few non-ASCII characters).
-fn contradicts(bytes: &[u8], declared: &'static Encoding) -> bool {
-    let utf8_beyond_ascii = !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok();
-    (declared != UTF_8 && utf8_beyond_ascii) || declared.decode_without_bom_handling_and_without_replacement(bytes).is_none()
+/// The encoding `bytes` are written in when it is not the `declared` one:
+/// the one detected, when `declared` cannot read them ([`reads_as`]: more
+/// than a stray byte replaced), when they are UTF-8 and read as such
+/// ([`reads_as_utf8`]), or when a single-byte charset is declared on text
+/// that the detector finds in a multi-byte one (GBK, Big5 …). `None`: the
+/// declaration stands.
+fn overrule(bytes: &[u8], declared: &'static Encoding) -> Option<&'static Encoding> {
+    let unreadable = !reads_as(bytes, declared) || (declared != UTF_8 && reads_as_utf8(bytes));
+    if !unreadable && !declared.is_single_byte() {
+        return None;
+    }
+    let detected = detect(bytes);
+    let multi_byte = detected != UTF_8 && !detected.is_single_byte() && detected.is_ascii_compatible();
+    ((unreadable || multi_byte) && detected != declared).then_some(detected)
+}
+
+/// Whether `bytes` hold characters beyond ASCII, are UTF-8 (but for a
+/// stray byte), and read as text in it: three in four of those characters
+/// are CJK, punctuation, full-width forms or Latin letters. GBK bytes that
+/// happen to be valid UTF-8 (学习 is) decode to Cyrillic, Greek, combining
+/// marks and Hebrew accents instead.
+fn reads_as_utf8(bytes: &[u8]) -> bool {
+    if bytes.is_ascii() || !reads_as(bytes, UTF_8) {
+        return false;
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let (all, plausible) = text.chars().filter(|c| !c.is_ascii()).fold((0usize, 0usize), |(all, plausible), c| {
+        (all + 1, plausible + usize::from(matches!(c, '\u{A0}'..='\u{24F}' | '\u{2000}'..='\u{206F}' | '\u{2E80}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{FF00}'..='\u{FFEF}')))
+    });
+    plausible * 4 >= all * 3
 }
 
 /// The charset a page declares in its first 2 KB (`<meta charset=…>` or
-/// `<meta http-equiv=… content="…; charset=…">`).
+/// `<meta http-equiv=… content="…; charset=…">`, spaces around `=` and
+/// quotes allowed): the first `charset` followed by `=` and a label.
 fn declared_charset(bytes: &[u8]) -> Option<String> {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).to_ascii_lowercase();
-    let at = head.find("charset=")? + "charset=".len();
-    let value: String = head[at..]
-        .trim_start_matches(['"', '\'', ' '])
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    (!value.is_empty()).then_some(value)
+    head.match_indices("charset").find_map(|(at, name)| {
+        let value = head[at + name.len()..].trim_start().strip_prefix('=')?.trim_start_matches(['"', '\'', ' ', '\t']);
+        let label: String = value.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.')).collect();
+        (!label.is_empty()).then_some(label)
+    })
 }
 
 /// The article of a page when it marks one (`<article>`, `<main>`, or a
@@ -165,24 +215,54 @@ mod tests {
         assert_eq!(r.catalog.title.as_deref(), Some("关于开展控烟宣传月活动的通知"));
     }
 
-    /// A page in GBK that declares UTF-8, and one in UTF-8 that declares
-    /// gb2312: each is read (and its original served) in the encoding its
-    /// bytes are in. Before, the first was rejected as binary data and the
-    /// second indexed as mojibake. A page whose bytes fit its declaration
-    /// keeps it, even where detection would guess otherwise (ASCII only).
+    /// The page in GBK, declaring `charset`.
+    fn gbk_page(charset: &str) -> Vec<u8> {
+        encoding_rs::GBK.encode(&PAGE.replace(r#"charset="gbk""#, charset)).0.into_owned()
+    }
+
+    /// The encoding a page is read in, the warnings its reading gave, and
+    /// whether its title and sentence came out as written.
+    fn read(bytes: &[u8]) -> (&'static str, Vec<String>, bool) {
+        let r = extract(bytes, &Limits::default()).unwrap();
+        let as_written =
+            r.catalog.title.as_deref() == Some("关于开展控烟宣传月活动的通知") && r.text.contains("为控制吸烟危害，决定开展宣传月活动。");
+        (encoding_of(bytes).name(), r.warnings, as_written)
+    }
+
+    /// Pages whose bytes overrule their declaration are read, and their
+    /// originals served, in the encoding they are written in, with a
+    /// warning naming both: GBK declaring UTF-8 (was rejected as binary
+    /// data), UTF-8 declaring gb2312 and GBK declaring iso-8859-1 (were
+    /// indexed as mojibake).
     #[test]
-    fn a_page_whose_bytes_contradict_its_declared_charset_is_read_as_written() {
-        let gbk_declaring_utf8 = encoding_rs::GBK.encode(&PAGE.replace(r#"charset="gbk""#, r#"charset="utf-8""#)).0.into_owned();
+    fn a_page_whose_bytes_overrule_its_declared_charset_is_read_as_written() {
+        let overruled = |declared: &str, written: &str| {
+            vec![format!("the page declares charset {declared} but is written in {written}; read as {written}")]
+        };
         let utf8_declaring_gb2312 = PAGE.replace(r#"charset="gbk""#, r#"charset="gb2312""#).into_bytes();
-        for bytes in [&gbk_declaring_utf8, &utf8_declaring_gb2312] {
-            let r = extract(bytes, &Limits::default()).unwrap();
-            assert_eq!(r.catalog.title.as_deref(), Some("关于开展控烟宣传月活动的通知"));
-            assert!(r.text.contains("为控制吸烟危害，决定开展宣传月活动。"), "{}", r.text);
-        }
-        assert_eq!(super::super::charset("html", &gbk_declaring_utf8), Some("gb18030"));
-        assert_eq!(super::super::charset("html", &utf8_declaring_gb2312), Some("UTF-8"));
+        assert_eq!(read(&gbk_page(r#"charset="utf-8""#)), ("gb18030", overruled("UTF-8", "gb18030"), true));
+        assert_eq!(read(&utf8_declaring_gb2312), ("UTF-8", overruled("gb18030", "UTF-8"), true));
+        assert_eq!(read(&gbk_page(r#"charset="iso-8859-1""#)), ("gb18030", overruled("windows-1252", "gb18030"), true));
+        assert_eq!(super::super::charset("html", &gbk_page(r#"charset="utf-8""#)), Some("gb18030"));
+    }
+
+    /// A page whose bytes fit its declaration keeps it: a stray byte in a
+    /// long page (one replacement, named in a warning), GBK bytes that
+    /// happen to be valid UTF-8 (学习), ASCII only, and `charset = gbk`
+    /// written with spaces.
+    #[test]
+    fn a_page_whose_bytes_fit_its_declared_charset_keeps_it_despite_a_stray_byte() {
+        let stray = [gbk_page(r#"charset="gbk""#), b"\xd6".to_vec()].concat();
+        let stray_utf8 = [PAGE.replace(r#"charset="gbk""#, r#"charset="utf-8""#).into_bytes(), b"<p>\xff</p>".to_vec()].concat();
+        assert_eq!(read(&stray), ("gb18030", vec!["some bytes are not valid gb18030; they were replaced".to_string()], true));
+        assert_eq!(read(&stray_utf8), ("UTF-8", vec!["some bytes are not valid UTF-8; they were replaced".to_string()], true));
+        assert_eq!(read(&gbk_page("charset = gbk")), ("gb18030", vec![], true));
+        let valid_utf8_by_chance =
+            encoding_rs::GBK.encode(r#"<html><head><meta charset="gbk"><title>学习</title></head><body>Notice 学习</body></html>"#).0;
+        assert!(std::str::from_utf8(&valid_utf8_by_chance).is_ok());
+        let r = extract(&valid_utf8_by_chance, &Limits::default()).unwrap();
+        assert_eq!((encoding_of(&valid_utf8_by_chance).name(), r.catalog.title.as_deref()), ("gb18030", Some("学习")));
         let ascii_declaring_gbk = br#"<html><head><meta charset="gbk"><title>Notice</title></head><body>Open.</body></html>"#;
-        assert_eq!(encoding_of(ascii_declaring_gbk), encoding_rs::GBK);
-        assert_eq!(encoding_of(&encoding_rs::GBK.encode(PAGE).0), encoding_rs::GBK);
+        assert_eq!(encoding_of(ascii_declaring_gbk).name(), "gb18030");
     }
 }

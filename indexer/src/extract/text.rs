@@ -46,6 +46,9 @@ pub(super) fn detect(bytes: &[u8]) -> &'static Encoding {
     if let Some(utf16) = utf16_without_bom(bytes) {
         return utf16;
     }
+    if reads_as(bytes, UTF_8) {
+        return UTF_8;
+    }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
     // No top-level-domain hint: a `.cn` hint would bias Big5 text to GBK.
@@ -55,6 +58,30 @@ pub(super) fn detect(bytes: &[u8]) -> &'static Encoding {
         e if e == encoding_rs::GBK || e == encoding_rs::GB18030 => encoding_rs::GB18030,
         e => e,
     }
+}
+
+/// One in this many characters beyond ASCII may be replaced (a stray
+/// byte, a character cut by a truncated copy) in text that still reads as
+/// written in an encoding. Read in the wrong encoding, Chinese text has a
+/// replacement in nearly every character.
+const STRAY_BYTES_PER: usize = 50;
+
+/// Whether `bytes` read in `encoding`: decoding them replaces at most one
+/// in [`STRAY_BYTES_PER`] of the characters beyond ASCII.
+pub(super) fn reads_as(bytes: &[u8], encoding: &'static Encoding) -> bool {
+    let (text, lossy) = encoding.decode_without_bom_handling(bytes);
+    if !lossy {
+        return true;
+    }
+    let beyond_ascii = text.chars().filter(|c| !c.is_ascii());
+    let (all, replaced) = beyond_ascii.fold((0usize, 0usize), |(all, replaced), c| (all + 1, replaced + usize::from(c == '\u{FFFD}')));
+    replaced * STRAY_BYTES_PER <= all
+}
+
+/// The warning of a text some of whose bytes `encoding` (its name) could
+/// not decode.
+pub(super) fn replaced_note(encoding: &str) -> String {
+    format!("some bytes are not valid {encoding}; they were replaced")
 }
 
 /// Bytes looked at to recognise UTF-16 without a BOM.
@@ -156,7 +183,7 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractEr
     }
     let mut warnings = Vec::new();
     if decoded.lossy {
-        warnings.push(format!("some bytes are not valid {}; they were replaced", decoded.encoding));
+        warnings.push(replaced_note(decoded.encoding));
     }
     let whole = decoded.text.len() <= limits.max_text_bytes;
     let text = cap_text(decoded.text, limits.max_text_bytes, &mut warnings);
@@ -168,6 +195,19 @@ mod tests {
     use super::*;
 
     const SAMPLE: &str = "关于做好政府信息公开工作的通知：各乡镇人民政府，区政府各部门，现将有关事项通知如下。";
+
+    /// A stray byte (or a character cut by a truncated copy) in UTF-8 text
+    /// leaves it UTF-8, with one replacement and a warning; the detector
+    /// read it as windows-1252, every character garbled.
+    #[test]
+    fn utf8_text_with_a_stray_byte_is_read_as_utf8() {
+        for stray in [&b"\xff"[..], &"说".as_bytes()[..2]] {
+            let bytes = [SAMPLE.as_bytes(), stray, SAMPLE.as_bytes()].concat();
+            let r = extract(&bytes, &Limits::default()).unwrap();
+            assert_eq!(r.text, format!("{SAMPLE}\u{FFFD}{SAMPLE}"));
+            assert_eq!(r.warnings, vec![replaced_note("UTF-8")]);
+        }
+    }
 
     #[test]
     fn each_encoding_decodes_to_the_same_text() {
