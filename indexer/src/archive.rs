@@ -165,16 +165,23 @@ struct Found {
     top: Vec<(Score, DocAddress)>,
     /// How many of `top`, from the start, match every required word.
     complete: usize,
+    /// The documents `counted` matches with the filters, and their facets.
     total: usize,
+    facets: Facets,
     /// Documents matching every required word.
     strict_total: usize,
-    facets: Facets,
+    /// The words query (without filters) of the complete matches.
+    strict: Box<dyn Query>,
+    /// The words query (without filters) whose matches `total` and
+    /// `facets` count: `strict`, or the loose one when it found more.
+    counted: Box<dyn Query>,
 }
 
 impl Found {
     /// Put the complete matches of `inner` (a looser plan that has some)
     /// after this one's complete matches, before its partial ones; keep
-    /// `wanted`.
+    /// `wanted`. The complete matches are now those of either plan: the
+    /// counts are theirs ([`Archive::count`]).
     fn follow_with(&mut self, inner: Found, wanted: usize) {
         let seen: HashSet<DocAddress> = self.top.iter().map(|(_, a)| *a).collect();
         let partial = self.top.split_off(self.complete);
@@ -182,9 +189,8 @@ impl Found {
         self.top.extend(fresh);
         self.top.extend(partial);
         self.top.truncate(wanted);
-        if inner.strict_total > self.total {
-            (self.total, self.facets) = (inner.strict_total, inner.facets);
-        }
+        let either = BooleanQuery::new(vec![(Occur::Should, self.strict.box_clone()), (Occur::Should, inner.strict)]);
+        (self.strict, self.counted) = (Box::new(either.clone()), Box::new(either));
     }
 }
 
@@ -192,6 +198,16 @@ impl Found {
 fn nothing_found(q: &str) -> SearchResponse {
     let facets = FACETS.iter().map(|name| (name.to_string(), BTreeMap::new())).collect();
     SearchResponse { query: q.to_string(), total: 0, took_ms: 0.0, relaxed: false, did_you_mean: None, hits: Vec::new(), facets }
+}
+
+/// `words` within the filters (which add nothing to the score).
+fn with_filters(words: Box<dyn Query>, filters: &[Box<dyn Query>]) -> Box<dyn Query> {
+    if filters.is_empty() {
+        return words;
+    }
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, words)];
+    clauses.extend(filters.iter().map(|f| (Occur::Must, Box::new(BoostQuery::new(f.box_clone(), 0.0)) as Box<dyn Query>)));
+    Box::new(BooleanQuery::new(clauses))
 }
 
 /// Partial matches are offered when fewer documents than this (a first
@@ -289,9 +305,7 @@ impl Archive {
         };
         let relaxed = found_nothing && !found.top.is_empty();
         let mut facets = found.facets;
-        // The loose query counted the matches when it found more.
-        let loose = found.total > found.strict_total;
-        self.count_without_own_filter(&searcher, &plan, loose, &filters, &mut facets)?;
+        self.count_without_own_filter(&searcher, &*found.counted, &filters, &mut facets)?;
         let complete = found.complete;
         let hits = found
             .top
@@ -319,8 +333,7 @@ impl Archive {
     fn count_without_own_filter(
         &self,
         searcher: &Searching,
-        plan: &QueryPlan,
-        loose: bool,
+        counted: &dyn Query,
         filters: &[(Option<&'static str>, Box<dyn Query>)],
         facets: &mut Facets,
     ) -> Result<(), SearchError> {
@@ -328,7 +341,7 @@ impl Archive {
             let Some(name) = *name else { continue };
             let others: Vec<Box<dyn Query>> =
                 filters.iter().enumerate().filter(|(other, _)| *other != at).map(|(_, (_, query))| query.box_clone()).collect();
-            let query = self.full_query(plan, loose, &others);
+            let query = with_filters(counted.box_clone(), &others);
             let only = FACETS.iter().position(|facet| *facet == name).map_or(&FACETS[..0], |at| &FACETS[at..=at]);
             let mut counts = searcher.collect(&*query, &FacetCollector(only)).map_err(|e| SearchError::Internal(e.to_string()))?;
             facets.insert(name.to_string(), counts.remove(name).unwrap_or_default());
@@ -362,6 +375,7 @@ impl Archive {
             return Ok((inner, split));
         }
         found.follow_with(inner, wanted);
+        self.count(searcher, &mut found, filters)?;
         // Their snippets mark the inner words (and find them as written,
         // without folding the whole text).
         let more: Vec<String> = split.highlights.into_iter().filter(|h| !plan.highlights.contains(h)).collect();
@@ -382,19 +396,31 @@ impl Archive {
         wanted: usize,
     ) -> Result<Found, SearchError> {
         let rerank = Rerank::new(&self.fields, plan);
-        let strict = self.full_query(plan, false, filters);
-        let (mut top, total, facets) = self.ranked(searcher, &*strict, sort, wanted, &rerank)?;
-        let mut found = Found { complete: top.len(), total, strict_total: total, facets, top: Vec::new() };
+        let strict = self.words_query(plan, false);
+        let (mut top, total, facets) = self.ranked(searcher, &*with_filters(strict.box_clone(), filters), sort, wanted, &rerank)?;
+        let counted = strict.box_clone();
+        let mut found = Found { complete: top.len(), total, facets, strict_total: total, strict, counted, top: Vec::new() };
         if total < RELAX_BELOW && plan.can_relax() {
-            let loose = self.full_query(plan, true, filters);
-            let (more, loose_total, loose_facets) = self.ranked(searcher, &*loose, sort, wanted + total, &rerank)?;
+            let loose = self.words_query(plan, true);
+            let (more, loose_total, loose_facets) =
+                self.ranked(searcher, &*with_filters(loose.box_clone(), filters), sort, wanted + total, &rerank)?;
             let seen: HashSet<DocAddress> = top.iter().map(|(_, a)| *a).collect();
             top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
             top.truncate(wanted);
-            (found.total, found.facets) = (loose_total, loose_facets);
+            (found.total, found.facets, found.counted) = (loose_total, loose_facets, loose);
         }
         found.top = top;
         Ok(found)
+    }
+
+    /// Count what `found` counts ([`Found::counted`]) with the filters:
+    /// its total and facets, all of them complete matches.
+    fn count(&self, searcher: &Searching, found: &mut Found, filters: &[Box<dyn Query>]) -> Result<(), SearchError> {
+        let query = with_filters(found.counted.box_clone(), filters);
+        let (total, facets) =
+            searcher.collect(&*query, &(Count, FacetCollector(&FACETS))).map_err(|e| SearchError::Internal(e.to_string()))?;
+        (found.total, found.strict_total, found.facets) = (total, total, facets);
+        Ok(())
     }
 
     /// One corrected query, when a typed word (or a stray character with
@@ -426,7 +452,8 @@ impl Archive {
         if shown == typed {
             return Ok(None);
         }
-        let finds = searcher.collect(&*self.full_query(&QueryPlan::new(&shown), false, filters), &Count).map_err(internal)?;
+        let finds =
+            searcher.collect(&*with_filters(self.words_query(&QueryPlan::new(&shown), false), filters), &Count).map_err(internal)?;
         Ok((finds > 0).then_some(shown))
     }
 
@@ -466,16 +493,14 @@ impl Archive {
         }
     }
 
-    /// The whole query: the plan's words (all, or any when `relaxed`) and
-    /// 文号 keys, and the filters.
-    fn full_query(&self, plan: &QueryPlan, relaxed: bool, filters: &[Box<dyn Query>]) -> Box<dyn Query> {
-        let words: Box<dyn Query> = if plan.asks_nothing() { Box::new(AllQuery) } else { ranking::plan_query(&self.fields, plan, relaxed) };
-        if filters.is_empty() {
-            return words;
+    /// The query of the plan's words (all, or any when `relaxed`) and
+    /// 文号 keys; every document when it asks nothing.
+    fn words_query(&self, plan: &QueryPlan, relaxed: bool) -> Box<dyn Query> {
+        if plan.asks_nothing() {
+            Box::new(AllQuery)
+        } else {
+            ranking::plan_query(&self.fields, plan, relaxed)
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, words)];
-        clauses.extend(filters.iter().map(|f| (Occur::Must, Box::new(BoostQuery::new(f.box_clone(), 0.0)) as Box<dyn Query>)));
-        Box::new(BooleanQuery::new(clauses))
     }
 
     /// Filter clauses: any of the values of a field, all fields together;
