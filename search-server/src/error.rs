@@ -3,6 +3,8 @@
 //! be broken by a handler that forgets it.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::rejection::PathRejection;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -12,6 +14,11 @@ use indexer::api::SearchError;
 
 /// Seconds a client should wait before retrying a 503.
 const RETRY_AFTER_SECS: &str = "1";
+
+/// Seconds between two log lines that count the 503s (busy, timed out):
+/// a server refusing thousands of requests a second logs one line, not
+/// one per request.
+const REFUSALS_REPORTED_EVERY_SECS: u64 = 10;
 
 /// Why a request was not answered with what it asked for.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,8 +75,10 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(why) = &self {
-            tracing::error!("{why}");
+        match &self {
+            ApiError::Internal(why) => tracing::error!("{why}"),
+            ApiError::Busy | ApiError::Timeout => count_refusal(),
+            _ => {}
         }
         let (status, message) = self.parts();
         let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
@@ -77,6 +86,24 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::RETRY_AFTER, retry);
         }
         response
+    }
+}
+
+/// 503s since the last line that reported them, and the second (Unix
+/// time) of that line.
+static REFUSALS: AtomicU64 = AtomicU64::new(0);
+static REFUSALS_REPORTED_AT: AtomicU64 = AtomicU64::new(0);
+
+/// Count one 503, and log the count at most every
+/// [`REFUSALS_REPORTED_EVERY_SECS`] (the first one at once).
+fn count_refusal() {
+    REFUSALS.fetch_add(1, Ordering::Relaxed);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let last = REFUSALS_REPORTED_AT.load(Ordering::Relaxed);
+    let due = now >= last + REFUSALS_REPORTED_EVERY_SECS;
+    if due && REFUSALS_REPORTED_AT.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+        let refused = REFUSALS.swap(0, Ordering::Relaxed);
+        tracing::warn!("{refused} requests answered 503 (all search slots busy, or over the timeout) since the last such line; see --max-concurrent and --timeout");
     }
 }
 

@@ -160,7 +160,9 @@ pub fn router(archive: Arc<Archive>, config: Config) -> Router {
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff", true))
         .layer(header_layer(header::REFERRER_POLICY, "no-referrer", true))
         .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP, false))
-        .layer(TraceLayer::new_for_http())
+        // Failures are logged where they are answered (`ApiError`): an
+        // internal error with its cause, 503s counted, not one per request.
+        .layer(TraceLayer::new_for_http().on_failure(()))
         .with_state(state)
 }
 
