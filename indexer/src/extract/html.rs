@@ -119,13 +119,35 @@ fn reads_as_utf8(bytes: &[u8]) -> bool {
     plausible * 4 >= all * 3
 }
 
-/// The charset a page declares in its first 2 KB (`<meta charset=…>` or
-/// `<meta http-equiv=… content="…; charset=…">`, spaces around `=` and
-/// quotes allowed): the first `charset` followed by `=` and a label.
+/// The charset a page declares in a `<meta>` of its first 2 KB: `<meta
+/// charset=…>`, or `<meta http-equiv="Content-Type" content="…;
+/// charset=…">`, the first that names one. The head is parsed as HTML (its
+/// bytes read one to a character, which keeps every ASCII tag), so a
+/// `charset=` in a comment, a script or another meta's `content` is not a
+/// declaration, as in a browser's prescan.
 fn declared_charset(bytes: &[u8]) -> Option<String> {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).to_ascii_lowercase();
-    head.match_indices("charset").find_map(|(at, name)| {
-        let value = head[at + name.len()..].trim_start().strip_prefix('=')?.trim_start_matches(['"', '\'', ' ', '\t']);
+    let (head, _) = WINDOWS_1252.decode_without_bom_handling(&bytes[..bytes.len().min(2048)]);
+    let document = Html::parse_document(&head);
+    let metas = Selector::parse("meta").ok()?;
+    document.select(&metas).find_map(|meta| {
+        let attr = |name: &str| meta.value().attr(name);
+        let label = match attr("charset") {
+            Some(label) => label.trim().trim_matches(['"', '\'']).to_string(),
+            None if attr("http-equiv").is_some_and(|v| v.trim().eq_ignore_ascii_case("content-type")) => {
+                charset_in_content(attr("content")?)?
+            }
+            None => return None,
+        };
+        (!label.is_empty()).then(|| label.to_ascii_lowercase())
+    })
+}
+
+/// The label after `charset=` in a `content` attribute (`text/html;
+/// charset = "gbk"`): spaces around `=` and quotes allowed.
+fn charset_in_content(content: &str) -> Option<String> {
+    let lower = content.to_ascii_lowercase();
+    lower.match_indices("charset").find_map(|(at, name)| {
+        let value = lower[at + name.len()..].trim_start().strip_prefix('=')?.trim_start_matches(['"', '\'', ' ', '\t']);
         let label: String = value.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.')).collect();
         (!label.is_empty()).then_some(label)
     })
@@ -264,5 +286,22 @@ mod tests {
         assert_eq!((encoding_of(&valid_utf8_by_chance).name(), r.catalog.title.as_deref()), ("gb18030", Some("学习")));
         let ascii_declaring_gbk = br#"<html><head><meta charset="gbk"><title>Notice</title></head><body>Open.</body></html>"#;
         assert_eq!(encoding_of(ascii_declaring_gbk).name(), "gb18030");
+    }
+
+    /// A `charset=` in a comment, a script or the content of another meta
+    /// declares nothing; the page's real `<meta>` does.
+    #[test]
+    fn only_a_meta_declares_a_charset_not_a_comment_a_script_or_a_keyword() {
+        for decoy in [
+            r#"<!-- <meta charset="big5"> -->"#,
+            r#"<script>var s = '<meta charset=big5>';</script>"#,
+            r#"<meta name="description" content="charset=big5 page">"#,
+        ] {
+            let page = PAGE.replace("<head>", &format!("<head>{decoy}"));
+            let bytes = encoding_rs::GBK.encode(&page).0;
+            assert_eq!(declared_charset(&bytes).as_deref(), Some("gbk"), "{decoy}");
+        }
+        let http_equiv = r#"<html><head><meta http-equiv="Content-Type" content="text/html; charset = 'gb2312'"></head></html>"#;
+        assert_eq!(declared_charset(http_equiv.as_bytes()).as_deref(), Some("gb2312"));
     }
 }
