@@ -28,12 +28,8 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractEr
     }
     let mut warnings = Vec::new();
     if let Some(declared) = reading.overruled {
-        warnings.push(format!(
-            "the page declares charset {} but is written in {}; read as {}",
-            declared.name(),
-            decoded.encoding,
-            decoded.encoding
-        ));
+        warnings
+            .push(format!("the page declares charset {} but is written in {}; read as {}", declared, decoded.encoding, decoded.encoding));
     }
     if decoded.lossy {
         warnings.push(replaced_note(decoded.encoding));
@@ -47,11 +43,11 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractEr
     Ok(Record { text, catalog: Catalog { title: page_title(&document), ..Catalog::default() }, warnings, ..Record::default() })
 }
 
-/// The encoding a page is read in, and the charset it declares when its
-/// bytes overrule that.
+/// The encoding a page is read in, and the charset label it declares (as
+/// written, lower case) when its bytes overrule that.
 struct Reading {
     encoding: &'static Encoding,
-    overruled: Option<&'static Encoding>,
+    overruled: Option<String>,
 }
 
 /// The encoding a page is decoded with ([`reading_of`]).
@@ -73,7 +69,8 @@ fn reading_of(bytes: &[u8]) -> Reading {
     if let Some((encoding, _)) = Encoding::for_bom(bytes) {
         return Reading { encoding, overruled: None };
     }
-    let declared = declared_charset(bytes).and_then(|c| encoding_named(&c)).map(|declared| match declared {
+    let label = declared_charset(bytes);
+    let declared = label.as_deref().and_then(encoding_named).map(|declared| match declared {
         d if d == UTF_16LE || d == UTF_16BE => UTF_8,
         d if d == X_USER_DEFINED => WINDOWS_1252,
         d => as_gb18030(d),
@@ -82,7 +79,7 @@ fn reading_of(bytes: &[u8]) -> Reading {
         None => Reading { encoding: as_gb18030(detect(bytes)), overruled: None },
         Some(declared) => match overrule(bytes, declared) {
             None => Reading { encoding: declared, overruled: None },
-            Some(written) => Reading { encoding: as_gb18030(written), overruled: Some(declared) },
+            Some(written) => Reading { encoding: as_gb18030(written), overruled: label },
         },
     }
 }
@@ -262,9 +259,9 @@ mod tests {
             vec![format!("the page declares charset {declared} but is written in {written}; read as {written}")]
         };
         let utf8_declaring_gb2312 = PAGE.replace(r#"charset="gbk""#, r#"charset="gb2312""#).into_bytes();
-        assert_eq!(read(&gbk_page(r#"charset="utf-8""#)), ("gb18030", overruled("UTF-8", "gb18030"), true));
-        assert_eq!(read(&utf8_declaring_gb2312), ("UTF-8", overruled("gb18030", "UTF-8"), true));
-        assert_eq!(read(&gbk_page(r#"charset="iso-8859-1""#)), ("gb18030", overruled("windows-1252", "gb18030"), true));
+        assert_eq!(read(&gbk_page(r#"charset="utf-8""#)), ("gb18030", overruled("utf-8", "gb18030"), true));
+        assert_eq!(read(&utf8_declaring_gb2312), ("UTF-8", overruled("gb2312", "UTF-8"), true));
+        assert_eq!(read(&gbk_page(r#"charset="iso-8859-1""#)), ("gb18030", overruled("iso-8859-1", "gb18030"), true));
         assert_eq!(super::super::charset("html", &gbk_page(r#"charset="utf-8""#)), Some("gb18030"));
     }
 
