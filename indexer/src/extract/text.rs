@@ -56,8 +56,18 @@ pub(super) fn detect(bytes: &[u8]) -> &'static Encoding {
     // detector says simplified Chinese.
     match detector.guess(None, chardetng::Utf8Detection::Allow) {
         e if e == encoding_rs::GBK || e == encoding_rs::GB18030 => encoding_rs::GB18030,
+        // A stray or cut byte rules GB18030 out for the detector, which then
+        // falls back to windows-1252; Chinese text still reads in GB18030.
+        e if e.is_single_byte() && mostly_beyond_ascii(bytes) && reads_as(bytes, encoding_rs::GB18030) => encoding_rs::GB18030,
         e => e,
     }
+}
+
+/// Whether one byte in five or more is beyond ASCII: text in a CJK
+/// encoding (two bytes beyond ASCII per character), with or without
+/// markup, not Western text in a single-byte one.
+fn mostly_beyond_ascii(bytes: &[u8]) -> bool {
+    bytes.iter().filter(|b| !b.is_ascii()).count() * 5 >= bytes.len()
 }
 
 /// One in this many characters beyond ASCII may be replaced (a stray
@@ -206,6 +216,22 @@ mod tests {
             let r = extract(&bytes, &Limits::default()).unwrap();
             assert_eq!(r.text, format!("{SAMPLE}\u{FFFD}{SAMPLE}"));
             assert_eq!(r.warnings, vec![replaced_note("UTF-8")]);
+        }
+    }
+
+    /// The same for GBK text with a lone lead byte (a character cut in
+    /// two) before a line break or markup, which the detector took for
+    /// windows-1252. (Before another character, a lone lead byte pairs
+    /// with it, and the text after it is garbled in any reader.)
+    #[test]
+    fn gbk_text_with_a_lone_lead_byte_is_read_as_gb18030() {
+        let gbk = encoding_rs::GBK.encode(SAMPLE).0;
+        for stray in [&b"\xd6\n"[..], &b"\xa1<"[..], &b"\xfe\n"[..]] {
+            let bytes = [&gbk[..], stray, &gbk[..]].concat();
+            let r = extract(&bytes, &Limits::default()).unwrap();
+            assert_eq!(r.encoding, Some("gb18030"));
+            assert!(r.text.starts_with(SAMPLE) && r.text.ends_with(SAMPLE) && r.text.contains('\u{FFFD}'), "{stray:?}: {}", r.text);
+            assert_eq!(r.warnings, vec![replaced_note("gb18030")]);
         }
     }
 
