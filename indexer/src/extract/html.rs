@@ -5,7 +5,7 @@ use scraper::{ElementRef, Html, Node, Selector};
 
 use encoding_rs::{Encoding, GB18030, GBK, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252, X_USER_DEFINED};
 
-use super::text::{decode_with, detect, encoding_named, looks_binary, reads_as, replaced_note};
+use super::text::{decode_with, detect, encoding_named, few_replaced, looks_binary, reads_as, replaced_note};
 use super::{cap_text, ExtractError, Limits, Record};
 use crate::catalog::Catalog;
 
@@ -62,10 +62,10 @@ pub(super) fn encoding_of(bytes: &[u8]) -> &'static Encoding {
 /// bytes overrule the declaration ([`overrule`]). Archived pages do: a site
 /// that moved to UTF-8 kept its `gb2312` template, a GBK page went out
 /// under a server's default `iso-8859-1`. A browser shows such a page
-/// garbled; the archive reads it as written. GBK is read, and named, as
-/// its superset GB18030, as browsers decode it.
+/// garbled; the archive reads it as written. A declared GBK is read, and
+/// named, as its superset GB18030, as browsers decode it (and as
+/// [`detect`] names it).
 fn reading_of(bytes: &[u8]) -> Reading {
-    let as_gb18030 = |encoding: &'static Encoding| if encoding == GBK { GB18030 } else { encoding };
     if let Some((encoding, _)) = Encoding::for_bom(bytes) {
         return Reading { encoding, overruled: None };
     }
@@ -73,13 +73,14 @@ fn reading_of(bytes: &[u8]) -> Reading {
     let declared = label.as_deref().and_then(encoding_named).map(|declared| match declared {
         d if d == UTF_16LE || d == UTF_16BE => UTF_8,
         d if d == X_USER_DEFINED => WINDOWS_1252,
-        d => as_gb18030(d),
+        d if d == GBK => GB18030,
+        d => d,
     });
     match declared {
-        None => Reading { encoding: as_gb18030(detect(bytes)), overruled: None },
+        None => Reading { encoding: detect(bytes), overruled: None },
         Some(declared) => match overrule(bytes, declared) {
             None => Reading { encoding: declared, overruled: None },
-            Some(written) => Reading { encoding: as_gb18030(written), overruled: label },
+            Some(written) => Reading { encoding: written, overruled: label },
         },
     }
 }
@@ -106,14 +107,14 @@ fn overrule(bytes: &[u8], declared: &'static Encoding) -> Option<&'static Encodi
 /// happen to be valid UTF-8 (学习 is) decode to Cyrillic, Greek, combining
 /// marks and Hebrew accents instead.
 fn reads_as_utf8(bytes: &[u8]) -> bool {
-    if bytes.is_ascii() || !reads_as(bytes, UTF_8) {
+    if bytes.is_ascii() {
         return false;
     }
-    let text = String::from_utf8_lossy(bytes);
+    let (text, _) = UTF_8.decode_without_bom_handling(bytes);
     let (all, plausible) = text.chars().filter(|c| !c.is_ascii()).fold((0usize, 0usize), |(all, plausible), c| {
         (all + 1, plausible + usize::from(matches!(c, '\u{A0}'..='\u{24F}' | '\u{2000}'..='\u{206F}' | '\u{2E80}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{FF00}'..='\u{FFEF}')))
     });
-    plausible * 4 >= all * 3
+    few_replaced(&text) && plausible * 4 >= all * 3
 }
 
 /// The charset a page declares in a `<meta>` of its first 2 KB: `<meta

@@ -80,9 +80,12 @@ const STRAY_BYTES_PER: usize = 50;
 /// in [`STRAY_BYTES_PER`] of the characters beyond ASCII.
 pub(super) fn reads_as(bytes: &[u8], encoding: &'static Encoding) -> bool {
     let (text, lossy) = encoding.decode_without_bom_handling(bytes);
-    if !lossy {
-        return true;
-    }
+    !lossy || few_replaced(&text)
+}
+
+/// Whether at most one in [`STRAY_BYTES_PER`] of the characters beyond
+/// ASCII of decoded `text` are replacements (U+FFFD).
+pub(super) fn few_replaced(text: &str) -> bool {
     let beyond_ascii = text.chars().filter(|c| !c.is_ascii());
     let (all, replaced) = beyond_ascii.fold((0usize, 0usize), |(all, replaced), c| (all + 1, replaced + usize::from(c == '\u{FFFD}')));
     replaced * STRAY_BYTES_PER <= all
