@@ -277,6 +277,12 @@ mod tests {
         assert_eq!(read(&stray), ("gb18030", vec!["some bytes are not valid gb18030; they were replaced".to_string()], true));
         assert_eq!(read(&stray_utf8), ("UTF-8", vec!["some bytes are not valid UTF-8; they were replaced".to_string()], true));
         assert_eq!(read(&gbk_page("charset = gbk")), ("gb18030", vec![], true));
+        let short =
+            r#"<html><head><meta charset="utf-8"><title>七级标题</title></head><body>国有资产管理情况报告。尾部</body></html>"#.as_bytes();
+        let cut = short.len() - "尾部</body></html>".len();
+        let short_cut = [&short[..cut], &"文".as_bytes()[..2], &short[cut..]].concat();
+        let r = extract(&short_cut, &Limits::default()).unwrap();
+        assert_eq!((encoding_of(&short_cut).name(), r.catalog.title.as_deref()), ("UTF-8", Some("七级标题")));
         let valid_utf8_by_chance =
             encoding_rs::GBK.encode(r#"<html><head><meta charset="gbk"><title>学习</title></head><body>Notice 学习</body></html>"#).0;
         assert!(std::str::from_utf8(&valid_utf8_by_chance).is_ok());

@@ -70,25 +70,26 @@ fn mostly_beyond_ascii(bytes: &[u8]) -> bool {
     bytes.iter().filter(|b| !b.is_ascii()).count() * 5 >= bytes.len()
 }
 
-/// One in this many characters beyond ASCII may be replaced (a stray
-/// byte, a character cut by a truncated copy) in text that still reads as
-/// written in an encoding. Read in the wrong encoding, Chinese text has a
-/// replacement in nearly every character.
+/// One in this many characters beyond ASCII, or one in all, may be
+/// replaced (a stray byte, a character cut by a truncated copy) in text
+/// that still reads as written in an encoding. Read in the wrong encoding,
+/// Chinese text has a replacement in nearly every character: two or more
+/// in any text of two characters.
 const STRAY_BYTES_PER: usize = 50;
 
-/// Whether `bytes` read in `encoding`: decoding them replaces at most one
-/// in [`STRAY_BYTES_PER`] of the characters beyond ASCII.
+/// Whether `bytes` read in `encoding`: decoding them replaces one
+/// character, or at most one in [`STRAY_BYTES_PER`] of those beyond ASCII.
 pub(super) fn reads_as(bytes: &[u8], encoding: &'static Encoding) -> bool {
     let (text, lossy) = encoding.decode_without_bom_handling(bytes);
     !lossy || few_replaced(&text)
 }
 
-/// Whether at most one in [`STRAY_BYTES_PER`] of the characters beyond
-/// ASCII of decoded `text` are replacements (U+FFFD).
+/// Whether one, or at most one in [`STRAY_BYTES_PER`], of the characters
+/// beyond ASCII of decoded `text` are replacements (U+FFFD).
 pub(super) fn few_replaced(text: &str) -> bool {
     let beyond_ascii = text.chars().filter(|c| !c.is_ascii());
     let (all, replaced) = beyond_ascii.fold((0usize, 0usize), |(all, replaced), c| (all + 1, replaced + usize::from(c == '\u{FFFD}')));
-    replaced * STRAY_BYTES_PER <= all
+    replaced <= 1 || replaced * STRAY_BYTES_PER <= all
 }
 
 /// The warning of a text some of whose bytes `encoding` (its name) could
@@ -179,14 +180,17 @@ fn plausible_unit(unit: u16) -> bool {
     )
 }
 
-/// Whether decoded text is really binary data with a text extension.
+/// Whether decoded text is really binary data with a text extension: more
+/// than one in 20 of its first 4,096 characters are control characters or
+/// replacements, and more than one (a short text with one stray byte is
+/// text).
 pub(super) fn looks_binary(text: &str) -> bool {
     let sample: Vec<char> = text.chars().take(4096).collect();
     if sample.is_empty() {
         return false;
     }
     let bad = sample.iter().filter(|&&c| c == '\u{FFFD}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'))).count();
-    bad * 20 > sample.len()
+    bad > 1 && bad * 20 > sample.len()
 }
 
 pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractError> {
@@ -228,6 +232,10 @@ mod tests {
     /// with it, and the text after it is garbled in any reader.)
     #[test]
     fn gbk_text_with_a_lone_lead_byte_is_read_as_gb18030() {
+        let short =
+            [&encoding_rs::GBK.encode("义务教育招生入学通知").0[..], b"\xb5\n", &encoding_rs::GBK.encode("报名时间为五月").0[..]].concat();
+        let r = extract(&short, &Limits::default()).unwrap();
+        assert_eq!((r.text.as_str(), r.warnings), ("义务教育招生入学通知\u{FFFD}\n报名时间为五月", vec![replaced_note("gb18030")]));
         let gbk = encoding_rs::GBK.encode(SAMPLE).0;
         for stray in [&b"\xd6\n"[..], &b"\xa1<"[..], &b"\xfe\n"[..]] {
             let bytes = [&gbk[..], stray, &gbk[..]].concat();
