@@ -22,7 +22,7 @@ use crate::catalog::Disclosure;
 use crate::directory::{IndexDirectory, Reads};
 use crate::error::{Error, Result};
 use crate::extract::{decode_with, encoding_named};
-use crate::highlight::snippet;
+use crate::highlight::{snippet, Needles};
 use crate::query::QueryPlan;
 use crate::ranking::{self, FactsCache, Rerank};
 use crate::schema::{date_key, index_dir, is_current, register_analyzer, stored_catalog, Fields};
@@ -307,12 +307,13 @@ impl Archive {
         let mut facets = found.facets;
         self.count_without_own_filter(&searcher, &*found.counted, &filters, &mut facets)?;
         let complete = found.complete;
+        let needles = Needles::new(&plan.highlights);
         let hits = found
             .top
             .into_iter()
             .enumerate()
             .skip(request.offset)
-            .map(|(rank, (score, address))| self.hit(&searcher, address, score, &plan.highlights, rank >= complete))
+            .map(|(rank, (score, address))| self.hit(&searcher, address, score, &needles, rank >= complete))
             .collect::<Result<Vec<_>>>()
             .map_err(|e| SearchError::Internal(e.to_string()))?;
         Ok(SearchResponse {
@@ -539,7 +540,7 @@ impl Archive {
         Ok(filters)
     }
 
-    fn hit(&self, searcher: &tantivy::Searcher, address: DocAddress, score: Score, needles: &[String], partial: bool) -> Result<Hit> {
+    fn hit(&self, searcher: &tantivy::Searcher, address: DocAddress, score: Score, needles: &Needles, partial: bool) -> Result<Hit> {
         let doc: TantivyDocument = searcher.doc(address)?;
         let f = &self.fields;
         let get = |field| first_str(&doc, field).unwrap_or_default();

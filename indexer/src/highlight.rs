@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use memchr::memmem;
+use memchr::memmem::Finder;
 
 use crate::analysis::normalize;
 
@@ -18,58 +18,75 @@ const SNIPPET_CANDIDATES: usize = 256;
 /// traditional), sorted and merged. A needle that starts or ends with a
 /// digit does not match inside a longer number: 7号 is not marked in 17号.
 pub fn ranges_of(text: &str, needles: &[String]) -> Vec<Range<usize>> {
-    ranges_limited(text, needles, usize::MAX)
+    Needles::new(needles).ranges(text)
 }
 
-/// [`ranges_of`], finding at most `limit` literal matches of each needle.
-fn ranges_limited(text: &str, needles: &[String], limit: usize) -> Vec<Range<usize>> {
-    let folded = fold(needles);
-    // Most documents are written as the query is folded (simplified,
-    // half-width): find the words as they are, which is fast. Only a text
-    // where none is found is folded character by character and searched again.
-    let literal = literal_ranges(text, &folded, limit);
-    if !literal.is_empty() {
-        return literal;
+/// A query's highlight terms folded as the index folds text (full-width,
+/// case, traditional), each with its searcher (memchr's SIMD search:
+/// several times faster than `str::match_indices` on the 2–3 character
+/// words of a query). Made once per search and used for every hit: a
+/// search looks for them in each hit's text and each candidate's title.
+pub struct Needles {
+    folded: Vec<String>,
+    finders: Vec<Finder<'static>>,
+}
+
+impl Needles {
+    /// The needles `needles` folded (empty ones dropped).
+    pub fn new(needles: &[String]) -> Needles {
+        let folded: Vec<String> = needles.iter().map(|n| normalize(n).text()).filter(|n| !n.is_empty()).collect();
+        let finders = folded.iter().map(|n| Finder::new(n.as_bytes()).into_owned()).collect();
+        Needles { folded, finders }
     }
-    let norm = normalize(text);
-    let mut ranges = Vec::new();
-    for folded_needle in &folded {
-        let needle: Vec<char> = folded_needle.chars().collect();
-        let n = needle.len();
-        if n > norm.chars.len() {
-            continue;
+
+    /// Byte ranges of `text` where the needles stand ([`ranges_of`]).
+    pub fn ranges(&self, text: &str) -> Vec<Range<usize>> {
+        self.ranges_limited(text, usize::MAX)
+    }
+
+    /// [`Needles::ranges`], finding at most `limit` literal matches of each needle.
+    fn ranges_limited(&self, text: &str, limit: usize) -> Vec<Range<usize>> {
+        // Most documents are written as the query is folded (simplified,
+        // half-width): find the words as they are, which is fast. Only a text
+        // where none is found is folded character by character and searched again.
+        let literal = self.literal(text, limit);
+        if !literal.is_empty() {
+            return literal;
         }
-        for start in 0..=norm.chars.len() - n {
-            let digit_before = start > 0 && norm.chars[start - 1].is_ascii_digit();
-            let digit_after = norm.chars.get(start + n).is_some_and(char::is_ascii_digit);
-            if norm.chars[start..start + n] == needle[..] && whole_number(folded_needle, digit_before, digit_after) {
-                ranges.push(norm.origin[start].0..norm.origin[start + n - 1].1);
+        let norm = normalize(text);
+        let mut ranges = Vec::new();
+        for folded_needle in &self.folded {
+            let needle: Vec<char> = folded_needle.chars().collect();
+            let n = needle.len();
+            if n > norm.chars.len() {
+                continue;
+            }
+            for start in 0..=norm.chars.len() - n {
+                let digit_before = start > 0 && norm.chars[start - 1].is_ascii_digit();
+                let digit_after = norm.chars.get(start + n).is_some_and(char::is_ascii_digit);
+                if norm.chars[start..start + n] == needle[..] && whole_number(folded_needle, digit_before, digit_after) {
+                    ranges.push(norm.origin[start].0..norm.origin[start + n - 1].1);
+                }
             }
         }
+        merge(ranges)
     }
-    merge(ranges)
-}
 
-/// Needles folded as the index folds text (full-width, case, traditional).
-pub(crate) fn fold(needles: &[String]) -> Vec<String> {
-    needles.iter().map(|n| normalize(n).text()).filter(|n| !n.is_empty()).collect()
-}
-
-/// Where the already folded needles occur in `text` exactly, at most
-/// `limit` times each, sorted and merged. (memchr's SIMD search: several
-/// times faster than `str::match_indices` on the 2–3 character words of a
-/// query, and it runs for every hit.)
-pub(crate) fn literal_ranges(text: &str, folded: &[String], limit: usize) -> Vec<Range<usize>> {
-    let bytes = text.as_bytes();
-    let found = folded.iter().flat_map(|n| {
-        memmem::find_iter(bytes, n.as_bytes())
-            .map(|at| at..at + n.len())
-            .filter(|r| {
-                whole_number(n, r.start > 0 && bytes[r.start - 1].is_ascii_digit(), bytes.get(r.end).is_some_and(u8::is_ascii_digit))
-            })
-            .take(limit)
-    });
-    merge(found.collect())
+    /// Where the needles occur in `text` exactly, at most `limit` times
+    /// each, sorted and merged.
+    pub(crate) fn literal(&self, text: &str, limit: usize) -> Vec<Range<usize>> {
+        let bytes = text.as_bytes();
+        let found = self.folded.iter().zip(&self.finders).flat_map(|(n, finder)| {
+            finder
+                .find_iter(bytes)
+                .map(|at| at..at + n.len())
+                .filter(|r| {
+                    whole_number(n, r.start > 0 && bytes[r.start - 1].is_ascii_digit(), bytes.get(r.end).is_some_and(u8::is_ascii_digit))
+                })
+                .take(limit)
+        });
+        merge(found.collect())
+    }
 }
 
 /// Whether a match of `needle` keeps its numbers whole: a needle starting
@@ -127,8 +144,8 @@ pub fn mark_html(text: &str, ranges: &[Range<usize>]) -> String {
 
 /// A snippet of about [`SNIPPET_CHARS`] characters around the densest
 /// cluster of matches (the start of the text when nothing matches).
-pub(crate) fn snippet(text: &str, needles: &[String]) -> String {
-    let ranges = ranges_limited(text, needles, SNIPPET_CANDIDATES);
+pub(crate) fn snippet(text: &str, needles: &Needles) -> String {
+    let ranges = needles.ranges_limited(text, SNIPPET_CANDIDATES);
     // Byte index `n` characters after / before `at` (clamped to the text).
     let after = |at: usize, n: usize| text[at..].char_indices().nth(n).map_or(text.len(), |(b, _)| at + b);
     let before = |at: usize, n: usize| text[..at].char_indices().rev().nth(n.saturating_sub(1)).map_or(0, |(b, _)| b);
@@ -164,7 +181,7 @@ pub(crate) fn snippet(text: &str, needles: &[String]) -> String {
         mark_html(&text[from..to], &inside)
     } else {
         // Cleaning moved offsets; find the matches in the window again.
-        mark_html(&window, &ranges_of(&window, needles))
+        mark_html(&window, &needles.ranges(&window))
     };
     let prefix = if from > 0 { "…" } else { "" };
     let suffix = if to < text.len() { "…" } else { "" };
@@ -214,7 +231,7 @@ mod tests {
 
     #[test]
     fn snippets_escape_everything_but_mark() {
-        let s = snippet("<script>alert(1)</script> 低保 申请", &["低保".to_string()]);
+        let s = snippet("<script>alert(1)</script> 低保 申请", &Needles::new(&["低保".to_string()]));
         assert_eq!(s, "&lt;script&gt;alert(1)&lt;/script&gt; <mark>低保</mark> 申请");
     }
 
@@ -245,16 +262,16 @@ mod tests {
     #[test]
     fn snippets_leave_out_markdown_and_html_comments() {
         let text = "<!-- INFO END -->\n## 第一章 总则\n| 项目 | 标准 |\n| --- | --- |\n| **低保** | 580元 |";
-        assert_eq!(snippet(text, &["低保".to_string()]), "第一章 总则 项目 标准 <mark>低保</mark> 580元");
+        assert_eq!(snippet(text, &Needles::new(&["低保".to_string()])), "第一章 总则 项目 标准 <mark>低保</mark> 580元");
         let tight = "|项目|标准|\n|:--|--:|\n|**低保**|580元|";
-        assert_eq!(snippet(tight, &["低保".to_string()]), "项目 标准 <mark>低保</mark> 580元");
+        assert_eq!(snippet(tight, &Needles::new(&["低保".to_string()])), "项目 标准 <mark>低保</mark> 580元");
         assert_eq!(plain_words("*第八条 收集单位应当**分类**运输。**"), "第八条 收集单位应当分类运输。");
     }
 
     #[test]
     fn snippets_centre_on_matches_far_into_the_text() {
         let text = format!("{}最低生活保障{}", "前".repeat(500), "后".repeat(500));
-        let s = snippet(&text, &["最低生活保障".to_string()]);
+        let s = snippet(&text, &Needles::new(&["最低生活保障".to_string()]));
         assert!(s.starts_with('…') && s.ends_with('…') && s.contains("<mark>最低生活保障</mark>"), "{s}");
     }
 }

@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{Alignment, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-use crate::highlight::{escape_html, mark_html, ranges_of, without_comments};
+use crate::highlight::{escape_html, mark_html, without_comments, Needles};
 
 /// Whether documents of `format` (the file extension) are Markdown.
 pub fn is_markdown(format: &str) -> bool {
@@ -37,6 +37,7 @@ pub struct Rendered {
 /// Render `markdown` for the reading view, marking `needles` (a query's
 /// highlight terms, see [`crate::query::QueryPlan`]).
 pub fn to_html(markdown: &str, needles: &[String]) -> Rendered {
+    let needles = Needles::new(needles);
     let mut matches = 0;
     let mut dropped_link = false;
     // The source of the HTML block being read.
@@ -45,12 +46,12 @@ pub fn to_html(markdown: &str, needles: &[String]) -> Rendered {
     for event in parser(markdown) {
         match event {
             Event::Text(text) => {
-                let ranges = ranges_of(&text, needles);
+                let ranges = needles.ranges(&text);
                 matches += ranges.len();
                 events.push(Event::Html(mark_html(&text, &ranges).into()));
             }
             Event::Code(code) => {
-                let ranges: Vec<Range<usize>> = ranges_of(&code, needles);
+                let ranges: Vec<Range<usize>> = needles.ranges(&code);
                 matches += ranges.len();
                 events.push(Event::Html(format!("<code>{}</code>", mark_html(&code, &ranges)).into()));
             }

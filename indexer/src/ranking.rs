@@ -37,7 +37,7 @@ use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SeekDangerResult, Segm
 
 use crate::analysis::{analyze, normalize, Piece, PieceKind, TokenSet};
 use crate::any_of::AnyOf;
-use crate::highlight::{fold, literal_ranges};
+use crate::highlight::Needles;
 use crate::query::{Group, QueryPlan, Term as QueryTerm};
 use crate::schema::{first_value, ords_where, Fields};
 
@@ -402,7 +402,7 @@ fn repealed_ords(segment: &SegmentReader) -> Vec<u64> {
 pub struct Rerank {
     /// The query's words and official terms ([`QueryPlan::highlights`]),
     /// folded as the index folds text: the title coverage counts them.
-    folded: Vec<String>,
+    needles: Needles,
     /// The proximity bonus, one query per field with its weight.
     near: Vec<(Box<dyn Query>, Score)>,
 }
@@ -410,7 +410,7 @@ pub struct Rerank {
 impl Rerank {
     /// What re-ranking needs of `plan`: its highlight terms and near words.
     pub fn new(fields: &Fields, plan: &QueryPlan) -> Rerank {
-        Rerank { folded: fold(&plan.highlights), near: proximity(fields, &plan.near_words()) }
+        Rerank { needles: Needles::new(&plan.highlights), near: proximity(fields, &plan.near_words()) }
     }
 }
 
@@ -440,15 +440,16 @@ pub fn rerank(
     let segments = searcher.segment_readers();
     let factors: Vec<_> = segments.iter().map(validity_factor).collect();
     let dates: Vec<_> = segments.iter().map(|segment| segment.fast_fields().u64("date").ok()).collect();
-    let mut keyed: Vec<(Score, DocAddress, String, u64)> = top
+    let addresses: Vec<DocAddress> = top.iter().map(|(_, address)| *address).collect();
+    let mut keyed: Vec<(Score, DocAddress, Arc<Facts>, u64)> = top
         .into_iter()
-        .map(|(score, address)| {
+        .zip(facts.get_all(searcher, &addresses))
+        .map(|((score, address), facts)| {
             let (segment, doc) = (address.segment_ord as usize, address.doc_id);
             let near = bonus.get(&address).map_or(0.0, |b| b * factors[segment](doc));
-            let facts = facts.get(searcher, address);
-            let boosted = (score + near) * (1.0 + TITLE_COVERAGE_WEIGHT * coverage(&facts.title_key, &how.folded));
+            let boosted = (score + near) * (1.0 + TITLE_COVERAGE_WEIGHT * coverage(&facts.title_key, &how.needles));
             let date = dates[segment].as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
-            (boosted, address, facts.family.clone(), date)
+            (boosted, address, facts, date)
         })
         .collect();
     keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -500,14 +501,14 @@ fn scores_at(searcher: &Searcher, query: &dyn Query, weight: Score, docs: &[DocA
 
 /// Share of a title's letters that the query's words cover (0 to 1).
 /// `key` is the title folded and without its version date ([`title_key`]),
-/// `folded` the query's words folded alike.
-fn coverage(key: &str, folded: &[String]) -> f32 {
+/// `needles` the query's words folded alike.
+fn coverage(key: &str, needles: &Needles) -> f32 {
     let letters = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).count();
     let total = letters(key);
     if total == 0 {
         return 0.0;
     }
-    let covered: usize = literal_ranges(key, folded, usize::MAX).iter().map(|r| letters(&key[r.clone()])).sum();
+    let covered: usize = needles.literal(key, usize::MAX).iter().map(|r| letters(&key[r.clone()])).sum();
     covered as f32 / total as f32
 }
 
@@ -556,40 +557,55 @@ impl Default for FactsCache {
 }
 
 impl FactsCache {
-    /// The facts of the document at `address`, from the cache or its columns.
-    pub fn get(&self, searcher: &Searcher, address: DocAddress) -> Arc<Facts> {
-        let segment = searcher.segment_reader(address.segment_ord);
-        let key = (segment.segment_id(), address.doc_id);
-        if let Some(facts) = self.0.lock().ok().and_then(|mut cache| cache.get(&key).cloned()) {
-            return facts;
+    /// The facts of the documents at `addresses`, in their order, from the
+    /// cache or their columns. The cache is locked twice whatever their
+    /// number (once to look, once to keep what was read): locked once per
+    /// document, 16 loaded searches of 100 candidates each waited on it.
+    pub fn get_all(&self, searcher: &Searcher, addresses: &[DocAddress]) -> Vec<Arc<Facts>> {
+        let key = |address: &DocAddress| (searcher.segment_reader(address.segment_ord).segment_id(), address.doc_id);
+        let cached: Vec<Option<Arc<Facts>>> = match self.0.lock() {
+            Ok(mut cache) => addresses.iter().map(|address| cache.get(&key(address)).cloned()).collect(),
+            Err(_) => vec![None; addresses.len()],
+        };
+        let mut read = Vec::new();
+        let all = addresses
+            .iter()
+            .zip(cached)
+            .map(|(address, cached)| {
+                cached.unwrap_or_else(|| {
+                    let facts = Arc::new(read_facts(searcher.segment_reader(address.segment_ord), address.doc_id));
+                    read.push((key(address), Arc::clone(&facts)));
+                    facts
+                })
+            })
+            .collect();
+        if let (false, Ok(mut cache)) = (read.is_empty(), self.0.lock()) {
+            for (key, facts) in read {
+                cache.put(key, facts);
+            }
         }
-        let fast = segment.fast_fields();
-        let value = |name: &str| fast.str(name).ok().flatten().map(|column| first_value(&column, address.doc_id)).unwrap_or_default();
-        let title = value("title_raw");
-        let facts = Arc::new(Facts {
-            folded: normalize(&title).text(),
-            title_key: title_key(&title),
-            family: version_family(&value("path")),
-            id: value("id"),
-            title,
-        });
-        if let Ok(mut cache) = self.0.lock() {
-            cache.put(key, Arc::clone(&facts));
-        }
-        facts
+        all
     }
+}
+
+/// The facts of document `doc` of `segment`, from its columns.
+fn read_facts(segment: &SegmentReader, doc: DocId) -> Facts {
+    let fast = segment.fast_fields();
+    let value = |name: &str| fast.str(name).ok().flatten().map(|column| first_value(&column, doc)).unwrap_or_default();
+    let title = value("title_raw");
+    Facts { folded: normalize(&title).text(), title_key: title_key(&title), family: version_family(&value("path")), id: value("id"), title }
 }
 
 /// Where several versions of one family are listed, put the newest in the
 /// family's best place, the next newest in its next place, and so on.
-fn newest_first_within_families(ranked: &mut [(Score, DocAddress, String, u64)]) {
+fn newest_first_within_families(ranked: &mut [(Score, DocAddress, Arc<Facts>, u64)]) {
     let mut families: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, (_, _, family, _)) in ranked.iter().enumerate() {
-        families.entry(family.as_str()).or_default().push(i);
+    for (i, (_, _, facts, _)) in ranked.iter().enumerate() {
+        families.entry(facts.family.as_str()).or_default().push(i);
     }
     let moves: Vec<Vec<usize>> = families.into_values().filter(|slots| slots.len() > 1).collect();
     for slots in moves {
-        let mut members: Vec<(Score, DocAddress, String, u64)> = slots.iter().map(|&i| ranked[i].clone()).collect();
+        let mut members: Vec<(Score, DocAddress, Arc<Facts>, u64)> = slots.iter().map(|&i| ranked[i].clone()).collect();
         members.sort_by(|a, b| b.3.cmp(&a.3));
         let scores: Vec<Score> = slots.iter().map(|&i| ranked[i].0).collect();
         for ((&slot, member), score) in slots.iter().zip(members).zip(scores) {

@@ -20,7 +20,7 @@ use crate::analysis::{analyze, is_han, normalize, Piece, PieceKind};
 use crate::api::MAX_QUERY_CHARS;
 use crate::catalog::Disclosure;
 use crate::error::Result;
-use crate::highlight::{fold, literal_ranges};
+use crate::highlight::Needles;
 use crate::query::QueryPlan;
 use crate::ranking::{self, Facts};
 
@@ -87,7 +87,7 @@ impl Archive {
                 }
             }
         }
-        let mut candidates: Vec<Arc<Facts>> = addresses.into_iter().map(|address| self.facts.get(searcher, address)).collect();
+        let mut candidates: Vec<Arc<Facts>> = self.facts.get_all(searcher, &addresses);
         let words = plan.near_words();
         candidates.sort_by_cached_key(|t| {
             let word_start = titles_word_starts(&t.folded, &words);
@@ -118,7 +118,7 @@ impl Archive {
             return Ok(Vec::new());
         }
         let Some(last) = plan.groups.last() else { return Ok(Vec::new()) };
-        let needles = fold(&last.texts());
+        let needles = Needles::new(&last.texts());
         let groups: Vec<Vec<String>> = plan.groups.iter().map(|g| g.texts()).collect();
         let Some(query) = ranking::body_query(&self.fields, &groups) else { return Ok(Vec::new()) };
         let top = searcher.collect(&*query, &TopDocs::with_limit(PHRASE_SOURCES).order_by_score())?;
@@ -142,10 +142,11 @@ impl Archive {
 
 /// The distinct words of two Han characters or more that follow one of the
 /// folded `needles` in `text` (not ordinals 第…, not question words).
-fn words_after(text: &str, needles: &[String]) -> HashSet<String> {
+fn words_after(text: &str, needles: &Needles) -> HashSet<String> {
     let useful =
         |w: &Piece| w.chars >= 2 && w.text.chars().all(is_han) && !w.text.starts_with('第') && !crate::thesaurus::is_optional(&w.text);
-    literal_ranges(text, needles, PHRASE_OCCURRENCES)
+    needles
+        .literal(text, PHRASE_OCCURRENCES)
         .into_iter()
         .filter_map(|range| {
             let after: String = text[range.end..].chars().take(8).collect();
