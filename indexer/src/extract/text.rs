@@ -24,10 +24,31 @@ pub fn decode_text(bytes: &[u8]) -> Decoded {
     decode_with(bytes, encoding)
 }
 
-/// Decode with a known encoding (BOM, if any, is honoured and dropped).
+/// Decode with a known encoding. A BOM is dropped, and honoured (its
+/// encoding used instead) unless the bytes after it do not read in its
+/// encoding ([`bom_misleads`]).
 pub fn decode_with(bytes: &[u8], encoding: &'static Encoding) -> Decoded {
+    if let Some(rest) = bom_misleads(bytes) {
+        let (text, lossy) = encoding.decode_without_bom_handling(rest);
+        return Decoded { text: text.into_owned(), encoding: encoding.name(), lossy };
+    }
     let (text, used, lossy) = encoding.decode(bytes);
     Decoded { text: text.into_owned(), encoding: used.name(), lossy }
+}
+
+/// The bytes after a byte-order mark that the text behind it belies: GBK
+/// text behind a UTF-8 BOM, as a converter or an editor that adds one to
+/// whatever it saves leaves it. None without a BOM, or when the text reads
+/// in the BOM's encoding.
+fn bom_misleads(bytes: &[u8]) -> Option<&[u8]> {
+    let (encoding, len) = Encoding::for_bom(bytes)?;
+    (!reads_as(&bytes[len..], encoding)).then_some(&bytes[len..])
+}
+
+/// The warning of a text behind a byte-order mark of `bom` (an encoding's
+/// name) that was read in `encoding` instead.
+pub(super) fn bom_note(bom: &str, encoding: &str) -> String {
+    format!("the file starts with a {bom} byte-order mark but is written in {encoding}; read as {encoding}")
 }
 
 /// Look up an encoding by the name [`Decoded::encoding`] gave.
@@ -37,6 +58,9 @@ pub fn encoding_named(name: &str) -> Option<&'static Encoding> {
 
 /// The encoding text of unknown encoding is decoded with.
 pub(super) fn detect(bytes: &[u8]) -> &'static Encoding {
+    if let Some(rest) = bom_misleads(bytes) {
+        return detect(rest);
+    }
     if let Some((encoding, _)) = Encoding::for_bom(bytes) {
         return encoding;
     }
@@ -199,6 +223,9 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractEr
         return Err(ExtractError::Binary);
     }
     let mut warnings = Vec::new();
+    if let Some((bom, _)) = Encoding::for_bom(bytes).filter(|(bom, _)| bom.name() != decoded.encoding) {
+        warnings.push(bom_note(bom.name(), decoded.encoding));
+    }
     if decoded.lossy {
         warnings.push(replaced_note(decoded.encoding));
     }
@@ -244,6 +271,22 @@ mod tests {
             assert!(r.text.starts_with(SAMPLE) && r.text.ends_with(SAMPLE) && r.text.contains('\u{FFFD}'), "{stray:?}: {}", r.text);
             assert_eq!(r.warnings, vec![replaced_note("gb18030")]);
         }
+    }
+
+    /// GBK text behind a UTF-8 byte-order mark was rejected as "binary
+    /// data": the BOM alone decided the encoding. It is read as written,
+    /// with a warning, and decoded alike when shown (the stored encoding).
+    #[test]
+    fn gbk_text_behind_a_utf8_bom_is_read_as_gb18030() {
+        let bytes = [&[0xEF, 0xBB, 0xBF][..], &encoding_rs::GBK.encode(SAMPLE).0[..]].concat();
+        let r = extract(&bytes, &Limits::default()).unwrap();
+        assert_eq!((r.text.as_str(), r.encoding), (SAMPLE, Some("gb18030")));
+        assert_eq!(r.warnings, vec![bom_note("UTF-8", "gb18030")]);
+        assert_eq!(decode_with(&bytes, encoding_named("gb18030").unwrap()).text, SAMPLE);
+        // A BOM the text agrees with still decides, whatever is asked.
+        let utf8 = [&[0xEF, 0xBB, 0xBF][..], SAMPLE.as_bytes()].concat();
+        assert_eq!(decode_with(&utf8, encoding_rs::GB18030).text, SAMPLE);
+        assert_eq!(extract(&utf8, &Limits::default()).unwrap().warnings, Vec::<String>::new());
     }
 
     #[test]
