@@ -5,7 +5,7 @@ use scraper::{ElementRef, Html, Node, Selector};
 
 use encoding_rs::{Encoding, GB18030, GBK, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252, X_USER_DEFINED};
 
-use super::text::{decode_with, detect, encoding_named, few_replaced, looks_binary, reads_as, replaced_note};
+use super::text::{bom_misleads, bom_note, decode_with, detect, encoding_named, few_replaced, looks_binary, reads_as, replaced_note};
 use super::{cap_text, ExtractError, Limits, Record};
 use crate::catalog::Catalog;
 
@@ -26,7 +26,7 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractEr
     if looks_binary(&decoded.text) {
         return Err(ExtractError::Binary);
     }
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = bom_note(bytes, decoded.encoding).into_iter().collect();
     if let Some(declared) = reading.overruled {
         warnings
             .push(format!("the page declares charset {} but is written in {}; read as {}", declared, decoded.encoding, decoded.encoding));
@@ -55,7 +55,8 @@ pub(super) fn encoding_of(bytes: &[u8]) -> &'static Encoding {
     reading_of(bytes).encoding
 }
 
-/// A byte order mark, else the charset the page declares, else the one
+/// A byte order mark that the text behind it does not belie
+/// ([`bom_misleads`]), else the charset the page declares, else the one
 /// detected, as the HTML standard's encoding sniffing picks it (a page that
 /// can declare its charset in ASCII is not UTF-16, so a declared UTF-16
 /// means UTF-8, and `x-user-defined` means windows-1252), except where the
@@ -66,6 +67,10 @@ pub(super) fn encoding_of(bytes: &[u8]) -> &'static Encoding {
 /// named, as its superset GB18030, as browsers decode it (and as
 /// [`detect`] names it).
 fn reading_of(bytes: &[u8]) -> Reading {
+    if let Some(rest) = bom_misleads(bytes) {
+        // GBK behind a UTF-8 BOM: the page is read as if it had none.
+        return reading_of(rest);
+    }
     if let Some((encoding, _)) = Encoding::for_bom(bytes) {
         return Reading { encoding, overruled: None };
     }
@@ -233,6 +238,20 @@ mod tests {
         }
         let r = extract(PAGE.replace(r#"charset="gbk""#, r#"charset="utf-16""#).as_bytes(), &Limits::default()).unwrap();
         assert_eq!(r.catalog.title.as_deref(), Some("关于开展控烟宣传月活动的通知"));
+    }
+
+    /// A GBK page behind a UTF-8 BOM was rejected as binary data: the BOM
+    /// alone decided. It is read as if it had none, with a warning.
+    #[test]
+    fn a_byte_order_mark_the_page_belies_is_not_believed() {
+        let bom = |bytes: Vec<u8>| [b"\xEF\xBB\xBF".to_vec(), bytes].concat();
+        let note = "the file starts with a UTF-8 byte-order mark but is written in gb18030; read as gb18030".to_string();
+        for charset in [r#"charset="gbk""#, r#"charset="utf-8""#, ""] {
+            let overruled = (charset == r#"charset="utf-8""#)
+                .then(|| "the page declares charset utf-8 but is written in gb18030; read as gb18030".to_string());
+            let warnings: Vec<String> = std::iter::once(note.clone()).chain(overruled).collect();
+            assert_eq!(read(&bom(gbk_page(charset))), ("gb18030", warnings, true), "{charset}");
+        }
     }
 
     /// The page in GBK, declaring `charset`.

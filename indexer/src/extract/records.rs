@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use super::text::{decode_text, looks_binary};
+use super::text::{bom_note, decode_text, looks_binary, replaced_note};
 use super::{cap_text, ExtractError, Limits, Record};
 use crate::catalog::Catalog;
 
@@ -103,6 +103,11 @@ pub(super) fn extract_csv(bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, 
     if looks_binary(&decoded.text) {
         return Err(ExtractError::Binary);
     }
+    // What the decoding noticed: reported with the table, or with its first row.
+    let mut notes: Vec<String> = bom_note(bytes, decoded.encoding).into_iter().collect();
+    if decoded.lossy {
+        notes.push(replaced_note(decoded.encoding));
+    }
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(decoded.text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
@@ -112,7 +117,7 @@ pub(super) fn extract_csv(bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, 
         .collect();
     if !headers.iter().any(|h| TEXT_KEYS.contains(&h.as_str())) {
         // A table without a text column is a document in its own right.
-        let mut warnings = Vec::new();
+        let mut warnings = notes;
         let whole = decoded.text.len() <= limits.max_text_bytes;
         let text = cap_text(decoded.text, limits.max_text_bytes, &mut warnings);
         return Ok(vec![Record { text, encoding: whole.then_some(decoded.encoding), warnings, ..Record::default() }]);
@@ -120,7 +125,7 @@ pub(super) fn extract_csv(bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, 
     // The header line as written, for each row's original.
     let header_end = reader.position().byte() as usize;
     let header_line = decoded.text.get(..header_end).unwrap_or_default().trim_end_matches(['\r', '\n']).to_string();
-    let mut records = Vec::new();
+    let mut records: Vec<Record> = notes.into_iter().map(skipped).collect();
     let mut row = csv::StringRecord::new();
     for n in 0.. {
         let start = reader.position().byte() as usize;
@@ -205,6 +210,16 @@ mod tests {
         assert_eq!(table.len(), 1);
         assert!(table[0].text.contains("公务接待费"));
         assert_eq!(table[0].encoding, Some("UTF-8"));
+    }
+
+    /// A GBK export behind a UTF-8 BOM is read, and says so once.
+    #[test]
+    fn a_gbk_csv_behind_a_utf8_bom_is_read_and_reported() {
+        let bytes = [&b"\xEF\xBB\xBF"[..], &encoding_rs::GBK.encode("title,text\n低保名单,张*明\n救助名单,李*华\n").0].concat();
+        let r = extract_csv(&bytes, &Limits::default()).unwrap();
+        assert_eq!((r.len(), r[0].catalog.title.as_deref(), r[1].text.as_str()), (2, Some("低保名单"), "李*华"));
+        assert_eq!(r[0].warnings, vec!["the file starts with a UTF-8 byte-order mark but is written in gb18030; read as gb18030"]);
+        assert!(r[1].warnings.is_empty());
     }
 
     #[test]

@@ -39,16 +39,20 @@ pub fn decode_with(bytes: &[u8], encoding: &'static Encoding) -> Decoded {
 /// The bytes after a byte-order mark that the text behind it belies: GBK
 /// text behind a UTF-8 BOM, as a converter or an editor that adds one to
 /// whatever it saves leaves it. None without a BOM, or when the text reads
-/// in the BOM's encoding.
-fn bom_misleads(bytes: &[u8]) -> Option<&[u8]> {
+/// in the BOM's encoding ([`reads_as`]: but for a stray byte). A UTF-16
+/// BOM is always believed: GBK read as UTF-16 decodes without a
+/// replacement (to Hangul, where most GBK lead bytes put it), and UTF-16
+/// Chinese without a single ASCII character holds nothing else to tell it by.
+pub(super) fn bom_misleads(bytes: &[u8]) -> Option<&[u8]> {
     let (encoding, len) = Encoding::for_bom(bytes)?;
-    (!reads_as(&bytes[len..], encoding)).then_some(&bytes[len..])
+    (encoding == UTF_8 && !reads_as(&bytes[len..], UTF_8)).then_some(&bytes[len..])
 }
 
-/// The warning of a text behind a byte-order mark of `bom` (an encoding's
-/// name) that was read in `encoding` instead.
-pub(super) fn bom_note(bom: &str, encoding: &str) -> String {
-    format!("the file starts with a {bom} byte-order mark but is written in {encoding}; read as {encoding}")
+/// The warning of text `bytes` decoded in `encoding` (its name) when they
+/// start with a byte-order mark of another encoding ([`bom_misleads`]).
+pub(super) fn bom_note(bytes: &[u8], encoding: &str) -> Option<String> {
+    let (bom, _) = Encoding::for_bom(bytes).filter(|(bom, _)| bom.name() != encoding)?;
+    Some(format!("the file starts with a {} byte-order mark but is written in {encoding}; read as {encoding}", bom.name()))
 }
 
 /// Look up an encoding by the name [`Decoded::encoding`] gave.
@@ -223,9 +227,7 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Record, ExtractEr
         return Err(ExtractError::Binary);
     }
     let mut warnings = Vec::new();
-    if let Some((bom, _)) = Encoding::for_bom(bytes).filter(|(bom, _)| bom.name() != decoded.encoding) {
-        warnings.push(bom_note(bom.name(), decoded.encoding));
-    }
+    warnings.extend(bom_note(bytes, decoded.encoding));
     if decoded.lossy {
         warnings.push(replaced_note(decoded.encoding));
     }
@@ -281,7 +283,7 @@ mod tests {
         let bytes = [&[0xEF, 0xBB, 0xBF][..], &encoding_rs::GBK.encode(SAMPLE).0[..]].concat();
         let r = extract(&bytes, &Limits::default()).unwrap();
         assert_eq!((r.text.as_str(), r.encoding), (SAMPLE, Some("gb18030")));
-        assert_eq!(r.warnings, vec![bom_note("UTF-8", "gb18030")]);
+        assert_eq!(r.warnings, vec!["the file starts with a UTF-8 byte-order mark but is written in gb18030; read as gb18030"]);
         assert_eq!(decode_with(&bytes, encoding_named("gb18030").unwrap()).text, SAMPLE);
         // A BOM the text agrees with still decides, whatever is asked.
         let utf8 = [&[0xEF, 0xBB, 0xBF][..], SAMPLE.as_bytes()].concat();
