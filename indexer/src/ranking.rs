@@ -249,9 +249,12 @@ fn term_query(fields: &Fields, term: &QueryTerm, relaxed: bool) -> Box<dyn Query
     Box::new(BooleanQuery::new(clauses))
 }
 
-/// A dictionary word of two characters or more: what the words fields index.
+/// A dictionary word of two characters or more: what the words fields
+/// index. A number or a Latin word (17, 2016, PM2.5) is an atom, in the
+/// atoms fields: looked up in a words field, it matched nothing, and a
+/// partial-match pass asking for 第17条's 17 there found no document.
 fn is_word(piece: &Piece) -> bool {
-    piece.kind == PieceKind::Word && piece.chars > 1
+    piece.kind == PieceKind::Word && piece.chars > 1 && TokenSet::Words.holds(piece)
 }
 
 /// The dictionary word that spans all of `atoms`, when the text is one.
