@@ -306,31 +306,35 @@ fn paging_shows_every_document_once_whatever_the_page_size() {
     }
 }
 
-/// The total counts what the hits and facets count: never fewer than the
-/// hits, and each facet adds up to it (every document has a disclosure).
-/// A whole word few documents hold is followed by the documents holding
-/// its inner words; that gave the count of one plan with the facets of
-/// another: on the laws, 校园欺凌 said 4 found over 5 hits, with facets
-/// adding up to 535.
-#[test]
-fn the_total_counts_the_hits_and_the_facets_add_up_to_it() {
+/// The paths of the hits of `q` over an archive of `docs` (path, text; each
+/// text with [`FILLER`] after it), the total, and the sum of the
+/// disclosure facet's counts (every document has a disclosure).
+fn hits_total_and_facets(docs: &[(&str, &str)], q: &str) -> (Vec<String>, usize, u64) {
     let tmp = tempfile::tempdir().unwrap();
     let (src, data) = (tmp.path().join("src"), tmp.path().join("data"));
+    for (path, text) in docs {
+        write(&src, path, format!("{text}\n{FILLER}\n"));
+    }
+    ingest::run(&IngestOptions::new(vec![src], data.clone())).unwrap();
+    let found = Archive::open(&data).unwrap().search(&SearchRequest { q: q.into(), ..SearchRequest::default() }).unwrap();
+    let hits = found.hits.iter().map(|h| h.path.clone()).collect();
+    (hits, found.total, found.facets["disclosure"].values().sum())
+}
+
+/// The total counts what the hits and facets count: never fewer than the
+/// hits, and each facet adds up to it. A whole word few documents hold is
+/// followed by the documents holding its inner words; that gave the count
+/// of one plan with the facets of another: on the laws, 校园欺凌 said 4
+/// found over 5 hits, with facets adding up to 535.
+#[test]
+fn the_total_counts_the_hits_and_the_facets_add_up_to_it() {
     let docs = [
         ("whole.txt", "校园欺凌防治办法\n学校应当预防和处置校园欺凌。"),
         ("apart.txt", "学生保护规定\n校园内发生的欺凌行为，学校应当及时制止。"),
         ("one-word.txt", "校园安全管理规定\n加强校园安全管理。"),
         ("other.txt", "食品安全通知\n加强食品安全监管。"),
     ];
-    for (path, text) in docs {
-        write(&src, path, format!("{text}\n{FILLER}\n"));
-    }
-    ingest::run(&IngestOptions::new(vec![src], data.clone())).unwrap();
-    let archive = Archive::open(&data).unwrap();
-    let found = archive.search(&SearchRequest { q: "校园欺凌".into(), ..SearchRequest::default() }).unwrap();
-    let hits: Vec<&str> = found.hits.iter().map(|h| h.path.as_str()).collect();
-    let disclosed: u64 = found.facets["disclosure"].values().sum();
-    assert_eq!((hits, found.total, disclosed), (vec!["whole.txt", "apart.txt"], 2, 2));
+    assert_eq!(hits_total_and_facets(&docs, "校园欺凌"), (vec!["whole.txt".to_string(), "apart.txt".to_string()], 2, 2));
 }
 
 /// A number in a query is an atom, not a dictionary word: the pass for
@@ -338,19 +342,9 @@ fn the_total_counts_the_hits_and_the_facets_add_up_to_it() {
 /// said 0 found over the one document that has it (a fresh tester, laws).
 #[test]
 fn a_query_with_a_number_counts_what_it_finds() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (src, data) = (tmp.path().join("src"), tmp.path().join("data"));
     let docs = [
         ("article.txt", "城市绿化条例释义\n依照本条例第17条的规定，由主管部门责令改正。"),
         ("other.txt", "食品安全通知\n加强食品安全监管，第三条另有规定的除外。"),
     ];
-    for (path, text) in docs {
-        write(&src, path, format!("{text}\n{FILLER}\n"));
-    }
-    ingest::run(&IngestOptions::new(vec![src], data.clone())).unwrap();
-    let archive = Archive::open(&data).unwrap();
-    let found = archive.search(&SearchRequest { q: "第17条".into(), ..SearchRequest::default() }).unwrap();
-    let hits: Vec<&str> = found.hits.iter().map(|h| h.path.as_str()).collect();
-    let disclosed: u64 = found.facets["disclosure"].values().sum();
-    assert_eq!((hits, found.total, disclosed), (vec!["article.txt"], 1, 1));
+    assert_eq!(hits_total_and_facets(&docs, "第17条"), (vec!["article.txt".to_string()], 1, 1));
 }
