@@ -45,7 +45,11 @@ pub fn decode_with(bytes: &[u8], encoding: &'static Encoding) -> Decoded {
 /// Chinese without a single ASCII character holds nothing else to tell it by.
 pub(super) fn bom_misleads(bytes: &[u8]) -> Option<&[u8]> {
     let (encoding, len) = Encoding::for_bom(bytes)?;
-    (encoding == UTF_8 && !reads_as(&bytes[len..], UTF_8)).then_some(&bytes[len..])
+    let rest = &bytes[len..];
+    // Valid UTF-8, nearly every file with this BOM, is checked without
+    // decoding it (this runs on every decode of such a text).
+    let belied = encoding == UTF_8 && std::str::from_utf8(rest).is_err() && !reads_as(rest, UTF_8);
+    belied.then_some(rest)
 }
 
 /// The warning of text `bytes` decoded in `encoding` (its name) when they
